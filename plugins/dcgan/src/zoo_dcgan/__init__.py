@@ -1,0 +1,50 @@
+"""DCGAN for gan-zoo (Radford et al. 2015). Registers the family, its checkpoints and ``zoo dcgan train``.
+
+This module must stay free of torch: the registry imports it to list models.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, Callable
+
+from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
+
+ZOO_PLUGIN_API = 1
+__version__ = "0.1.0"
+
+_CHECKPOINTS = ("dcgan-cifar10-32",)
+
+
+@hookimpl
+def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None:
+    register(
+        ArchitectureSpec(
+            name="dcgan",
+            task="unconditional-image-generation",
+            generator="zoo_dcgan.model:Generator",
+            discriminator="zoo_dcgan.model:Discriminator",
+            default_config={"resolution": 32, "z_dim": 100, "width": 64, "channels": 3},
+            tiny_config={"resolution": 32, "z_dim": 8, "width": 4, "channels": 3},
+            default_checkpoint="dcgan-cifar10-32",
+            paper="Radford, Metz & Chintala 2015, arXiv:1511.06434",
+            description="Deep convolutional GAN: transposed convs with batch norm, 32 or 64 px.",
+        )
+    )
+
+
+@hookimpl
+def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
+    from zoo.cards import checkpoint_from_card
+
+    package = resources.files(__name__)
+    for name in _CHECKPOINTS:
+        card = package.joinpath("cards", f"{name}.md")
+        register(checkpoint_from_card(str(card), bundled=f"{__name__}:weights/{name}.safetensors"))
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from zoo_dcgan.cli import dcgan_group
+
+    cli.add_command(dcgan_group)

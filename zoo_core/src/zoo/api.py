@@ -1,0 +1,152 @@
+"""The Python API: ``zoo.load``, ``zoo.build``. torch is imported only when a model is built."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from zoo.errors import ZooError
+from zoo.registry import get_registry
+from zoo.specs import ArchitectureSpec, CheckpointSpec, import_object
+from zoo.weights import read_config, sha256_file
+
+if TYPE_CHECKING:
+    import torch
+
+    from zoo.model import ModelHandle
+
+WEIGHTS_FILENAME = "model.safetensors"
+
+
+def _merged_config(arch: ArchitectureSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The family's default config updated with ``overrides``; unknown keys list the valid ones."""
+    unknown = sorted(set(overrides) - set(arch.default_config))
+    if unknown:
+        valid = ", ".join(sorted(arch.default_config))
+        raise ZooError(f"{arch.name} has no config key(s) {', '.join(unknown)}: valid keys are {valid}")
+    return {**arch.default_config, **overrides}
+
+
+def _construct(builder: str, config: Mapping[str, Any], what: str) -> Any:
+    """Call a builder string with the config, turning bad values into a ZooError."""
+    factory = import_object(builder)
+    try:
+        return factory(**config)
+    except (TypeError, ValueError) as exc:
+        raise ZooError(f"cannot build {what} with config {dict(config)}: {exc}") from None
+
+
+def build(family: str, *, with_discriminator: bool = True, **config: Any) -> "ModelHandle":
+    """A freshly initialised model of ``family`` (default config updated with ``config``)."""
+    from zoo.model import ModelHandle
+
+    arch = get_registry().architecture(family)
+    merged = _merged_config(arch, config)
+    generator = _construct(arch.generator, merged, f"{family} generator")
+    discriminator = None
+    if with_discriminator and arch.discriminator:
+        import inspect
+
+        accepted = inspect.signature(import_object(arch.discriminator)).parameters
+        d_config = {k: v for k, v in merged.items() if k in accepted}
+        discriminator = _construct(arch.discriminator, d_config, f"{family} discriminator")
+    return ModelHandle(generator, arch, merged, discriminator=discriminator, source="untrained")
+
+
+def bundled_path(spec: CheckpointSpec) -> Path | None:
+    """The weights file a plugin ships inside its package, if any."""
+    if not spec.bundled:
+        return None
+    package, _, relative = spec.bundled.partition(":")
+    try:
+        path = Path(str(resources.files(package).joinpath(relative)))
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def verified(path: Path, spec: CheckpointSpec) -> Path:
+    """Return ``path`` if its sha256 matches the card; otherwise refuse to load it."""
+    actual = sha256_file(path)
+    if actual != spec.sha256:
+        raise ZooError(
+            f"{path} does not match the sha256 of {spec.name} (expected {spec.sha256[:12]}…, got {actual[:12]}…): "
+            f"the file is corrupted or tampered with; run 'zoo pull {spec.name} --force'"
+        )
+    return path
+
+
+def local_weights(spec: CheckpointSpec) -> Path | None:
+    """Where the checkpoint's weights already are on this machine (bundled or in the Hub cache)."""
+    path = bundled_path(spec)
+    if path is not None:
+        return path
+    if spec.repo_id and spec.revision:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(spec.repo_id, spec.filename, revision=spec.revision)
+        if isinstance(cached, str):
+            return Path(cached)
+    return None
+
+
+def _weights_for(spec: CheckpointSpec) -> Path:
+    """The verified weights file of a registered checkpoint, or a ZooError saying how to get it."""
+    path = local_weights(spec)
+    if path is None:
+        raise ZooError(f"the weights of {spec.name} are not on this machine: run 'zoo pull {spec.name}' first")
+    return verified(path, spec)
+
+
+def _load_from_file(path: Path, arch: ArchitectureSpec, config: Mapping[str, Any], checkpoint: CheckpointSpec | None):
+    """Build the generator for ``config`` and fill it from the safetensors file at ``path``."""
+    from zoo.model import ModelHandle
+    from zoo.weights import apply_state, load_tensors
+
+    generator = _construct(arch.generator, config, f"{arch.name} generator")
+    apply_state(generator, load_tensors(path), str(path))
+    generator.eval().requires_grad_(False)
+    return ModelHandle(generator, arch, config, checkpoint=checkpoint, source=str(path))
+
+
+def _local_path(name: str) -> Path | None:
+    """Interpret ``name`` as a run directory or a .safetensors file, if it looks like one."""
+    if name.endswith(".safetensors") or os.sep in name or name.startswith("."):
+        path = Path(name)
+        if path.is_dir():
+            path = path / WEIGHTS_FILENAME
+        if not path.exists():
+            raise ZooError(f"{name!r} is not a model name and {path} does not exist")
+        return path
+    return None
+
+
+def load(
+    name: str,
+    *,
+    pretrained: bool = True,
+    device: "str | torch.device | None" = None,
+    dtype: "str | torch.dtype | None" = None,
+) -> "ModelHandle":
+    """A ready model (eval mode): a family's default checkpoint, a named checkpoint, or a run/file path."""
+    registry = get_registry()
+    path = _local_path(name)
+    if path is not None:
+        family, config = read_config(path)
+        if family is None:
+            raise ZooError(f"{path} carries no zoo metadata (zoo.family): export it with the zoo")
+        handle = _load_from_file(path, registry.architecture(family), config, None)
+    else:
+        arch, checkpoint = registry.resolve(name)
+        if not pretrained:
+            config = checkpoint.config if checkpoint is not None and name == checkpoint.name else {}
+            handle = build(arch.name, with_discriminator=False, **config).eval()
+        elif checkpoint is None:
+            raise ZooError(f"{name} has no published checkpoint yet: use zoo.load({name!r}, pretrained=False)")
+        else:
+            handle = _load_from_file(_weights_for(checkpoint), arch, checkpoint.config, checkpoint)
+    if device is not None or dtype is not None:
+        handle.to(device, dtype)
+    return handle

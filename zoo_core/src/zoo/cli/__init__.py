@@ -1,0 +1,80 @@
+"""The ``zoo`` command line: core commands plus whatever plugins add through ``register_commands``.
+
+Errors the user can fix print as one line on stderr with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Sequence
+
+import click
+
+from zoo.errors import ZooError
+from zoo.plugins import PluginWarning, report_plugin_problem
+
+
+def _one_line_warnings() -> None:
+    """Show plugin warnings as 'zoo: warning: …' instead of Python's two-line format."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, PluginWarning):
+            click.echo(f"zoo: warning: {message}", err=True)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
+def make_cli() -> click.Group:
+    """Build the root group with the core commands and every plugin's commands."""
+    from zoo import __version__
+    from zoo.cli.listing import info_command, list_command, plugins_command
+    from zoo.cli.sample import sample_command
+    from zoo.registry import get_registry
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="zoo")
+    def cli() -> None:
+        """gan-zoo: pretrained GANs and style transfer, one registry of plugins."""
+
+    for command in (list_command, info_command, plugins_command, sample_command):
+        cli.add_command(command)
+    registry = get_registry()
+    by_name = {info.registered_as: info for info in registry.plugins}
+    for impl in reversed(registry.pm.hook.register_commands.get_hookimpls()):
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the CLI down
+            report_plugin_problem(
+                by_name[impl.plugin_name], f"raised in register_commands ({type(exc).__name__}: {exc})", "its commands were skipped"
+            )
+    return cli
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``zoo`` script."""
+    _one_line_warnings()
+    try:
+        cli = make_cli()
+        cli.main(args=list(argv) if argv is not None else None, prog_name="zoo", standalone_mode=False)
+    except ZooError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(2)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Aborted.", err=True)
+        sys.exit(130)

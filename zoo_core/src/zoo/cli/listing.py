@@ -1,0 +1,161 @@
+"""``zoo list``, ``zoo info``, ``zoo plugins``: read the registry, never import torch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zoo.errors import ZooError
+from zoo.registry import Registry, get_registry, list_models
+from zoo.specs import CheckpointSpec
+
+COLUMNS = ("name", "kind", "family", "task", "resolution", "parameters", "plugin", "weights")
+
+
+def weights_status(spec: CheckpointSpec) -> tuple[str, Path | None]:
+    """('bundled' | 'cached' | 'remote', local path) for a checkpoint, without loading anything."""
+    from zoo.api import bundled_path, local_weights
+
+    path = local_weights(spec)
+    if path is None:
+        return "remote", None
+    return ("bundled" if path == bundled_path(spec) else "cached"), path
+
+
+def _human(count: int | None) -> str:
+    """12345678 -> '12.3M'."""
+    if count is None:
+        return "-"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f}{unit}"
+    return str(count)
+
+
+def _row(registry: Registry, name: str) -> dict[str, Any]:
+    """One table row describing a family or a checkpoint."""
+    from zoo.weights import count_parameters
+
+    if name in registry.checkpoints:
+        spec = registry.checkpoints[name]
+        arch = registry.architectures[spec.family]
+        status, path = weights_status(spec)
+        return {
+            "name": name,
+            "kind": "checkpoint",
+            "family": spec.family,
+            "task": arch.task,
+            "resolution": spec.resolution,
+            "parameters": count_parameters(path) if path else None,
+            "plugin": spec.plugin,
+            "weights": status,
+        }
+    arch = registry.architectures[name]
+    default = registry.checkpoints.get(arch.default_checkpoint or "")
+    row = {
+        "name": name,
+        "kind": "family",
+        "family": name,
+        "task": arch.task,
+        "resolution": arch.default_config.get("resolution"),
+        "parameters": None,
+        "plugin": arch.plugin,
+        "weights": "none published",
+    }
+    if default is not None:
+        default_row = _row(registry, default.name)
+        row.update(parameters=default_row["parameters"], weights=f"{default_row['weights']} ({default.name})")
+    return row
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """Left-aligned plain-text table with a header."""
+    cells = [[str(c).upper() for c in columns]]
+    cells += [[_human(r[c]) if c == "parameters" else str(r[c] if r[c] is not None else "-") for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells)
+
+
+@click.command("list")
+@click.argument("pattern", default="*")
+@click.option("--family", "-f", help="Only this family.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_command(pattern: str, family: str | None, as_json: bool) -> None:
+    """List families and checkpoints, optionally filtered by a wildcard PATTERN (e.g. 'dcgan*')."""
+    registry = get_registry()
+    if family is not None:
+        registry.architecture(family)
+    rows = [_row(registry, name) for name in list_models(pattern, family=family)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        raise ZooError(f"no model matches {pattern!r}: run 'zoo list' to see them all")
+    else:
+        click.echo(_table(rows, COLUMNS))
+
+
+def _describe(title: str, data: dict[str, Any]) -> list[str]:
+    """Indented 'key: value' lines under a title, skipping empty values."""
+    lines = [title]
+    for key, value in data.items():
+        if value in (None, "", {}, ()):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join(map(str, value))
+        lines.append(f"  {key.replace('_', ' ')}: {value}")
+    return lines
+
+
+@click.command("info")
+@click.argument("name")
+def info_command(name: str) -> None:
+    """Describe a family or a checkpoint: its architecture, weights, card and how it was trained."""
+    from zoo.cards import card_body
+
+    registry = get_registry()
+    arch, checkpoint = registry.resolve(name)
+    arch_data = asdict(arch)
+    arch_data.pop("tiny_config")
+    lines = _describe(f"family {arch.name}", arch_data)
+    if checkpoint is not None:
+        status, path = weights_status(checkpoint)
+        data = asdict(checkpoint)
+        data["weights"] = f"{status}{f' at {path}' if path else ''}"
+        title = f"checkpoint {checkpoint.name}" + (" (the family's default)" if name == arch.name else "")
+        lines += [""] + _describe(title, data)
+        body = card_body(checkpoint)
+        if body:
+            lines += ["", body]
+    click.echo("\n".join(lines))
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins_command(as_json: bool) -> None:
+    """Installed plugins: distribution, version, hooks they implement, and load errors."""
+    from zoo import PLUGIN_API
+
+    infos = get_registry().plugins
+    rows = [{**asdict(info), "api_ok": info.api in (None, PLUGIN_API)} for info in infos]
+    for row in rows:
+        row.pop("registered_as")
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table_rows = [
+        {
+            "name": r["name"],
+            "distribution": r["distribution"],
+            "version": r["version"],
+            "hooks": ",".join(h.removeprefix("register_") for h in r["hooks"]) or "-",
+            "status": "; ".join(r["errors"]) or ("ok" if r["api_ok"] else f"built for plugin API {r['api']}, zoo has {PLUGIN_API}"),
+        }
+        for r in rows
+    ]
+    click.echo(_table(table_rows, ("name", "distribution", "version", "hooks", "status")))

@@ -1,0 +1,83 @@
+"""``zoo sample``: images from a model into one PNG grid or one PNG per image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from zoo.errors import ZooError
+from zoo.files import check_writable_dir
+
+MAX_CLI_SAMPLES = 10_000
+
+
+def _check_outputs(output: Path | None, out_dir: Path | None) -> None:
+    """Fail before any work if the requested output cannot be written."""
+    if (output is None) == (out_dir is None):
+        raise ZooError("choose exactly one of -o/--output FILE.png and --out-dir DIR")
+    if output is not None:
+        if output.suffix.lower() != ".png":
+            raise ZooError(f"output {str(output)!r} must end in .png")
+        if output.is_dir():
+            raise ZooError(f"output {str(output)!r} is a directory: give a file name ending in .png")
+        check_writable_dir(output.parent if str(output.parent) else Path("."))
+    else:
+        assert out_dir is not None
+        if out_dir.exists():
+            check_writable_dir(out_dir)
+        else:
+            check_writable_dir(out_dir.parent, "parent of --out-dir")
+
+
+@click.command("sample")
+@click.argument("name")
+@click.option("-n", "--num", "n", type=int, default=64, show_default=True, help="Number of images.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write one PNG grid here.")
+@click.option("--out-dir", type=click.Path(path_type=Path), help="Write one PNG per image into this directory.")
+@click.option("--nrow", type=int, default=None, help="Images per grid row (default: square).")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
+@click.option("--dtype", default="float32", show_default=True, help="float32, bfloat16 or float16.")
+@click.option("--batch-size", type=int, default=64, show_default=True, help="Images per forward pass.")
+@click.option("--class", "labels", multiple=True, help="Class name or index for conditional models (repeatable).")
+@click.option("--truncation", type=float, default=None, help="Truncation in (0, 1] where the family supports it.")
+def sample_command(
+    name: str,
+    n: int,
+    seed: int,
+    output: Path | None,
+    out_dir: Path | None,
+    nrow: int | None,
+    device: str,
+    dtype: str,
+    batch_size: int,
+    labels: tuple[str, ...],
+    truncation: float | None,
+) -> None:
+    """Sample N images from NAME (a family, a checkpoint or a run directory)."""
+    if not 1 <= n <= MAX_CLI_SAMPLES:
+        raise ZooError(f"-n must be between 1 and {MAX_CLI_SAMPLES}, got {n}")
+    if batch_size < 1:
+        raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
+    if nrow is not None and nrow < 1:
+        raise ZooError(f"--nrow must be at least 1, got {nrow}")
+    _check_outputs(output, out_dir)
+
+    from zoo.api import load
+    from zoo.images import make_grid, save_png
+    from zoo.model import parse_device, parse_dtype
+
+    target_device, target_dtype = parse_device(device), parse_dtype(dtype)
+    handle = load(name, device=target_device, dtype=target_dtype)
+    images = handle.sample(n, seed=seed, labels=list(labels) or None, truncation=truncation, batch_size=batch_size)
+    array = images.numpy()
+    if output is not None:
+        save_png(output, make_grid(array, nrow=nrow))
+        click.echo(f"wrote {n} images of {handle.spec.name} (seed {seed}) to {output}")
+    else:
+        assert out_dir is not None
+        out_dir.mkdir(exist_ok=True)
+        for index, image in enumerate(array):
+            save_png(out_dir / f"{seed:06d}-{index:05d}.png", image)
+        click.echo(f"wrote {n} PNG files of {handle.spec.name} (seed {seed}) to {out_dir}")

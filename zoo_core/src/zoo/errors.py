@@ -1,0 +1,11 @@
+"""One exception type for problems the user can fix, so the CLI can print them as one line."""
+
+from __future__ import annotations
+
+
+class ZooError(Exception):
+    """A user-facing error: its message says what went wrong and what to do next."""
+
+
+class PluginError(ZooError):
+    """A plugin is broken or conflicts with another one."""

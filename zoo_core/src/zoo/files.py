@@ -1,0 +1,53 @@
+"""Atomic file writes: a crash or a full disk never leaves a half-written file in place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+
+def _current_umask() -> int:
+    """The process umask (reading it requires setting it, so restore it at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
+    target = Path(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_current_umask())
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_atomically(target: str | os.PathLike[str], write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp_path)`` and move the result over ``target`` in one step."""
+    with atomic_path(target) as tmp:
+        write(tmp)
+
+
+def check_writable_dir(directory: str | os.PathLike[str], what: str = "output directory") -> Path:
+    """Return ``directory`` as a Path, or raise a ZooError saying why nothing can be written there."""
+    from zoo.errors import ZooError
+
+    path = Path(directory)
+    if not path.exists():
+        raise ZooError(f"{what} {str(path)!r} does not exist: create it first")
+    if not path.is_dir():
+        raise ZooError(f"{what} {str(path)!r} is not a directory")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ZooError(f"{what} {str(path)!r} is not writable: choose another location")
+    return path

@@ -1,0 +1,37 @@
+"""The plugin hooks: each receives a ``register`` callback (the llm style), so the core knows
+which distribution registered what. Every hook here is permanent public API."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+PROJECT = "gan_zoo"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_architectures(register: Callable[[Any], None]) -> None:
+    """Call ``register(ArchitectureSpec(...))`` once per model family the plugin provides."""
+
+
+@hookspec
+def register_checkpoints(register: Callable[[Any], None]) -> None:
+    """Call ``register(CheckpointSpec(...))`` (or ``zoo.cards.checkpoint_from_card(path)``) per checkpoint."""
+
+
+@hookspec
+def register_losses(register: Callable[[Any], None]) -> None:
+    """Call ``register(ComponentSpec(name, "module:LossClass"))`` per adversarial loss."""
+
+
+@hookspec
+def register_metrics(register: Callable[[Any], None]) -> None:
+    """Call ``register(ComponentSpec(name, "module:MetricClass"))`` per evaluation metric."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add click commands or groups to the ``zoo`` command line (``cli`` is its click group)."""

@@ -1,0 +1,84 @@
+"""The contracts every plugin implements: generators, discriminators, losses, metrics.
+
+This module imports torch; the registry and CLI listing code never import it.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar, Mapping
+
+import torch
+from torch import nn
+
+TASK_UNCONDITIONAL = "unconditional-image-generation"
+TASK_CONDITIONAL = "class-conditional-image-generation"
+TASK_IMAGE_TO_IMAGE = "image-to-image"
+TASKS = (TASK_UNCONDITIONAL, TASK_CONDITIONAL, TASK_IMAGE_TO_IMAGE)
+
+
+class Generator(nn.Module):
+    """Maps latents (and optional class labels) to images in [-1, 1], shape (N, C, H, W)."""
+
+    task: ClassVar[str] = TASK_UNCONDITIONAL
+
+    def __init__(self, *, z_dim: int, resolution: int, channels: int = 3, num_classes: int = 0) -> None:
+        super().__init__()
+        self.z_dim = z_dim
+        self.resolution = resolution
+        self.channels = channels
+        self.num_classes = num_classes
+
+    @abc.abstractmethod
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Return images in [-1, 1] for latents ``z`` of shape (N, z_dim)."""
+
+    def sample_latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Draw the latents ``forward`` expects; override for non-Gaussian priors."""
+        return torch.randn(n, self.z_dim, generator=generator)
+
+
+class Discriminator(nn.Module):
+    """Scores images: ``forward(x, y=None)`` returns raw logits of shape (N,)."""
+
+    def __init__(self, *, resolution: int, channels: int = 3, num_classes: int = 0) -> None:
+        super().__init__()
+        self.resolution = resolution
+        self.channels = channels
+        self.num_classes = num_classes
+
+    @abc.abstractmethod
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Return one logit per image."""
+
+
+class Loss(abc.ABC):
+    """An adversarial objective: what D minimises and what G minimises, on raw logits."""
+
+    name: ClassVar[str] = ""
+
+    @abc.abstractmethod
+    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+        """Discriminator (critic) loss, a scalar."""
+
+    @abc.abstractmethod
+    def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        """Generator loss, a scalar."""
+
+
+class Metric(abc.ABC):
+    """Accumulates features of real and generated images, then reports named numbers."""
+
+    name: ClassVar[str] = ""
+
+    @abc.abstractmethod
+    def update(self, images: torch.Tensor, *, real: bool) -> None:
+        """Add a batch of uint8 images (N, C, H, W) to the real or the fake side."""
+
+    @abc.abstractmethod
+    def compute(self) -> Mapping[str, float]:
+        """Return the metric's values, e.g. ``{"fid": 12.3}``."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Forget everything accumulated so the metric can be reused."""

@@ -1,0 +1,175 @@
+"""The handle ``zoo.load`` returns: a generator plus what it is, and seeded sampling."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from zoo.errors import ZooError
+from zoo.images import to_uint8
+from zoo.interfaces import Generator
+from zoo.specs import ArchitectureSpec, CheckpointSpec
+
+MAX_SAMPLES = 100_000
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def parse_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
+    """Accept 'float32' / 'bfloat16' / 'float16' (or fp32/bf16/fp16) or a torch dtype."""
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    aliases = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "half": "float16", "float": "float32"}
+    key = aliases.get(dtype, dtype)
+    if key not in DTYPES:
+        raise ZooError(f"unknown dtype {dtype!r}: choose one of {', '.join(DTYPES)}")
+    return DTYPES[key]
+
+
+def parse_device(device: str | torch.device | None) -> torch.device:
+    """A torch device that exists on this machine, or a ZooError saying which ones do."""
+    if isinstance(device, torch.device):
+        return device
+    try:
+        parsed = torch.device(device or "cpu")
+    except (RuntimeError, TypeError):
+        raise ZooError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'") from None
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(parsed.type, False):
+        raise ZooError(f"device {device!r} is not available on this machine: use 'cpu'")
+    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ZooError(f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return parsed
+
+
+class ModelHandle:
+    """A ready generator with its spec and card; ``sample`` gives the same images for the same seed."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        architecture: ArchitectureSpec,
+        config: Mapping[str, Any],
+        checkpoint: CheckpointSpec | None = None,
+        discriminator: torch.nn.Module | None = None,
+        source: str = "",
+    ) -> None:
+        self.generator = generator
+        self.discriminator = discriminator
+        self.architecture = architecture
+        self.config = dict(config)
+        self.checkpoint = checkpoint
+        self.source = source
+
+    @property
+    def spec(self) -> CheckpointSpec | ArchitectureSpec:
+        """The checkpoint spec when loaded from weights, else the architecture spec."""
+        return self.checkpoint or self.architecture
+
+    @property
+    def card(self) -> str | None:
+        """The model card's text, when the checkpoint has one."""
+        from zoo.cards import card_body
+
+        return card_body(self.checkpoint) if self.checkpoint else None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Class names of a conditional checkpoint (empty when unknown or unconditional)."""
+        return self.checkpoint.classes if self.checkpoint else ()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.generator.parameters()).dtype
+
+    def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None) -> "ModelHandle":
+        """Move (and optionally cast) the networks; returns self for chaining."""
+        target, cast = parse_device(device) if device is not None else None, parse_dtype(dtype)
+        for module in (self.generator, self.discriminator):
+            if module is not None:
+                module.to(device=target, dtype=cast)
+        return self
+
+    def eval(self) -> "ModelHandle":
+        self.generator.eval()
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return self.generator(*args, **kwargs)
+
+    def _labels(self, n: int, labels: Sequence[int | str] | torch.Tensor | None) -> torch.Tensor | None:
+        """Validate class labels (names or indices) for a conditional generator."""
+        num_classes = self.generator.num_classes
+        if not num_classes:
+            if labels is not None:
+                raise ZooError(f"{self.architecture.name} is unconditional: do not pass labels")
+            return None
+        if labels is None:
+            raise ZooError(f"{self.architecture.name} is class-conditional: pass labels (one of {self._class_list()})")
+        values = [self._class_index(label) for label in (labels.tolist() if torch.is_tensor(labels) else labels)]
+        if len(values) == 1:
+            values *= n
+        if len(values) != n:
+            raise ZooError(f"got {len(values)} labels for {n} images: pass one label, or one per image")
+        return torch.tensor(values, dtype=torch.long)
+
+    def _class_list(self) -> str:
+        return ", ".join(self.classes) if self.classes else f"0..{self.generator.num_classes - 1}"
+
+    def _class_index(self, label: int | str) -> int:
+        if isinstance(label, str) and not label.isdigit():
+            if label not in self.classes:
+                raise ZooError(f"unknown class {label!r}: choose one of {self._class_list()}")
+            return self.classes.index(label)
+        index = int(label)
+        if not 0 <= index < self.generator.num_classes:
+            raise ZooError(f"class index {index} is out of range: choose one of {self._class_list()}")
+        return index
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        seed: int = 0,
+        labels: Sequence[int | str] | torch.Tensor | None = None,
+        truncation: float | None = None,
+        batch_size: int = 64,
+        output: str = "uint8",
+    ) -> torch.Tensor:
+        """``n`` images: uint8 (N, H, W, C) by default, or floats (N, C, H, W) in [-1, 1] with output='tensor'.
+
+        Latents are drawn on the CPU from ``seed`` for all ``n`` at once, so the images do not
+        depend on ``batch_size`` or the device.
+        """
+        if not isinstance(n, int) or n <= 0 or n > MAX_SAMPLES:
+            raise ZooError(f"number of images must be between 1 and {MAX_SAMPLES}, got {n}")
+        if batch_size <= 0:
+            raise ZooError(f"batch size must be positive, got {batch_size}")
+        if output not in ("uint8", "tensor"):
+            raise ZooError(f"output must be 'uint8' or 'tensor', got {output!r}")
+        if truncation is not None and not (0 < truncation <= 1):
+            raise ZooError(f"truncation must be in (0, 1], got {truncation}")
+        if truncation is not None and not hasattr(self.generator, "truncated"):
+            raise ZooError(f"{self.architecture.name} does not support truncation: leave it out")
+        y = self._labels(n, labels)
+        z = self.generator.sample_latents(n, torch.Generator().manual_seed(seed))
+        device, dtype = self.device, self.dtype
+        self.generator.eval()
+        chunks = []
+        for start in range(0, n, batch_size):
+            zb = z[start : start + batch_size].to(device=device, dtype=dtype)
+            yb = y[start : start + batch_size].to(device) if y is not None else None
+            if truncation is not None:
+                images = self.generator.truncated(zb, yb, truncation)
+            else:
+                images = self.generator(zb, yb)
+            chunks.append(to_uint8(images) if output == "uint8" else images.float().cpu())
+        return torch.cat(chunks)
+
+    def __repr__(self) -> str:
+        name = self.checkpoint.name if self.checkpoint else f"{self.architecture.name} (untrained)"
+        return f"<ModelHandle {name} {self.config} on {self.device}/{self.dtype}>"

@@ -1,0 +1,120 @@
+"""The entry-point loop: which plugins are imported, in what order, and what happens when one breaks.
+
+We own this loop instead of ``pm.load_setuptools_entrypoints`` so that allow/deny lists apply
+*before* anything is imported and a broken plugin costs a warning, not the whole zoo.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+
+import pluggy
+
+from zoo import hookspecs
+from zoo.default_plugins import DEFAULT_PLUGINS
+from zoo.errors import PluginError
+
+ENTRY_POINT_GROUP = "gan_zoo"
+CORE_DISTRIBUTION = "zoo-core"
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped; the message names it and says how to fix or silence it."""
+
+
+@dataclass
+class PluginInfo:
+    """What ``zoo plugins`` reports about one plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
+    hooks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    api: int | None = None
+    registered_as: str = ""
+
+
+def strict_plugins() -> bool:
+    """``ZOO_STRICT_PLUGINS=1`` turns plugin warnings into errors (for plugin authors and CI)."""
+    return os.environ.get("ZOO_STRICT_PLUGINS", "").strip().lower() in ("1", "true", "yes")
+
+
+def _env_names(variable: str) -> set[str] | None:
+    """Comma-separated names from an environment variable, or None when it is unset."""
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def report_plugin_problem(info: PluginInfo, problem: str, fix: str) -> None:
+    """Record a plugin's failure and warn in one line, or raise under ZOO_STRICT_PLUGINS=1."""
+    message = f"plugin {info.name!r} ({info.distribution}) {problem}: {fix}"
+    info.errors.append(problem)
+    if strict_plugins():
+        raise PluginError(message)
+    warnings.warn(message, PluginWarning, stacklevel=3)
+
+
+def _selected(entry_point: EntryPoint, allow: set[str] | None, deny: set[str]) -> bool:
+    """Apply ZOO_LOAD_PLUGINS / ZOO_DISABLE_PLUGINS by entry-point or distribution name."""
+    names = {entry_point.name, entry_point.dist.name if entry_point.dist else ""}
+    if names & deny:
+        return False
+    return allow is None or bool(names & allow)
+
+
+def _hook_names(module: ModuleType) -> list[str]:
+    """The hooks a plugin module implements, in declaration order of the hookspecs."""
+    return [name for name in vars(hookspecs) if name.startswith("register_") and callable(getattr(module, name, None))]
+
+
+def load_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    """Register the core's default plugins, then every selected entry point; return their infos."""
+    from zoo import __version__
+
+    infos: list[PluginInfo] = []
+    for module_name in DEFAULT_PLUGINS:
+        module = importlib.import_module(module_name)
+        info = PluginInfo(module_name.rsplit(".", 1)[-1], CORE_DISTRIBUTION, __version__, module_name)
+        info.hooks = _hook_names(module)
+        info.registered_as = f"{CORE_DISTRIBUTION}:{info.name}"
+        pm.register(module, name=info.registered_as)
+        infos.append(info)
+    allow, deny = _env_names("ZOO_LOAD_PLUGINS"), _env_names("ZOO_DISABLE_PLUGINS") or set()
+    seen: set[str] = set()
+    for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+        if entry_point.name in seen or not _selected(entry_point, allow, deny):
+            continue
+        seen.add(entry_point.name)
+        dist = entry_point.dist
+        info = PluginInfo(entry_point.name, dist.name if dist else "?", dist.version if dist else "?", entry_point.value)
+        infos.append(info)
+        try:
+            module = entry_point.load()
+        except Exception as exc:  # noqa: BLE001 - any failure of foreign code must not break the zoo
+            report_plugin_problem(
+                info,
+                f"failed to import ({type(exc).__name__}: {exc})",
+                f"skipped; reinstall or upgrade it, or set ZOO_DISABLE_PLUGINS={entry_point.name}",
+            )
+            continue
+        info.hooks = _hook_names(module)
+        info.api = getattr(module, "ZOO_PLUGIN_API", None)
+        info.registered_as = entry_point.name
+        pm.register(module, name=entry_point.name)
+    return infos
+
+
+def make_plugin_manager() -> tuple[pluggy.PluginManager, list[PluginInfo]]:
+    """A plugin manager with the zoo's hookspecs and every selected plugin registered."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm, load_plugins(pm)

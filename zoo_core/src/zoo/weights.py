@@ -1,0 +1,147 @@
+"""Safetensors weights with the architecture config in their metadata; never pickle.
+
+The header readers here are pure Python so ``zoo list`` can count parameters without torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import struct
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from zoo.errors import ZooError
+from zoo.files import atomic_path
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+FORMAT_VERSION = "1"
+META_FAMILY = "zoo.family"
+META_CONFIG = "zoo.config"
+META_FORMAT = "zoo.format"
+_MAX_HEADER_BYTES = 100 * 1024 * 1024
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file, read in chunks so large weights do not fill memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse and sanity-check a safetensors header without torch; raise ZooError if corrupt."""
+    path = Path(path)
+    hint = f"{path} is not a valid safetensors file (truncated or corrupted): delete it and pull or export it again"
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            raw_len = handle.read(8)
+            if len(raw_len) != 8:
+                raise ZooError(hint)
+            (header_len,) = struct.unpack("<Q", raw_len)
+            if header_len > min(size - 8, _MAX_HEADER_BYTES):
+                raise ZooError(hint)
+            header = json.loads(handle.read(header_len))
+    except FileNotFoundError:
+        raise ZooError(f"weights file {path} does not exist") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ZooError(hint) from None
+    if not isinstance(header, dict):
+        raise ZooError(hint)
+    data_len = size - 8 - header_len
+    end = max((info["data_offsets"][1] for key, info in header.items() if key != "__metadata__"), default=0)
+    if end != data_len:
+        raise ZooError(hint)
+    return header
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The string metadata stored in a safetensors header (empty if none)."""
+    return dict(read_header(path).get("__metadata__") or {})
+
+
+def read_config(path: str | os.PathLike[str]) -> tuple[str | None, dict[str, Any]]:
+    """The (family, architecture config) a zoo weights file carries in its metadata."""
+    meta = read_metadata(path)
+    try:
+        config = json.loads(meta.get(META_CONFIG, "{}"))
+    except json.JSONDecodeError:
+        raise ZooError(f"{path}: the architecture config in its metadata is not valid JSON") from None
+    return meta.get(META_FAMILY), config
+
+
+def count_parameters(path: str | os.PathLike[str], prefix: str = "") -> int:
+    """Number of scalars stored under ``prefix`` (buffers included), read from the header alone."""
+    header = read_header(path)
+    return sum(
+        math.prod(info["shape"])
+        for key, info in header.items()
+        if key != "__metadata__" and key.startswith(prefix) and "running_" not in key and "num_batches" not in key
+    )
+
+
+def save_weights(
+    path: str | os.PathLike[str],
+    tensors: Mapping[str, "torch.Tensor"],
+    *,
+    family: str,
+    config: Mapping[str, Any],
+    metadata: Mapping[str, str] | None = None,
+) -> str:
+    """Write ``tensors`` atomically as safetensors with the config in the metadata; return sha256."""
+    from safetensors.torch import save_file
+
+    meta = {META_FORMAT: FORMAT_VERSION, META_FAMILY: family, META_CONFIG: json.dumps(dict(config), sort_keys=True)}
+    meta.update(metadata or {})
+    contiguous = {key: value.detach().contiguous().cpu() for key, value in tensors.items()}
+    with atomic_path(path) as tmp:
+        save_file(contiguous, str(tmp), metadata=meta)
+    return sha256_file(path)
+
+
+def load_tensors(path: str | os.PathLike[str]) -> dict[str, "torch.Tensor"]:
+    """Read every tensor of a safetensors file onto the CPU, turning corruption into a ZooError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    read_header(path)
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ZooError(f"{path} could not be read as safetensors ({exc}): delete it and pull or export it again") from None
+
+
+def state_dict_with_prefix(tensors: Mapping[str, "torch.Tensor"], prefix: str) -> dict[str, "torch.Tensor"]:
+    """The tensors under ``prefix`` (e.g. ``"generator."``) with the prefix removed."""
+    return {key[len(prefix) :]: value for key, value in tensors.items() if key.startswith(prefix)}
+
+
+def apply_state(module: "nn.Module", tensors: Mapping[str, "torch.Tensor"], source: str) -> None:
+    """Load ``tensors`` into ``module`` strictly, naming every missing, unexpected or mis-shaped key."""
+    expected = module.state_dict()
+    problems: list[str] = []
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if unexpected:
+        problems.append("unexpected " + ", ".join(unexpected))
+    for key in sorted(set(expected) & set(tensors)):
+        want, got = expected[key], tensors[key]
+        if tuple(want.shape) != tuple(got.shape):
+            problems.append(f"{key} has shape {tuple(got.shape)}, the architecture needs {tuple(want.shape)}")
+        elif want.dtype.is_floating_point != got.dtype.is_floating_point:
+            problems.append(f"{key} has dtype {got.dtype}, the architecture needs {want.dtype}")
+    if problems:
+        raise ZooError(
+            f"{source} does not fit the architecture ({'; '.join(problems)}): check that the config matches the weights"
+        )
+    module.load_state_dict({key: value.to(expected[key].dtype) for key, value in tensors.items()})
