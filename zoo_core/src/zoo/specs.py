@@ -90,8 +90,8 @@ class CheckpointSpec:
             )
         if "/" in self.filename or "\\" in self.filename or ".." in self.filename:
             raise ZooError(f"checkpoint {self.name!r}: filename {self.filename!r} must be a plain file name")
-        if not re.fullmatch(r"[0-9a-f]{64}", self.sha256 or ""):
-            raise ZooError(f"checkpoint {self.name!r}: sha256 must be 64 lower-case hex digits")
+        if not isinstance(self.sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
+            raise ZooError(f"checkpoint {self.name!r}: sha256 must be a quoted string of 64 lower-case hex digits")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str) -> "CheckpointSpec":
@@ -106,7 +106,10 @@ class CheckpointSpec:
             raise ZooError(f"{source}: unknown field(s) {', '.join(unknown)}; valid fields are {', '.join(sorted(known))}")
         values = dict(data)
         values["classes"] = tuple(values.get("classes") or ())
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ZooError as exc:
+            raise ZooError(f"{source}: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,85 @@
+"""Every registered checkpoint: its card parses, its weights match the card's sha256 and config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zoo.api import bundled_path
+from zoo.cards import checkpoint_from_card
+from zoo.errors import ZooError
+from zoo.registry import get_registry
+from zoo.weights import read_config, sha256_file
+
+CARDS = Path(__file__).resolve().parents[1] / "cards"
+CHECKPOINTS = sorted(get_registry().checkpoints)
+
+
+@pytest.mark.parametrize("name", CHECKPOINTS)
+def test_bundled_weights_match_their_card(name):
+    spec = get_registry().checkpoints[name]
+    path = bundled_path(spec)
+    if path is None:
+        pytest.skip(f"{name} is not bundled")
+    assert sha256_file(path) == spec.sha256
+    assert path.stat().st_size == spec.size
+    family, config = read_config(path)
+    assert family == spec.family and config == dict(spec.config)
+
+
+@pytest.mark.parametrize("card", sorted(CARDS.glob("*.md")), ids=lambda p: p.name)
+def test_every_card_in_cards_dir_is_registered_by_a_plugin(card):
+    spec = checkpoint_from_card(card)
+    assert spec.name == card.stem
+    registered = get_registry().checkpoints[spec.name]
+    assert registered.sha256 == spec.sha256 and dict(registered.config) == dict(spec.config)
+    assert registered.train_command, "the card must say exactly how the checkpoint was trained"
+
+
+def _card(tmp_path: Path, zoo_block: str) -> Path:
+    path = tmp_path / "card.md"
+    path.write_text(f"---\nlicense: mit\nzoo:\n{zoo_block}---\n# text\n")
+    return path
+
+
+VALID = """\
+  name: toy-cifar10-32
+  family: dcgan
+  config: {resolution: 32}
+  dataset: toy
+  resolution: 32
+  filename: model.safetensors
+  sha256: "%s"
+  size: 10
+""" % ("0" * 64)
+
+
+def test_a_valid_card_parses(tmp_path):
+    spec = checkpoint_from_card(_card(tmp_path, VALID))
+    assert spec.name == "toy-cifar10-32" and spec.license == "mit"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.replace("  dataset: toy\n", ""), "missing field(s) dataset"),
+        (lambda s: s + "  colour: blue\n", "unknown field(s) colour"),
+        (lambda s: s.replace("model.safetensors", "model.bin"), "never loads pickles"),
+        (lambda s: s.replace("model.safetensors", "../model.safetensors"), "plain file name"),
+        (lambda s: s.replace("toy-cifar10-32", "toy; rm -rf"), "name 'toy; rm -rf' is invalid"),
+        (lambda s: s.replace("0" * 64, "abc"), "sha256 must be a quoted string of 64"),
+    ],
+)
+def test_card_errors_name_the_file_and_the_field(tmp_path, edit, message):
+    path = _card(tmp_path, edit(VALID))
+    with pytest.raises(ZooError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        checkpoint_from_card(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_card_without_front_matter_is_refused(tmp_path):
+    path = tmp_path / "card.md"
+    path.write_text("# no front matter\n")
+    with pytest.raises(ZooError, match="card.md: a model card must start with '---'"):
+        checkpoint_from_card(path)

@@ -1,0 +1,126 @@
+"""Plugin loading through real entry points: selection, broken plugins, duplicates, strict mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import zoo
+from zoo.errors import PluginError, ZooError
+from zoo.registry import get_registry
+
+GOOD_PLUGIN = """
+from zoo import ArchitectureSpec, hookimpl
+
+@hookimpl
+def register_architectures(register):
+    register(ArchitectureSpec(
+        name="throwaway-gan", task="unconditional-image-generation",
+        generator="zoo_dcgan.model:Generator", default_config={"resolution": 32},
+    ))
+"""
+
+BROKEN_IMPORT = """
+import this_module_does_not_exist
+"""
+
+RAISES_IN_HOOK = """
+from zoo import hookimpl
+
+@hookimpl
+def register_architectures(register):
+    raise RuntimeError("boom from the hook")
+"""
+
+WRONG_TYPE = """
+from zoo import hookimpl
+
+@hookimpl
+def register_architectures(register):
+    register({"name": "not-a-spec"})
+"""
+
+DUPLICATE = """
+from zoo import ArchitectureSpec, hookimpl
+
+@hookimpl
+def register_architectures(register):
+    register(ArchitectureSpec(name="dcgan", task="unconditional-image-generation", generator="x.y:Z"))
+"""
+
+
+def test_installed_plugin_appears_in_zoo_list(zoo_cli, install_plugin):
+    site = install_plugin("zoo-throwaway", "zoo_throwaway", GOOD_PLUGIN)
+    result = zoo_cli("list", "--json", plugins=[site])
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["throwaway-gan"]["plugin"] == "zoo-throwaway"
+    assert "dcgan-cifar10-32" in rows
+
+
+def test_broken_plugin_is_skipped_with_one_warning(zoo_cli, install_plugin):
+    site = install_plugin("zoo-broken", "zoo_broken", BROKEN_IMPORT)
+    result = zoo_cli("list", plugins=[site])
+    assert result.returncode == 0, result.stderr
+    assert "dcgan-cifar10-32" in result.stdout
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 1 and "zoo-broken" in warnings[0] and "ModuleNotFoundError" in warnings[0]
+    plugins = json.loads(zoo_cli("plugins", "--json", plugins=[site]).stdout)
+    broken = next(p for p in plugins if p["distribution"] == "zoo-broken")
+    assert "failed to import" in broken["errors"][0]
+
+
+def test_strict_mode_turns_a_broken_plugin_into_an_error(zoo_cli, install_plugin, clean_error):
+    site = install_plugin("zoo-broken", "zoo_broken", BROKEN_IMPORT)
+    clean_error(zoo_cli("list", plugins=[site], env={"ZOO_STRICT_PLUGINS": "1"}), "zoo-broken")
+
+
+@pytest.mark.parametrize(
+    ("dist", "module", "source", "expected"),
+    [
+        ("zoo-raises", "zoo_raises", RAISES_IN_HOOK, "boom from the hook"),
+        ("zoo-wrongtype", "zoo_wrongtype", WRONG_TYPE, "must register ArchitectureSpec"),
+    ],
+)
+def test_plugin_failing_in_a_hook_does_not_break_others(zoo_cli, install_plugin, dist, module, source, expected):
+    site = install_plugin(dist, module, source)
+    result = zoo_cli("list", plugins=[site])
+    assert result.returncode == 0 and "dcgan-cifar10-32" in result.stdout
+    assert dist in result.stderr and expected in result.stderr
+
+
+def test_duplicate_names_name_both_distributions(zoo_cli, install_plugin, clean_error):
+    site = install_plugin("zoo-dup", "zoo_dup", DUPLICATE)
+    clean_error(zoo_cli("list", plugins=[site]), "'dcgan'", "zoo-dcgan", "zoo-dup")
+    assert zoo_cli("list", plugins=[site], env={"ZOO_DISABLE_PLUGINS": "zoo-dup"}).returncode == 0
+
+
+def test_disable_and_allow_lists_apply_before_import(zoo_cli, install_plugin):
+    site = install_plugin("zoo-broken", "zoo_broken", BROKEN_IMPORT)
+    disabled = zoo_cli("list", plugins=[site], env={"ZOO_DISABLE_PLUGINS": "zoo_broken"})
+    assert disabled.returncode == 0 and disabled.stderr == ""
+    only_dcgan = zoo_cli("list", "--json", plugins=[site], env={"ZOO_LOAD_PLUGINS": "dcgan"})
+    assert only_dcgan.stderr == "" and {r["plugin"] for r in json.loads(only_dcgan.stdout)} == {"zoo-dcgan"}
+
+
+def test_disabling_a_plugin_removes_its_models(monkeypatch, fresh_registry):
+    monkeypatch.setenv("ZOO_DISABLE_PLUGINS", "dcgan")
+    assert zoo.list_models() == []
+    with pytest.raises(ZooError, match="unknown model 'dcgan'"):
+        get_registry().resolve("dcgan")
+
+
+def test_strict_flag_raises_plugin_error_in_process(monkeypatch, fresh_registry):
+    monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
+    assert "dcgan" in zoo.list_models()  # nothing broken installed: strict mode changes nothing
+    with pytest.raises(PluginError):
+        from zoo.plugins import PluginInfo, report_plugin_problem
+
+        report_plugin_problem(PluginInfo("x", "zoo-x", "1", "x"), "failed", "fix it")
+
+
+def test_core_registers_builtin_losses_through_the_hook():
+    registry = get_registry()
+    assert {"bce", "hinge", "wasserstein", "lsgan"} <= set(registry.losses)
+    assert all(spec.plugin == "zoo-core" for spec in registry.losses.values())
