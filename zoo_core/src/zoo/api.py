@@ -92,12 +92,27 @@ def local_weights(spec: CheckpointSpec) -> Path | None:
     return None
 
 
-def _weights_for(spec: CheckpointSpec) -> Path:
-    """The verified weights file of a registered checkpoint, or a ZooError saying how to get it."""
-    path = local_weights(spec)
-    if path is None:
-        raise ZooError(f"the weights of {spec.name} are not on this machine: run 'zoo pull {spec.name}' first")
-    return verified(path, spec)
+def _weights_for(spec: CheckpointSpec, download: bool | None = None) -> Path:
+    """The verified weights file of a registered checkpoint (pulled on demand), or a ZooError saying how to get it."""
+    from zoo.hub import checkpoint_weights
+
+    return checkpoint_weights(spec, download_allowed=download)
+
+
+def _load_hub(name: str, pretrained: bool, download: bool | None) -> "ModelHandle":
+    """Load ``hf-hub:ORG/REPO[@REV]``: any Hub repo in the zoo layout whose family is installed."""
+    from zoo.hub import HubRef, hub_checkpoint, parse_model_name
+
+    ref = parse_model_name(name)
+    assert isinstance(ref, HubRef)
+    spec, path = hub_checkpoint(ref, download_allowed=download)
+    registry = get_registry()
+    if spec.family not in registry.architectures:
+        raise ZooError(f"{name} needs the model family {spec.family!r}, which no installed plugin provides: install it")
+    arch = registry.architecture(spec.family)
+    if not pretrained:
+        return build(arch.name, with_discriminator=False, **spec.config).eval()
+    return _load_from_file(path, arch, spec.config, spec)
 
 
 def _load_from_file(path: Path, arch: ArchitectureSpec, config: Mapping[str, Any], checkpoint: CheckpointSpec | None):
@@ -129,11 +144,17 @@ def load(
     pretrained: bool = True,
     device: "str | torch.device | None" = None,
     dtype: "str | torch.dtype | None" = None,
+    download: bool | None = None,
 ) -> "ModelHandle":
-    """A ready model (eval mode): a family's default checkpoint, a named checkpoint, or a run/file path."""
+    """A ready model (eval mode): a family's default checkpoint, a named checkpoint, ``hf-hub:ORG/REPO[@REV]``
+    or a run/file path. Weights not on this machine are pulled unless ``download=False`` or ZOO_NO_DOWNLOAD=1."""
+    from zoo.hub import HUB_PREFIX
+
     registry = get_registry()
-    path = _local_path(name)
-    if path is not None:
+    path = None if name.startswith(HUB_PREFIX) else _local_path(name)
+    if name.startswith(HUB_PREFIX):
+        handle = _load_hub(name, pretrained, download)
+    elif path is not None:
         family, config = read_config(path)
         if family is None:
             raise ZooError(f"{path} carries no zoo metadata (zoo.family): export it with the zoo")
@@ -146,7 +167,7 @@ def load(
         elif checkpoint is None:
             raise ZooError(f"{name} has no published checkpoint yet: use zoo.load({name!r}, pretrained=False)")
         else:
-            handle = _load_from_file(_weights_for(checkpoint), arch, checkpoint.config, checkpoint)
+            handle = _load_from_file(_weights_for(checkpoint, download), arch, checkpoint.config, checkpoint)
     if device is not None or dtype is not None:
         handle.to(device, dtype)
     return handle

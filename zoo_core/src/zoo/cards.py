@@ -7,11 +7,12 @@ published checkpoint, first or third party.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
 from zoo.errors import ZooError
-from zoo.specs import CheckpointSpec
+from zoo.specs import CheckpointSpec, check_name
 
 _FENCE = "---"
 
@@ -60,3 +61,150 @@ def card_body(spec: CheckpointSpec) -> str | None:
     if not spec.card or not Path(spec.card).is_file():
         return None
     return split_card(Path(spec.card).read_text(encoding="utf-8"), spec.card)[1].strip()
+
+
+# --- validation -------------------------------------------------------------------------------
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)")
+
+
+def sample_images(body: str) -> list[str]:
+    """The targets of the Markdown images in a card body (the sample grid is one of them)."""
+    return _IMAGE.findall(body)
+
+
+def _check_metrics(metrics: Any) -> str | None:
+    """Why ``metrics`` is unusable, or None: numbers plus the protocol that produced them."""
+    if not isinstance(metrics, Mapping) or not metrics:
+        return "missing: add e.g. {protocol: 'FID-10k vs the train split, zoo eval ...', fid: 31.2}"
+    protocol = metrics.get("protocol")
+    values = {k: v for k, v in metrics.items() if k != "protocol"}
+    if not values:
+        return "has no values: add at least one metric next to its protocol"
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            if not isinstance(value.get("value"), (int, float)) or not (value.get("protocol") or protocol):
+                return f"{key!r} must be a number, or {{value: number, protocol: text}}"
+        elif not isinstance(value, (int, float)) or isinstance(value, bool):
+            return f"{key!r} is {value!r}, not a number"
+    if not protocol and not all(isinstance(v, Mapping) for v in values.values()):
+        return "has no 'protocol': say how the numbers were measured (sample count, reference set, tool)"
+    return None
+
+
+def _check_fields(block: Mapping[str, Any], meta: Mapping[str, Any], hub_repo: bool, draft: bool) -> list[tuple[str, str]]:
+    """(field, problem) pairs for the zoo block of a card."""
+    from dataclasses import fields as dataclass_fields
+
+    from zoo.specs import PICKLE_SUFFIXES
+
+    problems: list[tuple[str, str]] = []
+    known = {f.name for f in dataclass_fields(CheckpointSpec)} - {"plugin", "card", "bundled"}
+    problems += [(f"zoo.{key}", f"unknown field; valid fields are {', '.join(sorted(known))}") for key in sorted(set(block) - known)]
+
+    def text(key: str) -> str | None:
+        value = block.get(key)
+        if value in (None, ""):
+            problems.append((f"zoo.{key}", "missing"))
+            return None
+        if not isinstance(value, str):
+            problems.append((f"zoo.{key}", f"must be text, got {value!r}"))
+            return None
+        return value
+
+    name = text("name")
+    if name is not None:
+        try:
+            check_name(name, "checkpoint")
+        except ZooError as exc:
+            problems.append(("zoo.name", str(exc)))
+    text("family")
+    text("dataset")
+    if not isinstance(block.get("config"), Mapping):
+        problems.append(("zoo.config", "missing: the architecture config (a mapping of constructor arguments)"))
+    resolution = block.get("resolution")
+    if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution <= 0:
+        problems.append(("zoo.resolution", f"must be a positive integer, got {resolution!r}"))
+    elif isinstance(block.get("config"), Mapping) and block["config"].get("resolution", resolution) != resolution:
+        problems.append(("zoo.resolution", f"{resolution} differs from zoo.config.resolution {block['config']['resolution']}"))
+    if not (block.get("license") or meta.get("license")):
+        problems.append(("license", "missing: the licence of the weights (e.g. mit, cc-by-4.0)"))
+    for key, pattern, what in (("sha256", _HEX64, "64 lower-case hex digits"), ("dataset_sha256", _HEX64, "64 lower-case hex digits")):
+        value = block.get(key)
+        if not (isinstance(value, str) and pattern.fullmatch(value)):
+            problems.append((f"zoo.{key}", f"must be {what}, got {value!r}" if value else "missing"))
+    size = block.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        problems.append(("zoo.size", f"must be the file size in bytes, got {size!r}"))
+    filename = text("filename")
+    if filename is not None:
+        if filename.lower().endswith(PICKLE_SUFFIXES):
+            problems.append(("zoo.filename", f"{filename!r} is a pickle; publish model.safetensors (the zoo never unpickles)"))
+        elif not filename.endswith(".safetensors") or "/" in filename or "\\" in filename or ".." in filename:
+            problems.append(("zoo.filename", f"{filename!r} must be a plain file name ending in .safetensors"))
+    command = text("train_command")
+    if command is not None and not command.strip():
+        problems.append(("zoo.train_command", "empty: give the exact command that trained the weights"))
+    if draft:
+        return problems
+    repo_id = block.get("repo_id")
+    if not (isinstance(repo_id, str) and _REPO_ID.fullmatch(repo_id) and ".." not in repo_id):
+        problems.append(("zoo.repo_id", f"must be the Hub repo ORG/NAME, got {repo_id!r}" if repo_id else "missing"))
+    revision = block.get("revision")
+    if hub_repo:
+        if revision not in (None, "") and not (isinstance(revision, str) and _COMMIT.fullmatch(revision)):
+            problems.append(("zoo.revision", f"{revision!r} is not a commit; leave it out of a repo's own card"))
+    elif not revision:
+        problems.append(("zoo.revision", "missing: pin the 40-character commit the weights were uploaded in"))
+    elif not (isinstance(revision, str) and _COMMIT.fullmatch(revision)):
+        problems.append(("zoo.revision", f"{revision!r} is a branch or tag; pin the 40-character commit hash"))
+    metrics_problem = _check_metrics(block.get("metrics"))
+    if metrics_problem:
+        problems.append(("zoo.metrics", metrics_problem))
+    return problems
+
+
+def validate_card(
+    path: str | os.PathLike[str], *, hub_repo: bool | None = None, draft: bool = False, registry: Any = None
+) -> list[str]:
+    """Every problem of a card as 'FILE: FIELD: what is wrong', so one run lists all fixes.
+
+    ``hub_repo``: the card is a repo's own README.md (it cannot pin its own commit; the sample
+    grid must be in the folder). ``draft``: skip what only exists once published (repo, revision,
+    metrics, sample grid). ``registry``: also check the family and config keys against it.
+    """
+    path = Path(path)
+    hub_repo = path.name == "README.md" if hub_repo is None else hub_repo
+    try:
+        meta, body = split_card(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        return [f"{path}: cannot be read ({exc.strerror})"]
+    except (ZooError, UnicodeDecodeError) as exc:
+        return [str(exc) if isinstance(exc, ZooError) else f"{path}: not UTF-8 text"]
+    block = meta.get("zoo")
+    if not isinstance(block, Mapping):
+        return [f"{path}: zoo: missing (the checkpoint's fields live in a 'zoo:' block of the front matter)"]
+    problems = _check_fields(block, meta, hub_repo, draft)
+    name = block.get("name")
+    if not hub_repo and isinstance(name, str) and path.stem != name:
+        problems.append(("zoo.name", f"{name!r} differs from the file name {path.name!r}"))
+    if registry is not None and isinstance(block.get("family"), str):
+        family = block["family"]
+        if family not in registry.architectures:
+            problems.append(("zoo.family", f"{family!r} is not provided by any installed plugin"))
+        elif isinstance(block.get("config"), Mapping):
+            unknown = sorted(set(block["config"]) - set(registry.architectures[family].default_config))
+            if unknown:
+                problems.append(("zoo.config", f"{family} has no key(s) {', '.join(unknown)}"))
+    if not draft:
+        images = sample_images(body)
+        local = [image for image in images if "://" not in image]
+        if not images:
+            problems.append(("body", "no sample grid: add ![samples](samples.png) (an image of generated samples)"))
+        for image in local:
+            if ".." in Path(image).parts or Path(image).is_absolute() or not (path.parent / image).is_file():
+                problems.append(("body", f"sample image {image!r} is not a file next to the card"))
+    return [f"{path}: {field}: {problem}" for field, problem in problems]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,13 @@ def _decode(blob: bytes) -> np.ndarray:
 
 def _from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Images (and labels if present) from an npz: raw arrays or JPEG bytes with offsets."""
-    with np.load(path, allow_pickle=False) as archive:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ZooError(f"{path} could not be read as an .npz of uint8 arrays ({type(exc).__name__}): check the file") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ZooError(f"{path} is a single .npy array, not an .npz archive: save it with np.savez(path, images=...)")
+    with archive:
         keys = set(archive.files)
         if f"{split}_jpeg" in keys and f"{split}_offsets" in keys:
             blob, offsets = archive[f"{split}_jpeg"], archive[f"{split}_offsets"]

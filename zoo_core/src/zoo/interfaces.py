@@ -82,3 +82,17 @@ class Metric(abc.ABC):
     @abc.abstractmethod
     def reset(self) -> None:
         """Forget everything accumulated so the metric can be reused."""
+
+
+class Regulariser(abc.ABC):
+    """A penalty on the discriminator's input gradients, added to the D loss with a weight."""
+
+    name: ClassVar[str] = ""
+
+    @abc.abstractmethod
+    def inputs(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """The images whose gradients are penalised (returning ``real`` itself reuses its logits)."""
+
+    @abc.abstractmethod
+    def penalty(self, inputs: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """The penalty for ``logits = D(inputs)``, built with ``create_graph=True``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from zoo.interfaces import Loss
+from zoo.interfaces import Loss, Regulariser
 
 
 class NonSaturatingLoss(Loss):
@@ -58,3 +58,34 @@ class LeastSquaresLoss(Loss):
 
     def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
         return 0.5 * ((fake_logits - 1) ** 2).mean()
+
+
+def _input_gradients(inputs: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """d(sum of logits)/d(inputs), kept in the graph so the penalty can be back-propagated."""
+    (grad,) = torch.autograd.grad(logits.float().sum(), inputs, create_graph=True)
+    return grad.flatten(1).float()
+
+
+class GradientPenalty(Regulariser):
+    """WGAN-GP (Gulrajani et al. 2017): (‖∇D(x̂)‖ − 1)² at random interpolates of real and fake."""
+
+    name = "gp"
+
+    def inputs(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
+        return (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+
+    def penalty(self, inputs: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        return ((_input_gradients(inputs, logits).norm(2, dim=1) - 1) ** 2).mean()
+
+
+class R1Penalty(Regulariser):
+    """R1 (Mescheder et al. 2018): ½‖∇D(x)‖² on real images; multiply by γ via the weight."""
+
+    name = "r1"
+
+    def inputs(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return real
+
+    def penalty(self, inputs: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        return 0.5 * _input_gradients(inputs, logits).pow(2).sum(dim=1).mean()

@@ -43,6 +43,7 @@ class ArchitectureSpec:
     default_config: Mapping[str, Any] = field(default_factory=dict, hash=False)
     discriminator: str | None = None
     tiny_config: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    recipes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
     default_checkpoint: str | None = None
     paper: str = ""
     description: str = ""

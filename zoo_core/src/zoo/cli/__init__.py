@@ -31,8 +31,11 @@ def _one_line_warnings() -> None:
 def make_cli() -> click.Group:
     """Build the root group with the core commands and every plugin's commands."""
     from zoo import __version__
+    from zoo.cli.eval import eval_command
+    from zoo.cli.hub import HUB_COMMANDS
     from zoo.cli.listing import info_command, list_command, plugins_command
     from zoo.cli.sample import sample_command
+    from zoo.cli.train import train_command
     from zoo.registry import get_registry
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,7 +43,9 @@ def make_cli() -> click.Group:
     def cli() -> None:
         """gan-zoo: pretrained GANs and style transfer, one registry of plugins."""
 
-    for command in (list_command, info_command, plugins_command, sample_command):
+    for command in (list_command, info_command, plugins_command, sample_command, train_command, eval_command):
+        cli.add_command(command)
+    for command in HUB_COMMANDS:
         cli.add_command(command)
     registry = get_registry()
     by_name = {info.registered_as: info for info in registry.plugins}

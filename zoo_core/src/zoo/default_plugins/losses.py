@@ -1,4 +1,4 @@
-"""Registers the built-in adversarial losses exactly as a third-party plugin would."""
+"""Registers the built-in adversarial losses and regularisers exactly as a third-party plugin would."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ _LOSSES = {
     "hinge": ("HingeLoss", "hinge loss (Lim & Ye 2017)"),
     "wasserstein": ("WassersteinLoss", "Wasserstein critic loss (Arjovsky et al. 2017)"),
     "lsgan": ("LeastSquaresLoss", "least-squares loss (Mao et al. 2017)"),
+    "gp": ("GradientPenalty", "regulariser: WGAN-GP gradient penalty (Gulrajani et al. 2017)"),
+    "r1": ("R1Penalty", "regulariser: R1 penalty on real images (Mescheder et al. 2018)"),
 }
 
 

@@ -1,0 +1,187 @@
+"""The shared trainer: resumable to the bit, atomic checkpoints, NaN stops, clear bad-input errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import zoo
+from zoo.errors import ZooError
+from zoo.registry import get_registry
+from zoo.training.settings import resolve_settings
+from zoo.training.trainer import CHECKPOINT, Trainer
+from zoo.weights import load_tensors
+
+TINY = {"batch_size": "8", "model.width": "4", "model.z_dim": "8", "log_every": "1", "sample_every": "2", "checkpoint_every": "2"}
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "tiny.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, images=rng.integers(0, 256, size=(48, 32, 32, 3), dtype=np.uint8), labels=np.arange(48) % 10)
+    return path
+
+
+def _trainer(family: str, data: Path, out: Path, steps: int, **extra: str) -> Trainer:
+    settings = resolve_settings(get_registry().architecture(family), None, {**TINY, **extra})
+    settings.steps = steps
+    out.mkdir(exist_ok=True)
+    return Trainer(get_registry().architecture(family), settings, str(data), out, device="cpu", quiet=True)
+
+
+def test_killed_and_resumed_run_equals_uninterrupted_run(tiny_data, tmp_path):
+    _trainer("dcgan", tiny_data, tmp_path / "straight", 4).run()
+    _trainer("dcgan", tiny_data, tmp_path / "split", 2).run()
+    resumed = _trainer("dcgan", tiny_data, tmp_path / "split", 4)
+    resumed.resume()
+    assert resumed.step == 2
+    resumed.run()
+    straight = load_tensors(tmp_path / "straight" / CHECKPOINT)
+    split = load_tensors(tmp_path / "split" / CHECKPOINT)
+    assert straight.keys() == split.keys()
+    for key in straight:
+        if key != "rng.torch":
+            assert torch.equal(straight[key], split[key]), key
+    steps = [json.loads(line)["step"] for line in (tmp_path / "split" / "progress.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_crash_during_checkpoint_write_keeps_previous_checkpoint(tiny_data, tmp_path, monkeypatch):
+    trainer = _trainer("dcgan", tiny_data, tmp_path / "run", 2)
+    trainer.run()
+    before = (tmp_path / "run" / CHECKPOINT).read_bytes()
+    import safetensors.torch
+
+    def crash(tensors, filename, metadata=None):
+        Path(filename).write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", crash)
+    trainer.settings.steps = 4
+    with pytest.raises(OSError):
+        trainer.run()
+    assert (tmp_path / "run" / CHECKPOINT).read_bytes() == before
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    again = _trainer("dcgan", tiny_data, tmp_path / "run", 4)
+    again.resume()
+    assert again.step == 2
+
+
+def test_non_finite_loss_stops_with_a_clear_message(tiny_data, tmp_path, monkeypatch):
+    trainer = _trainer("dcgan", tiny_data, tmp_path / "run", 2)
+    trainer.run()
+    saved = (tmp_path / "run" / CHECKPOINT).read_bytes()
+    trainer.settings.steps = 4
+    monkeypatch.setattr(trainer.loss, "g_loss", lambda logits: logits.sum() * float("nan"))
+    with pytest.raises(ZooError, match="non-finite at step 3.*last good checkpoint"):
+        trainer.run()
+    assert (tmp_path / "run" / CHECKPOINT).read_bytes() == saved
+
+
+@pytest.mark.parametrize("regulariser", ["gp", "r1"])
+def test_regularisers_and_diffaugment_train(tiny_data, tmp_path, regulariser):
+    trainer = _trainer("dcgan", tiny_data, tmp_path / "run", 2, regulariser=regulariser, reg_weight="10", diffaug="color,translation,cutout")
+    trainer.run()
+    record = json.loads((tmp_path / "run" / "progress.jsonl").read_text().splitlines()[-1])
+    assert record[regulariser] > 0
+    assert zoo.load(str(tmp_path / "run")).sample(2).shape == (2, 32, 32, 3)
+
+
+def test_cli_train_writes_run_that_loads(zoo_cli, tiny_data, tmp_path):
+    sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
+    result = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--steps", "2", "--quiet", *sets)
+    assert result.returncode == 0, result.stderr
+    run = tmp_path / "run"
+    assert {"checkpoint.safetensors", "model.safetensors", "train_settings.json", "progress.jsonl", "loss.png"} <= {p.name for p in run.iterdir()}
+    assert (run / "samples" / "step-000002.png").is_file()
+    resumed = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--steps", "3", "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((run / "progress.jsonl").read_text().splitlines()[-1])["step"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--data", "missing.npz"], "does not exist"),
+        (["--data", "empty_dir"], "contains no image files"),
+        (["--data", "not_images.npz"], "could not be read"),
+        (["--data", "DATA", "--set", "colour=red"], "unknown --set key 'colour': valid keys are"),
+        (["--data", "DATA", "--set", "model.depth=3"], "model keys are model.channels"),
+        (["--data", "DATA", "--set", "lr_g=fast"], "lr_g takes a float"),
+        (["--data", "DATA", "--set", "steps=0"], "steps must be at least 1"),
+        (["--data", "DATA", "--resume"], "holds no checkpoint to resume"),
+        (["--data", "DATA", "--recipe", "ffhq1024"], "has no recipe 'ffhq1024'"),
+    ],
+)
+def test_bad_training_input(zoo_cli, clean_error, tiny_data, tmp_path, args, fragment):
+    (tmp_path / "empty_dir").mkdir()
+    (tmp_path / "not_images.npz").write_text("this is not an npz file")
+    args = [str(tiny_data) if a == "DATA" else a for a in args]
+    clean_error(zoo_cli("train", "dcgan", "--out", "run", *args), fragment)
+    assert not (tmp_path / "run" / CHECKPOINT).exists()
+
+
+def test_resuming_a_run_of_another_family_is_refused(tiny_data, tmp_path):
+    _trainer("dcgan", tiny_data, tmp_path / "run", 1).run()
+    from zoo.checkpoint import load_training_state  # noqa: F401 - the error comes before any load
+
+    other = _trainer("dcgan", tiny_data, tmp_path / "run", 2)
+    other.arch = type(other.arch)(name="other-gan", task=other.arch.task, generator=other.arch.generator)
+    with pytest.raises(ZooError, match="is a dcgan run; it cannot be resumed as other-gan"):
+        other.resume()
+
+
+def test_images_of_another_resolution_are_resized(tmp_path):
+    path = tmp_path / "big.npz"
+    np.savez(path, images=np.full((16, 64, 64, 3), 200, dtype=np.uint8))
+    from zoo.training.data import load_training_data
+
+    with pytest.warns(UserWarning, match=r"resizing \(64, 64\) images to 32x32"):
+        data = load_training_data(str(path), 32, conditional=False)
+    assert data.images.shape == (16, 3, 32, 32) and int(data.images.float().mean()) == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path):
+    worker = Path(__file__).with_name("ddp_worker.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(worker), str(tiny_data), str(tmp_path)]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rank0, rank1 = load_tensors(tmp_path / "rank0.safetensors"), load_tensors(tmp_path / "rank1.safetensors")
+    assert rank0.keys() == rank1.keys()
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key
+    initial = load_tensors(tmp_path / "initial.safetensors")
+    assert any(not torch.equal(initial[k], rank0[k]) for k in initial), "weights did not change"
+    assert (tmp_path / "run" / CHECKPOINT).is_file()
+
+
+@pytest.mark.slow
+def test_torchrun_dash_m_zoo_train(tiny_data, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
+               "-m", "zoo", "train", "dcgan", "--data", str(tiny_data), "--out", str(tmp_path / "run"), "--steps", "2", "--quiet", *sets]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("trained dcgan to step 2") == 1, "rank 0 alone reports and writes"
+    records = [json.loads(line) for line in (tmp_path / "run" / "progress.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2]
+    assert zoo.load(str(tmp_path / "run")).sample(1).shape == (1, 32, 32, 3)

@@ -1,0 +1,113 @@
+"""``zoo eval``: FID, KID, IS and precision/recall of a model against a dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from zoo.errors import ZooError
+from zoo.files import check_writable_dir
+from zoo.metrics.extractors import PRECISIONS, STANDARD_INCEPTION, check_precision, extractor_names, extractor_spec
+
+MAX_EVAL_SAMPLES = 100_000
+
+
+def _run_dir(name: str) -> Path | None:
+    """NAME as a training run directory (it holds model.safetensors), whose metrics.json gets the results."""
+    path = Path(name)
+    return path if path.is_dir() and (path / "model.safetensors").is_file() else None
+
+
+def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
+    """One line per metric, 'mean ± std' where a std exists."""
+    lines = []
+    for key, value in values.items():
+        if key.endswith("_std"):
+            continue
+        std = values.get(f"{key}_std")
+        text = f"{value:.6g}" + (f" ± {std:.3g}" if std is not None else "")
+        lines.append(f"{labels.get(key, key)}: {text}")
+    return lines
+
+
+@click.command("eval")
+@click.argument("name")
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="Real images: an .npz file or an image folder.")
+@click.option("--metrics", default="fid", show_default=True, help="Comma-separated metric names, e.g. fid,kid,is,pr.")
+@click.option("-n", "--num", "n", type=int, default=10_000, show_default=True, help="Number of generated images.")
+@click.option("--n-real", type=int, default=None, help="Number of real images (default: -n, or the whole split if smaller).")
+@click.option("--extractor", default=STANDARD_INCEPTION, show_default=True, help="Feature extractor: " + ", ".join(extractor_names()) + ".")
+@click.option("--split", default="train", show_default=True, help="Split of an .npz dataset used as the reference.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated images.")
+@click.option("--batch-size", type=int, default=50, show_default=True, help="Images per forward pass.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
+@click.option("--precision", default="float32", show_default=True, help=f"Extractor precision: {', '.join(PRECISIONS)}.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Also write the results to this JSON file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results and protocol as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+def eval_command(
+    name: str,
+    data: Path,
+    metrics: str,
+    n: int,
+    n_real: int | None,
+    extractor: str,
+    split: str,
+    seed: int,
+    batch_size: int,
+    device: str,
+    precision: str,
+    output: Path | None,
+    as_json: bool,
+    no_progress: bool,
+) -> None:
+    """Evaluate NAME (a family, a checkpoint or a run directory) against the images in --data.
+
+    Real-data features are cached by the dataset's sha256, split, extractor and number of images.
+    For a run directory the results (with their protocol) are added to RUN/metrics.json.
+    """
+    from zoo.metrics.evaluate import check_sample_counts, parse_metrics
+
+    if not 1 <= n <= MAX_EVAL_SAMPLES:
+        raise ZooError(f"-n must be between 1 and {MAX_EVAL_SAMPLES}, got {n}")
+    if n_real is not None and n_real < 1:
+        raise ZooError(f"--n-real must be at least 1, got {n_real}")
+    if batch_size < 1:
+        raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
+    names = parse_metrics(metrics)
+    extractor_spec(extractor)
+    check_precision(precision)
+    if not data.exists():
+        raise ZooError(f"--data {str(data)!r} does not exist: give an .npz file or a folder of images")
+    check_sample_counts(names, extractor, n, n_real or n)
+    run = _run_dir(name)
+    if run is not None:
+        check_writable_dir(run, "run directory")
+    if output is not None:
+        check_writable_dir(output.parent if str(output.parent) else Path("."), "directory of --output")
+
+    from zoo.api import load
+    from zoo.metrics.evaluate import METRICS_FILE, evaluate, write_metrics
+    from zoo.model import parse_device
+
+    handle = load(name, device=parse_device(device))
+    evaluation = evaluate(
+        handle, data, names, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed,
+        batch_size=batch_size, device=device, precision=precision, model_name=name, progress=not no_progress,
+    )  # fmt: skip
+    written = [write_metrics(path, evaluation) for path in ((run / METRICS_FILE) if run else None, output) if path]
+    if as_json:
+        click.echo(json.dumps(evaluation.as_dict(), indent=2))
+        return
+    for line in _format(evaluation.values, evaluation.labels):
+        click.echo(line)
+    protocol = evaluation.protocol
+    click.echo(
+        f"protocol: {protocol['extractor']} features, {protocol['num_generated']} generated vs "
+        f"{protocol['num_real']} real ({protocol['reference']['split']} split), resize {protocol['resize']}, "
+        f"precision {protocol['precision']}"
+    )
+    for path in written:
+        click.echo(f"wrote {path}")

@@ -1,0 +1,75 @@
+"""``zoo train FAMILY``: the shared trainer, on one process or under ``torchrun``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from zoo.errors import ZooError
+from zoo.files import check_writable_dir
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    """['lr_g=1e-4', 'model.width=32'] -> {'lr_g': '1e-4', 'model.width': '32'}."""
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ZooError(f"--set takes key=value, got {item!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@click.command("train")
+@click.argument("family")
+@click.option("--data", required=True, help="An .npz of uint8 images, an image folder, or torchvision:DATASET:ROOT.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run directory (checkpoints, samples, logs).")
+@click.option("--recipe", default=None, help="A named recipe of the family (default: its 'default' recipe).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. lr_g=1e-4 or model.width=32.")
+@click.option("--steps", type=int, default=None, help="Train until this many steps (also extends a resumed run).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (torchrun: one GPU per rank).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_command(family: str, data: str, out: Path, recipe: str | None, sets: tuple[str, ...], steps: int | None, resume: bool, device: str, quiet: bool) -> None:
+    """Train FAMILY on --data into --out; the run loads with zoo.load(OUT) and publishes with zoo push."""
+    from zoo.registry import get_registry
+    from zoo.training.settings import TrainSettings, resolve_settings
+    from zoo.training.trainer import CHECKPOINT, SETTINGS
+
+    arch = get_registry().architecture(family)
+    overrides = _parse_sets(sets)
+    if not data.startswith("torchvision:") and not Path(data).exists():
+        raise ZooError(f"data path {data!r} does not exist")
+    check_writable_dir(out.parent if str(out.parent) else Path("."), "parent of --out")
+    if resume:
+        if not (out / CHECKPOINT).exists():
+            raise ZooError(f"{out} holds no checkpoint to resume: drop --resume to start a new run")
+        if overrides or recipe:
+            raise ZooError("a resumed run keeps its settings: only --steps may change with --resume")
+        saved = json.loads((out / SETTINGS).read_text())
+        saved["betas_g"], saved["betas_d"] = tuple(saved["betas_g"]), tuple(saved["betas_d"])
+        settings = TrainSettings(**saved)
+    else:
+        if (out / CHECKPOINT).exists():
+            raise ZooError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
+        settings = resolve_settings(arch, recipe, overrides)
+    if steps is not None:
+        settings.steps = steps
+    settings.validate()
+
+    from zoo.training.trainer import Trainer
+
+    out.mkdir(exist_ok=True)
+    trainer = Trainer(arch, settings, data, out, device=device, quiet=quiet)
+    try:
+        if resume:
+            trainer.resume()
+        weights = trainer.run()
+    finally:
+        from zoo.training.distributed import shutdown
+
+        shutdown(trainer.context)
+    if trainer.context.is_main:
+        click.echo(f"trained {family} to step {trainer.step}; load it with zoo.load({str(out)!r}) -> {weights}")

@@ -1,0 +1,410 @@
+"""Hugging Face Hub distribution: names to pinned repo files, downloads, sha256 checks, cache eviction.
+
+Every transfer goes through ``huggingface_hub`` so HF_ENDPOINT, HF_HOME, HF_TOKEN, HF_HUB_OFFLINE
+and the shared cache behave as users expect. Weights are verified against the card before they
+are returned, and nothing downloaded is ever unpickled. Writing and uploading a repo: ``zoo.hub_push``.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import ZooError
+from zoo.specs import PICKLE_SUFFIXES, CheckpointSpec
+from zoo.weights import sha256_file
+
+HUB_PREFIX = "hf-hub:"
+WEIGHTS_FILENAME = "model.safetensors"
+CONFIG_FILENAME = "config.json"
+CARD_FILENAME = "README.md"
+SAMPLES_FILENAME = "samples.png"
+LIBRARY_NAME = "gan-zoo"
+COMMIT = re.compile(r"[0-9a-f]{40}")
+_REPO_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_TRANSPORT_MODULES = {"httpx", "httpx2", "httpcore", "requests", "urllib3"}
+
+
+@dataclass(frozen=True)
+class HubRef:
+    """A Hub repository in the zoo layout, optionally at a revision: ``hf-hub:ORG/REPO@REV``."""
+
+    repo_id: str
+    revision: str | None = None
+
+    def __str__(self) -> str:
+        return f"{HUB_PREFIX}{self.repo_id}" + (f"@{self.revision}" if self.revision else "")
+
+
+def check_repo_id(repo_id: str) -> str:
+    """Accept ``ORG/NAME`` only, so a repo id can never climb out of a cache path or confuse a shell."""
+    org, slash, name = repo_id.partition("/")
+    parts_ok = all(_REPO_PART.fullmatch(part) and ".." not in part for part in (org, name))
+    if not slash or not parts_ok or name.endswith(".git"):
+        raise ZooError(f"Hub repo id {repo_id!r} is invalid: use ORG/NAME made of letters, digits, '.', '_' and '-'")
+    return repo_id
+
+
+def check_revision(revision: str) -> str:
+    """Accept a branch, tag or commit name; refuse '..' and shell characters."""
+    if not _REVISION.fullmatch(revision) or ".." in revision or revision.endswith(("/", ".lock")):
+        raise ZooError(f"revision {revision!r} is invalid: use a branch, a tag or a 40-character commit hash")
+    return revision
+
+
+def parse_model_name(name: str) -> str | HubRef:
+    """A registry name, or an ``hf-hub:`` reference; refuse paths, '..' and shell characters."""
+    if not isinstance(name, str):
+        raise ZooError(f"model name must be text, got {type(name).__name__}")
+    if name.startswith(HUB_PREFIX):
+        repo_id, at, revision = name[len(HUB_PREFIX) :].partition("@")
+        if at and not revision:
+            raise ZooError(f"{name!r} ends with '@': give a revision after it, or leave the '@' out")
+        return HubRef(check_repo_id(repo_id), check_revision(revision) if revision else None)
+    if not _NAME.fullmatch(name) or ".." in name:
+        raise ZooError(
+            f"model name {name!r} is invalid: use a name from 'zoo list' (lower-case letters, digits, '.', '_', '-') "
+            f"or hf-hub:ORG/REPO[@REVISION] for a Hub repository"
+        )
+    return name
+
+
+def downloads_allowed(download: bool | None) -> bool:
+    """``download`` when given, otherwise true unless ZOO_NO_DOWNLOAD=1."""
+    if download is not None:
+        return download
+    return os.environ.get("ZOO_NO_DOWNLOAD", "").strip().lower() not in ("1", "true", "yes")
+
+
+def _constants() -> Any:
+    """huggingface_hub's settings (read from the environment when it was imported)."""
+    from huggingface_hub import constants
+
+    return constants
+
+
+def endpoint() -> str:
+    """The Hub this process talks to (HF_ENDPOINT or huggingface.co)."""
+    return str(_constants().ENDPOINT).rstrip("/")
+
+
+def hub_cache() -> Path:
+    """The shared Hugging Face cache directory (HF_HUB_CACHE / HF_HOME)."""
+    return Path(_constants().HF_HUB_CACHE)
+
+
+def published(spec: CheckpointSpec) -> bool:
+    """True when the card names a Hub repo and a revision to download from."""
+    return bool(spec.repo_id and spec.revision)
+
+
+def not_published(spec: CheckpointSpec) -> ZooError:
+    """The error for a checkpoint whose card points at no uploaded weights yet."""
+    how = f"train them with '{spec.train_command}'" if spec.train_command else "train them with the family's trainer"
+    return ZooError(
+        f"no weights are published for {spec.name} yet (its card has no Hub repo_id and revision): "
+        f"{how} and load the run directory, or use zoo.load({spec.name!r}, pretrained=False)"
+    )
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """A network failure from whichever HTTP client this huggingface_hub version uses."""
+    return type(exc).__module__.split(".")[0] in _TRANSPORT_MODULES or isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """The server could not be contacted at all (as opposed to answering badly)."""
+    name = type(exc).__name__
+    return "Connect" in name or "Timeout" in name or isinstance(exc, (ConnectionRefusedError, TimeoutError))
+
+
+def _hub_error(exc: BaseException, repo_id: str, revision: str | None, filename: str | None = None) -> ZooError | None:
+    """One line saying what went wrong and what to do, or None for errors that are bugs."""
+    from huggingface_hub import errors as hf
+
+    at = f"{repo_id}@{revision or 'main'}"
+    what = f"{filename} of {at}" if filename else at
+    server = endpoint()
+    if isinstance(exc, hf.OfflineModeIsEnabled) or (isinstance(exc, hf.LocalEntryNotFoundError) and _constants().HF_HUB_OFFLINE):
+        return ZooError(f"{what} is not in the local Hub cache and HF_HUB_OFFLINE=1 forbids downloading: unset it to pull")
+    if isinstance(exc, hf.GatedRepoError):
+        return ZooError(f"{repo_id} is gated on {server}: accept its terms on the Hub and set HF_TOKEN")
+    if isinstance(exc, hf.RepositoryNotFoundError):
+        return ZooError(f"Hub repository {repo_id} was not found at {server} (if it is private, set HF_TOKEN)")
+    if isinstance(exc, hf.RevisionNotFoundError):
+        return ZooError(f"revision {revision!r} was not found in {repo_id}: use an existing branch, tag or commit")
+    if isinstance(exc, hf.EntryNotFoundError) and not isinstance(exc, hf.LocalEntryNotFoundError):
+        return ZooError(f"{at} has no file {filename}: check the card's filename or the revision")
+    if isinstance(exc, hf.LocalEntryNotFoundError) or (_is_transport_error(exc) and _unreachable(exc)):
+        return ZooError(f"cannot reach the Hub at {server} to get {what}: check the connection or HF_ENDPOINT")
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        return ZooError(f"no space left to store {what} in {hub_cache()}: free some space or set HF_HOME elsewhere")
+    if isinstance(exc, hf.HfHubHTTPError):
+        status = getattr(getattr(exc, "response", None), "status_code", "?")
+        return ZooError(f"the Hub at {server} answered HTTP {status} for {what}: try again later")
+    if _is_transport_error(exc):
+        return ZooError(f"the connection to {server} failed while getting {what} ({type(exc).__name__}): try again")
+    if isinstance(exc, OSError):
+        return ZooError(f"cannot store {what} in {hub_cache()} ({exc.strerror or exc}): set HF_HOME to a writable place")
+    return None
+
+
+def _unknown_revision(exc: BaseException, repo_id: str, revision: str) -> ZooError | None:
+    """Name a missing revision even on servers that answer one with a 5xx or a dropped connection."""
+    from huggingface_hub import HfApi
+    from huggingface_hub import errors as hf
+
+    answered_badly = isinstance(exc, hf.HfHubHTTPError) and not isinstance(exc, hf.RepositoryNotFoundError)
+    if not (answered_badly or (_is_transport_error(exc) and not _unreachable(exc))):
+        return None
+    try:
+        refs = HfApi().list_repo_refs(repo_id)
+    except Exception:  # noqa: BLE001 - only a diagnosis; the original error is reported instead
+        return None
+    names = [ref.name for ref in (*refs.branches, *refs.tags)]
+    if revision in names:
+        return None
+    return ZooError(f"revision {revision!r} was not found in {repo_id} (branches and tags: {', '.join(names) or 'none'})")
+
+
+def resolve(repo_id: str, revision: str | None) -> tuple[str, frozenset[str]]:
+    """The commit ``revision`` points at and the files it holds: one fast request, before any download."""
+    from huggingface_hub import HfApi
+
+    try:
+        info = HfApi().model_info(repo_id, revision=revision or "main")
+    except Exception as exc:  # noqa: BLE001 - translated below; unknown errors re-raised
+        error = (_unknown_revision(exc, repo_id, revision) if revision else None) or _hub_error(exc, repo_id, revision)
+        if error is None:
+            raise
+        raise error from None
+    return str(info.sha), frozenset(sibling.rfilename for sibling in info.siblings or ())
+
+
+def download(repo_id: str, filename: str, revision: str | None, *, force: bool = False) -> Path:
+    """``hf_hub_download`` into the shared cache, with its errors turned into one-line ZooErrors."""
+    from huggingface_hub import hf_hub_download
+
+    from zoo import __version__
+
+    try:
+        path = hf_hub_download(
+            repo_id, filename, revision=revision, force_download=force, library_name=LIBRARY_NAME, library_version=__version__
+        )
+    except Exception as exc:  # noqa: BLE001 - translated below; unknown errors re-raised
+        error = _hub_error(exc, repo_id, revision, filename)
+        if error is None:
+            raise
+        raise error from None
+    return Path(path)
+
+
+def cached_file(repo_id: str, filename: str, revision: str | None) -> Path | None:
+    """A file already in the Hub cache at ``revision`` (None = main), without touching the network."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(repo_id, filename, revision=revision)
+    return Path(found) if isinstance(found, str) else None
+
+
+def in_hub_cache(path: Path) -> bool:
+    """Whether ``path`` is a snapshot entry of the shared Hub cache (so the zoo may delete it)."""
+    cache = hub_cache().resolve()
+    return cache in Path(os.path.abspath(path)).parents or cache in Path(os.path.realpath(path)).parents
+
+
+def evict(path: Path) -> None:
+    """Delete a cached file, its snapshot link and its blob, so nothing can load it and a pull starts afresh."""
+    if not in_hub_cache(path):
+        return
+    blob = Path(os.path.realpath(path))
+    for target in (path, blob):
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def verify_file(path: Path, sha256: str, size: int, label: str) -> Path:
+    """Return ``path`` if its size and sha256 match the card; a bad cached copy is deleted, never loaded."""
+    actual_size = path.stat().st_size
+    actual = sha256_file(path) if actual_size == size else None
+    if actual == sha256:
+        return path
+    if actual is None:
+        detail = f"{actual_size} bytes, the card says {size}"
+    else:
+        detail = f"sha256 {actual[:12]}…, the card says {sha256[:12]}…"
+    if in_hub_cache(path):
+        evict(path)
+        raise ZooError(
+            f"the weights of {label} failed verification ({detail}) and were removed from the Hub cache: "
+            f"run 'zoo pull {label}' again; if it repeats, the repo or the card is wrong"
+        )
+    raise ZooError(f"{path} does not match the card of {label} ({detail}): the file is corrupted or was modified; reinstall it")
+
+
+def verify(path: Path, spec: CheckpointSpec, label: str) -> Path:
+    """``verify_file`` against a checkpoint spec."""
+    return verify_file(path, spec.sha256, spec.size, label)
+
+
+def _pinned(spec: CheckpointSpec) -> str:
+    """The card's revision, which must be a commit so the sha256 always refers to the same file."""
+    assert spec.revision is not None
+    if not COMMIT.fullmatch(spec.revision):
+        raise ZooError(
+            f"the card of {spec.name} pins revision {spec.revision!r}, a branch or tag that can move: "
+            f"pin the 40-character commit (see 'zoo cards check')"
+        )
+    return spec.revision
+
+
+def pull_checkpoint(spec: CheckpointSpec, *, force: bool = False) -> Path:
+    """Download a registered checkpoint at its card's commit into the Hub cache and verify it."""
+    if not published(spec):
+        raise not_published(spec)
+    assert spec.repo_id is not None
+    revision = _pinned(spec)
+    cached = None if force else cached_file(spec.repo_id, spec.filename, revision)
+    if cached is not None:
+        return verify(cached, spec, spec.name)
+    if not _constants().HF_HUB_OFFLINE:
+        _, files = resolve(spec.repo_id, revision)
+        if spec.filename not in files:
+            raise ZooError(f"{spec.repo_id}@{revision[:12]} has no file {spec.filename}: the card of {spec.name} is wrong")
+    return verify(download(spec.repo_id, spec.filename, revision, force=force), spec, spec.name)
+
+
+def checkpoint_weights(spec: CheckpointSpec, *, download_allowed: bool | None = None) -> Path:
+    """Verified weights of a registered checkpoint: bundled, already pulled, or pulled now if allowed."""
+    from zoo.api import local_weights
+
+    path = local_weights(spec)
+    if path is not None:
+        return verify(path, spec, spec.name)
+    if not published(spec):
+        raise not_published(spec)
+    if not downloads_allowed(download_allowed):
+        raise ZooError(
+            f"the weights of {spec.name} are not on this machine and downloads are off "
+            f"(download=False or ZOO_NO_DOWNLOAD=1): run 'zoo pull {spec.name}'"
+        )
+    return pull_checkpoint(spec)
+
+
+def _card_block(card: Path, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(front matter, zoo block) of a downloaded card."""
+    from zoo.cards import split_card
+
+    meta, _ = split_card(card.read_text(encoding="utf-8"), f"{label} README.md")
+    block = meta.get("zoo")
+    if not isinstance(block, dict):
+        raise ZooError(f"{label}: its README.md has no zoo block, so it is not a gan-zoo repo: publish it with 'zoo push'")
+    return meta, dict(block)
+
+
+def _expected(block: dict[str, Any], label: str) -> tuple[str, str, int]:
+    """(filename, sha256, size) a repo card promises; pickles are refused before anything is downloaded."""
+    filename = block.get("filename") or WEIGHTS_FILENAME
+    if not isinstance(filename, str) or filename.lower().endswith(PICKLE_SUFFIXES) or not filename.endswith(".safetensors"):
+        raise ZooError(f"{label}: its card points at {filename!r}, not a .safetensors file; the zoo never loads pickles")
+    if "/" in filename or "\\" in filename or ".." in filename:
+        raise ZooError(f"{label}: its card's filename {filename!r} must be a plain file name")
+    sha256, size = block.get("sha256"), block.get("size")
+    if not (isinstance(sha256, str) and re.fullmatch(r"[0-9a-f]{64}", sha256)) or not isinstance(size, int):
+        raise ZooError(f"{label}: its card has no valid zoo.sha256 and zoo.size, so the weights cannot be verified: republish with 'zoo push'")
+    return filename, sha256, size
+
+
+def _architecture(config: Path | None, weights: Path, label: str) -> tuple[str | None, dict[str, Any] | None]:
+    """(family, config) from config.json, else from the safetensors metadata; both must agree."""
+    from zoo.weights import read_config
+
+    meta_family, meta_config = read_config(weights)
+    if config is None:
+        return meta_family, (meta_config if meta_family else None)
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ZooError(f"{label}: config.json is not valid JSON: fix the repo") from None
+    family, arch_config = data.get("family"), data.get("config")
+    if family is None:
+        return meta_family, (meta_config if meta_family else None)
+    if meta_family is not None and (meta_family, meta_config) != (family, arch_config):
+        raise ZooError(f"{label}: config.json and the metadata of the weights describe different models: fix the repo")
+    return family, arch_config
+
+
+def hub_spec(ref: HubRef, commit: str, card: Path, config: Path | None, weights: Path) -> CheckpointSpec:
+    """The spec of a Hub repo: its card's zoo block, family and config from config.json or the weights."""
+    label = str(ref)
+    meta, block = _card_block(card, label)
+    family, arch_config = _architecture(config, weights, label)
+    for key, value in (("family", family), ("config", arch_config)):
+        if value is None:
+            continue
+        if block.get(key) not in (None, value):
+            raise ZooError(f"{label}: the card says {key} {block[key]!r} but the repo's files say {value!r}: fix the repo")
+        block[key] = value
+    if isinstance(block.get("config"), dict):
+        block.setdefault("resolution", block["config"].get("resolution"))
+    block.setdefault("license", meta.get("license"))
+    block.setdefault("filename", WEIGHTS_FILENAME)
+    block.setdefault("name", ref.repo_id.split("/")[1].lower())
+    block.update(repo_id=ref.repo_id, revision=commit, card=str(card))
+    block.pop("bundled", None)
+    return CheckpointSpec.from_mapping({k: v for k, v in block.items() if v is not None}, f"{label} README.md")
+
+
+def _cached_hub(ref: HubRef) -> tuple[CheckpointSpec, Path] | None:
+    """An hf-hub repo already pulled at ``ref.revision`` (main when None), found without the network."""
+    card = cached_file(ref.repo_id, CARD_FILENAME, ref.revision)
+    if card is None:
+        return None
+    commit, label = card.parent.name, str(ref)
+    filename, sha256, size = _expected(_card_block(card, label)[1], label)
+    weights = cached_file(ref.repo_id, filename, commit)
+    if weights is None:
+        return None
+    verify_file(weights, sha256, size, label)
+    return hub_spec(ref, commit, card, cached_file(ref.repo_id, CONFIG_FILENAME, commit), weights), weights
+
+
+def hub_checkpoint(ref: HubRef, *, download_allowed: bool | None = None, force: bool = False) -> tuple[CheckpointSpec, Path]:
+    """Spec and verified weights of an ``hf-hub:`` repo: from the cache, or downloaded at one pinned commit."""
+    label = str(ref)
+    found = None if force else _cached_hub(ref)
+    if found is not None:
+        return found
+    if not downloads_allowed(download_allowed):
+        raise ZooError(
+            f"{label} is not in the local Hub cache and downloads are off (download=False or ZOO_NO_DOWNLOAD=1): "
+            f"run 'zoo pull {label}'"
+        )
+    files: frozenset[str] | None = None
+    if not _constants().HF_HUB_OFFLINE:
+        _, files = resolve(ref.repo_id, ref.revision)
+        if CARD_FILENAME not in files:
+            raise ZooError(f"{label} is not in the zoo layout (no README.md card): it needs model.safetensors, config.json and README.md")
+    # The card first, by revision name, so the cache records the branch; the rest at the commit it resolved to.
+    card = download(ref.repo_id, CARD_FILENAME, ref.revision, force=force)
+    commit = card.parent.name
+    filename, sha256, size = _expected(_card_block(card, label)[1], label)
+    if files is not None and filename not in files:
+        raise ZooError(f"{ref.repo_id}@{commit[:12]} has no file {filename}: the repo is incomplete")
+    config = None
+    if files is None:
+        config = cached_file(ref.repo_id, CONFIG_FILENAME, commit)
+    elif CONFIG_FILENAME in files:
+        config = download(ref.repo_id, CONFIG_FILENAME, commit, force=force)
+    weights = verify_file(download(ref.repo_id, filename, commit, force=force), sha256, size, label)
+    return hub_spec(ref, commit, card, config, weights), weights

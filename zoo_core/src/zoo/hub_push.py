@@ -1,0 +1,248 @@
+"""``zoo push``: write the Hub repo layout (weights, config.json, card, sample grid) and upload it.
+
+Kept apart from ``zoo.hub`` (the download side) so each module stays small; both go through
+``huggingface_hub`` only. The repo's card cannot pin its own commit, so after an upload the
+card with the pinned revision is written into the folder afterwards, for ``cards/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from zoo.errors import ZooError
+from zoo.files import write_atomically
+from zoo.hub import CARD_FILENAME, CONFIG_FILENAME, LIBRARY_NAME, SAMPLES_FILENAME, WEIGHTS_FILENAME, check_repo_id
+from zoo.specs import check_name
+from zoo.weights import read_metadata, sha256_file
+
+_BLOCK_ORDER = (
+    "name", "family", "config", "dataset", "dataset_sha256", "resolution", "repo_id", "filename",
+    "sha256", "size", "metrics", "train_command", "classes",
+)  # fmt: skip
+_RELATIVE_IMAGE = re.compile(r"(!\[[^\]]*\]\()(?!\w+://)([^)\s]+)(\))")
+
+
+@dataclass
+class PushPlan:
+    """What a push writes: the weights, the facts read from them, and the card's other fields."""
+
+    repo_id: str
+    weights: Path
+    family: str
+    config: dict[str, Any]
+    fields: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    body: str = ""
+    samples: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.fields["name"])
+
+
+def _base_card(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """(HF front matter, zoo block, body) of an existing card used as the starting point."""
+    from zoo.cards import split_card
+
+    try:
+        meta, body = split_card(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        raise ZooError(f"card {path} cannot be read ({exc.strerror})") from None
+    block = meta.pop("zoo", None)
+    return meta, dict(block) if isinstance(block, Mapping) else {}, body
+
+
+def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
+    """Card fields a training run directory records (dataset, command, metrics) and its sample grid."""
+    fields: dict[str, Any] = {}
+    train_config = run / "train_config.json"
+    if train_config.is_file():
+        data = json.loads(train_config.read_text(encoding="utf-8"))
+        dataset = data.get("data") or data.get("dataset")
+        if isinstance(dataset, str):
+            fields["dataset"] = dataset
+            if Path(dataset).is_file():
+                fields["dataset_sha256"] = sha256_file(dataset)
+        command = data.get("command") or data.get("train_command")
+        if isinstance(command, str):
+            fields["train_command"] = command
+    metrics = run / "metrics.json"
+    if metrics.is_file():
+        fields["metrics"] = json.loads(metrics.read_text(encoding="utf-8"))
+    grid = next((p for p in (run / "samples" / "final.png", run / SAMPLES_FILENAME) if p.is_file()), None)
+    return fields, grid
+
+
+def plan_push(
+    source: str,
+    repo_id: str,
+    *,
+    name: str | None = None,
+    card: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> PushPlan:
+    """Work out what to publish from a run directory, a .safetensors file or a registered checkpoint."""
+    from zoo.registry import get_registry
+
+    check_repo_id(repo_id)
+    registry = get_registry()
+    meta: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    body = ""
+    samples = None
+    path = Path(source)
+    if not path.exists() and source in registry.checkpoints:
+        from zoo.hub import checkpoint_weights
+
+        spec = registry.checkpoints[source]
+        weights = checkpoint_weights(spec)
+        fields = {k: v for k, v in asdict(spec).items() if k not in ("plugin", "card", "bundled", "revision", "repo_id")}
+        fields["classes"] = list(spec.classes)
+        if spec.card and Path(spec.card).is_file():
+            meta, _, body = _base_card(Path(spec.card))
+        family, config = spec.family, dict(spec.config)
+    else:
+        if not path.exists():
+            raise ZooError(f"{source!r} is neither a run directory, a .safetensors file nor a checkpoint name: see 'zoo list'")
+        weights = path / WEIGHTS_FILENAME if path.is_dir() else path
+        if not weights.is_file() or weights.suffix != ".safetensors":
+            raise ZooError(f"{source} holds no {WEIGHTS_FILENAME}: train or export the model first")
+        if path.is_dir():
+            fields, samples = _run_fields(path)
+        family, config = None, {}
+    metadata = read_metadata(weights)
+    if "zoo.training_state" in metadata:
+        raise ZooError(f"{weights} is a training checkpoint, not exported weights: push the run's {WEIGHTS_FILENAME}")
+    if metadata.get("zoo.family"):
+        family, config = metadata["zoo.family"], json.loads(metadata.get("zoo.config", "{}"))
+    if not family:
+        raise ZooError(f"{weights} carries no zoo metadata (zoo.family): export it with the zoo before pushing")
+    if card is not None:
+        meta, block, body = _base_card(card)
+        fields = {**fields, **{k: v for k, v in block.items() if k not in ("revision", "repo_id", "sha256", "size")}}
+    fields.update({k: v for k, v in (overrides or {}).items() if v not in (None, "")})
+    fields["name"] = name or fields.get("name") or repo_id.split("/")[1].lower()
+    check_name(fields["name"], "checkpoint")
+    if "license" in fields:
+        meta["license"] = fields.pop("license")
+    return PushPlan(repo_id, weights, family, config, fields, meta, body, samples)
+
+
+def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
+    """The repo's README.md: HF front matter, the zoo block (no revision), and a readable body."""
+    import yaml
+
+    block = {**plan.fields, "family": plan.family, "config": plan.config, "repo_id": plan.repo_id}
+    block.update(filename=WEIGHTS_FILENAME, sha256=sha256, size=size)
+    block.setdefault("resolution", plan.config.get("resolution"))
+    if not block.get("classes"):
+        block.pop("classes", None)
+    ordered = {key: block[key] for key in _BLOCK_ORDER if block.get(key) not in (None, "", {}, [])}
+    ordered.update({k: v for k, v in block.items() if k not in ordered and v not in (None, "", {}, [])})
+    meta = {"library_name": LIBRARY_NAME, **plan.meta}
+    if task:
+        meta.setdefault("pipeline_tag", task)
+    meta["tags"] = list(dict.fromkeys([*(meta.get("tags") or []), "gan", LIBRARY_NAME, plan.family]))
+    meta["zoo"] = ordered
+    body = plan.body.strip()
+    if not body or body == "PLACEHOLDER":
+        body = _default_body(plan, ordered)
+    if plan.samples is not None and f"]({SAMPLES_FILENAME})" not in body:
+        body += f"\n\n![samples]({SAMPLES_FILENAME})"
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{front}---\n{body}\n"
+
+
+def _default_body(plan: PushPlan, block: Mapping[str, Any]) -> str:
+    """A short card body: what it is, how to load it, its metrics and how it was trained."""
+    lines = [f"# {plan.name}", "", f"A {plan.family} generator from gan-zoo, trained on {block.get('dataset', '(dataset not given)')}."]
+    lines += ["", "```bash", f"pip install zoo-core zoo-{plan.family}", f"zoo pull hf-hub:{plan.repo_id}", "```"]
+    lines += ["", "```python", "import zoo", f'images = zoo.load("hf-hub:{plan.repo_id}").sample(16, seed=0)', "```"]
+    metrics = block.get("metrics")
+    if isinstance(metrics, Mapping):
+        lines += ["", "## Metrics", ""] + [f"- {k}: {v}" for k, v in metrics.items()]
+    if block.get("train_command"):
+        lines += ["", "## Training", "", "```bash", str(block["train_command"]), "```"]
+    return "\n".join(lines)
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a file into place atomically (a full disk leaves the old file or none, never half of one)."""
+    write_atomically(target, lambda tmp: shutil.copyfile(source, tmp))
+
+
+def write_folder(plan: PushPlan, out: Path) -> list[str]:
+    """Write the repo layout into ``out``; return the file names to upload."""
+    from zoo.registry import get_registry
+
+    out.mkdir(parents=True, exist_ok=True)
+    if out.resolve() == plan.weights.parent.resolve():
+        raise ZooError(f"--out {out} is the directory of the weights being pushed: choose another folder")
+    _copy(plan.weights, out / WEIGHTS_FILENAME)
+    sha256, size = sha256_file(out / WEIGHTS_FILENAME), (out / WEIGHTS_FILENAME).stat().st_size
+    config = {"library_name": LIBRARY_NAME, "family": plan.family, "config": plan.config}
+    write_atomically(out / CONFIG_FILENAME, lambda tmp: tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n"))
+    files = [WEIGHTS_FILENAME, CONFIG_FILENAME, CARD_FILENAME]
+    if plan.samples is not None:
+        _copy(plan.samples, out / SAMPLES_FILENAME)
+        files.append(SAMPLES_FILENAME)
+    else:
+        (out / SAMPLES_FILENAME).unlink(missing_ok=True)
+    arch = get_registry().architectures.get(plan.family)
+    text = _card_text(plan, sha256, size, arch.task if arch else None)
+    write_atomically(out / CARD_FILENAME, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return files
+
+
+def card_problems(out: Path) -> list[str]:
+    """What the written card still lacks for publication (its own commit cannot be pinned yet)."""
+    from zoo.cards import validate_card
+    from zoo.registry import get_registry
+
+    return validate_card(out / CARD_FILENAME, hub_repo=True, registry=get_registry())
+
+
+def upload(out: Path, repo_id: str, files: list[str], message: str) -> str:
+    """Create the repo if needed and upload the folder in one commit; return the commit hash."""
+    from huggingface_hub import HfApi
+    from huggingface_hub import errors as hf
+
+    from zoo.hub import _hub_error, endpoint
+
+    api = HfApi()
+    try:
+        api.create_repo(repo_id, repo_type="model", exist_ok=True)
+        info = api.upload_folder(folder_path=out, repo_id=repo_id, allow_patterns=files, commit_message=message)
+    except Exception as exc:  # noqa: BLE001 - translated below; unknown errors re-raised
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if isinstance(exc, hf.HfHubHTTPError) and status in (401, 403):
+            raise ZooError(f"{endpoint()} refused the upload to {repo_id} (HTTP {status}): set HF_TOKEN to a token with write access") from None
+        if isinstance(exc, hf.HfHubHTTPError) and status in (404, 405, 501):
+            raise ZooError(f"{endpoint()} does not accept uploads to {repo_id} (HTTP {status}): check HF_ENDPOINT") from None
+        error = _hub_error(exc, repo_id, None)
+        if error is None:
+            raise
+        raise error from None
+    return str(info.oid)
+
+
+def pinned_card(out: Path, repo_id: str, commit: str) -> Path:
+    """Write ``<name>.md`` into the folder (not uploaded): the card pinned to ``commit``, ready for ``cards/``."""
+    import yaml
+
+    from zoo.cards import split_card
+    from zoo.hub import endpoint
+
+    meta, body = split_card((out / CARD_FILENAME).read_text(encoding="utf-8"), str(out / CARD_FILENAME))
+    meta["zoo"]["revision"] = commit
+    base = f"{endpoint()}/{repo_id}/resolve/{commit}/"
+    body = _RELATIVE_IMAGE.sub(lambda m: f"{m.group(1)}{base}{m.group(2)}{m.group(3)}", body)
+    target = out / f"{meta['zoo']['name']}.md"
+    text = f"---\n{yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)}---\n{body}"
+    write_atomically(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return target

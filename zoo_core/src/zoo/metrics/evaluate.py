@@ -1,0 +1,240 @@
+"""Evaluate a generator against a dataset: every metric shares one extractor and one pass over the images.
+
+Real features come from the statistics cache when the same dataset, split, extractor and
+number of images were seen before; generated images are sampled in seeded chunks (class
+labels balanced for conditional models) and never all held in memory.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from zoo.errors import ZooError
+from zoo.metrics.extractors import POOL, STANDARD_INCEPTION, extractor_spec, metric_label
+
+if TYPE_CHECKING:
+    import torch
+
+    from zoo.model import ModelHandle
+
+CHUNK = 500
+METRICS_FILE = "metrics.json"
+_LABELS = {"fid": "FID", "kid": "KID", "kid_std": "KID std", "is": "IS", "is_std": "IS std",
+           "precision": "Precision", "recall": "Recall"}  # fmt: skip
+
+
+@dataclass
+class Evaluation:
+    """Named values, their human labels (which say the features used) and the protocol that produced them."""
+
+    model: str
+    values: dict[str, float]
+    labels: dict[str, str]
+    protocol: dict[str, Any] = field(default_factory=dict)
+    date: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "results": self.values, "labels": self.labels, "protocol": self.protocol, "date": self.date}
+
+
+def parse_metrics(text: str | Sequence[str]) -> list[str]:
+    """Validate comma-separated metric names against the registry; unknown ones list the valid ones."""
+    from zoo.registry import get_registry
+
+    names = [part.strip() for part in (text.split(",") if isinstance(text, str) else text) if part.strip()]
+    registry = get_registry()
+    valid = sorted(registry.metrics)
+    unknown = [name for name in names if name not in registry.metrics]
+    if unknown or not names:
+        what = f"unknown metric(s) {', '.join(map(repr, unknown))}" if unknown else "no metric given"
+        raise ZooError(f"{what}: choose from {', '.join(valid)} (comma-separated, e.g. --metrics fid,kid)")
+    return list(dict.fromkeys(names))
+
+
+def check_sample_counts(metrics: Sequence[str], extractor: str, n: int, n_real: int) -> None:
+    """Refuse before any work when FID would be computed on fewer samples than feature dimensions + 1."""
+    need = extractor_spec(extractor).dims[POOL] + 1
+    if "fid" in metrics and min(n, n_real) < need:
+        raise ZooError(
+            f"FID on {extractor} features ({need - 1}-d) needs at least {need} images per side, "
+            f"got {n} generated and {n_real} real: pass -n {need} or more, or drop fid (kid works with fewer)"
+        )
+
+
+def _batches(images: Any, batch_size: int) -> Iterator["torch.Tensor"]:
+    """uint8 (N, H, W, C) numpy -> (B, C, H, W) torch batches."""
+    import torch
+
+    for start in range(0, len(images), batch_size):
+        yield torch.from_numpy(images[start : start + batch_size]).permute(0, 3, 1, 2).contiguous()
+
+
+def _generated(handle: "ModelHandle", n: int, seed: int, batch_size: int) -> Iterator["torch.Tensor"]:
+    """Generated uint8 (B, C, H, W) batches in chunks seeded seed, seed+1, …; balanced labels if conditional."""
+    classes = handle.generator.num_classes
+    for index, start in enumerate(range(0, n, CHUNK)):
+        count = min(CHUNK, n - start)
+        labels = [(start + i) % classes for i in range(count)] if classes else None
+        images = handle.sample(count, seed=seed + index, labels=labels, batch_size=batch_size)
+        for begin in range(0, count, batch_size):
+            yield images[begin : begin + batch_size].permute(0, 3, 1, 2).contiguous()
+
+
+def _bar(total: int, desc: str, progress: bool):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="img", disable=not progress, leave=False, dynamic_ncols=True)
+
+
+def evaluate(
+    handle: "ModelHandle",
+    data: str | os.PathLike[str],
+    metrics: Sequence[str] = ("fid",),
+    *,
+    n: int = 10_000,
+    n_real: int | None = None,
+    extractor: str = STANDARD_INCEPTION,
+    split: str = "train",
+    seed: int = 0,
+    batch_size: int = 50,
+    device: str = "cpu",
+    precision: str = "float32",
+    model_name: str = "",
+    progress: bool = True,
+) -> Evaluation:
+    """Compute ``metrics`` for ``n`` generated images against ``n_real`` (default n) images of ``data``."""
+    import torch
+
+    from zoo.data import load_images
+    from zoo.metrics import statistics
+    from zoo.metrics.base import FeatureMetric
+    from zoo.metrics.extractors import build_extractor
+    from zoo.metrics.frechet import FID
+    from zoo.registry import get_registry
+    from zoo.specs import import_object
+
+    names = parse_metrics(metrics)
+    spec = extractor_spec(extractor)
+    if handle.generator.task == "image-to-image":
+        raise ZooError(f"{model_name or handle.architecture.name} is an image-to-image model: zoo eval needs a generator")
+    resolution, channels = handle.generator.resolution, handle.generator.channels
+    fingerprint = statistics.dataset_fingerprint(data)
+    requested_real = n_real or n
+    check_sample_counts(names, extractor, n, requested_real)
+    if spec.input_size is not None and resolution != spec.input_size:
+        raise ZooError(
+            f"{extractor} needs {spec.input_size}x{spec.input_size} images but the generator makes "
+            f"{resolution}x{resolution}: use --extractor {STANDARD_INCEPTION}"
+        )
+
+    built = build_extractor(extractor, device=device, precision=precision)
+    key = f"{extractor}-{built.protocol.get('weights_sha256', '')[:12]}-{precision}"
+    objects = {}
+    for name in names:
+        cls = import_object(get_registry().metrics[name].builder)
+        objects[name] = cls(extractor=built) if issubclass(cls, FeatureMetric) else cls()
+    real_outputs = sorted({m.feature for m in objects.values() if isinstance(m, FeatureMetric) and m.needs_real})
+    fake_outputs = sorted({m.feature for m in objects.values() if isinstance(m, FeatureMetric)})
+    plain = [m for m in objects.values() if not isinstance(m, FeatureMetric)]
+
+    # Real side: cached features, or one pass over the dataset (subset) that fills the cache.
+    use_cache = bool(real_outputs) and not plain
+
+    def lookup(count: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        return statistics.load_reference(statistics.cache_path(fingerprint, split, key, count), real_outputs) if use_cache else None
+
+    real_images, cached = None, lookup(requested_real)
+    if cached is None:
+        images, _ = load_images(data, split=split)
+        subset = statistics.real_subset(len(images), requested_real)
+        count, total, size = len(subset), len(images), tuple(images.shape[1:3])
+        cached = lookup(count) if count != requested_real else None
+        if cached is None:
+            real_images = images[subset]
+        if real_images is not None and real_images.shape[-1] != 3:
+            raise ZooError(f"{data} holds {real_images.shape[-1]}-channel images; the metrics need RGB images")
+        del images
+    else:
+        count, total, size = int(cached[1]["n"]), int(cached[1]["dataset_size"]), tuple(cached[1]["size"])
+    if size != (resolution, resolution):
+        raise ZooError(
+            f"the generator makes {resolution}x{resolution} images but {data} holds {size[0]}x{size[1]} images: "
+            "evaluate against a dataset at the generator's resolution"
+        )
+    if channels != 3:
+        raise ZooError(f"the generator makes {channels}-channel images; the metrics need RGB (3 channels)")
+    check_sample_counts(names, extractor, n, count)
+
+    if cached is not None:
+        real_features = {o: cached[0][f"features.{o}"] for o in real_outputs}
+    elif real_outputs or plain:
+        assert real_images is not None
+        chunks: dict[str, list[torch.Tensor]] = {o: [] for o in real_outputs}
+        with _bar(count, f"real ({split})", progress) as bar:
+            for batch in _batches(real_images, batch_size):
+                if real_outputs:
+                    for o, value in built(batch, real_outputs).items():
+                        chunks[o].append(value)
+                for metric in plain:
+                    metric.update(batch, real=True)
+                bar.update(len(batch))
+        real_features = {o: torch.cat(v) for o, v in chunks.items()}
+        if real_outputs:
+            meta = {"size": list(size), "n": count, "dataset_size": total, "split": split, "extractor": built.protocol, "dataset_sha256": fingerprint}
+            statistics.save_reference(statistics.cache_path(fingerprint, split, key, count), real_features, meta)
+    for metric in objects.values():
+        if isinstance(metric, FeatureMetric) and metric.needs_real:
+            if isinstance(metric, FID) and cached is not None and "mu" in cached[0]:
+                metric.set_reference(cached[0]["mu"], cached[0]["sigma"], count)
+            else:
+                metric.update_features(real_features, real=True)
+
+    handle.eval()
+    with _bar(n, "generated", progress) as bar:
+        for batch in _generated(handle, n, seed, batch_size):
+            features = built(batch, fake_outputs) if fake_outputs else {}
+            for metric in objects.values():
+                if isinstance(metric, FeatureMetric):
+                    metric.update_features(features, real=False)
+                else:
+                    metric.update(batch, real=False)
+            bar.update(len(batch))
+
+    values: dict[str, float] = {}
+    protocol: dict[str, Any] = {**built.protocol}
+    for metric in objects.values():
+        values.update({k: float(v) for k, v in metric.compute().items()})
+        if hasattr(metric, "protocol"):
+            protocol.update(metric.protocol())
+    protocol.update({
+        "num_generated": n, "num_real": count, "generator_seed": seed,
+        "reference": {"data": Path(data).name, "sha256": fingerprint, "split": split,
+                      "subset": "all" if count == total else f"random {count} of {total}, seed {statistics.SUBSET_SEED}"},
+        "labels": "balanced over classes" if handle.generator.num_classes else "none",
+    })  # fmt: skip
+    labels = {k: metric_label(_LABELS.get(k, k), extractor) for k in values}
+    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return Evaluation(model_name, values, labels, protocol, date)
+
+
+def write_metrics(path: str | os.PathLike[str], evaluation: Evaluation) -> Path:
+    """Add ``evaluation`` to a metrics.json (atomically), replacing an earlier one with the same protocol."""
+    from zoo.files import atomic_path
+
+    path = Path(path)
+    document: dict[str, Any] = {"evaluations": []}
+    if path.is_file():
+        try:
+            document = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise ZooError(f"{path} is not valid JSON: move it away and run zoo eval again") from None
+    kept = [e for e in document.get("evaluations", []) if e.get("protocol") != evaluation.protocol]
+    document["evaluations"] = [*kept, evaluation.as_dict()]
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    return path

@@ -1,0 +1,171 @@
+"""Feature extractors by name: the networks whose embeddings FID, KID, IS and PR compare.
+
+A spec is plain data plus a builder string (like the model registry), so listing extractors
+never imports torch. Third-party code adds one with ``register_extractor`` (e.g. from its
+``register_metrics`` hook); a name registered twice is an error, never a silent override.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+
+from zoo.errors import ZooError
+from zoo.specs import check_name, import_object
+
+if TYPE_CHECKING:
+    import torch
+
+STANDARD_INCEPTION = "inception-v3-fid"
+POOL = "pool"
+LOGITS = "logits"
+
+
+@dataclass(frozen=True)
+class ExtractorSpec:
+    """A named feature extractor: its builder, output sizes, and the input it accepts."""
+
+    name: str
+    builder: str
+    dims: Mapping[str, int] = field(hash=False)
+    description: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    input_size: int | None = None
+    inception: bool = False
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "extractor")
+        if POOL not in self.dims:
+            raise ZooError(f"extractor {self.name!r} must declare a {POOL!r} output size in dims")
+
+
+class FeatureExtractor(Protocol):
+    """What a metric needs from a network: named float32 features for uint8 images."""
+
+    name: str
+    dims: Mapping[str, int]
+
+    @property
+    def protocol(self) -> dict[str, Any]:
+        """How images become features (resize, normalisation, weights hash): stored with results."""
+
+    def __call__(self, images: "torch.Tensor", outputs: Sequence[str]) -> dict[str, "torch.Tensor"]:
+        """Features for uint8 images (N, 3, H, W), one float32 (N, dim) tensor per requested output."""
+
+
+_BUILTIN = (
+    ExtractorSpec(
+        name=STANDARD_INCEPTION,
+        builder="zoo.metrics.inception:InceptionExtractor",
+        dims={POOL: 2048, LOGITS: 1008},
+        description="FID InceptionV3 (TF 2015-12-05 weights), resized like pytorch-fid (torch bilinear)",
+        options={"resize": "torch"},
+        inception=True,
+    ),
+    ExtractorSpec(
+        name="inception-v3-tf",
+        builder="zoo.metrics.inception:InceptionExtractor",
+        dims={POOL: 2048, LOGITS: 1008},
+        description="FID InceptionV3, resized like TensorFlow 1.x / torch-fidelity / the original TTUR code",
+        options={"resize": "tf1"},
+        inception=True,
+    ),
+    ExtractorSpec(
+        name="zoo-cifar10-resnet",
+        builder="zoo.metrics.resnet:ResNetExtractor",
+        dims={POOL: 256, LOGITS: 10},
+        description="the zoo's own CIFAR-10 ResNet classifier (32x32 input); penultimate features",
+        input_size=32,
+    ),
+)
+_EXTRACTORS: dict[str, ExtractorSpec] = {spec.name: spec for spec in _BUILTIN}
+
+
+def register_extractor(spec: ExtractorSpec) -> None:
+    """Make ``spec`` available to every metric by name; refuse a name that is already taken."""
+    if not isinstance(spec, ExtractorSpec):
+        raise ZooError(f"register_extractor needs an ExtractorSpec, got {type(spec).__name__}")
+    if spec.name in _EXTRACTORS and _EXTRACTORS[spec.name] != spec:
+        raise ZooError(f"feature extractor {spec.name!r} is already registered: choose another name")
+    _EXTRACTORS[spec.name] = spec
+
+
+def extractor_names() -> list[str]:
+    """Every registered extractor name, sorted."""
+    return sorted(_EXTRACTORS)
+
+
+def extractor_spec(name: str) -> ExtractorSpec:
+    """The spec registered as ``name``; unknown names list the valid ones."""
+    if name not in _EXTRACTORS:
+        raise ZooError(f"unknown feature extractor {name!r}: choose one of {', '.join(extractor_names())}")
+    return _EXTRACTORS[name]
+
+
+def metric_label(metric: str, extractor: str) -> str:
+    """'FID' for Inception features, 'FID (zoo-cifar10-resnet features)' otherwise: numbers are never mislabelled."""
+    spec = _EXTRACTORS.get(extractor)
+    if spec is not None and spec.inception:
+        return metric if extractor == STANDARD_INCEPTION else f"{metric} ({extractor})"
+    return f"{metric} ({extractor} features)"
+
+
+def build_extractor(name: str, *, device: "str | torch.device" = "cpu", precision: str = "float32") -> FeatureExtractor:
+    """Construct the extractor registered as ``name`` (imports torch and loads its weights)."""
+    spec = extractor_spec(name)
+    factory = import_object(spec.builder)
+    return factory(spec=spec, device=device, precision=precision, **spec.options)
+
+
+PRECISIONS = ("float32", "bfloat16", "float64")
+
+
+def check_precision(precision: str) -> str:
+    """Refuse precisions the extractors do not implement."""
+    if precision not in PRECISIONS:
+        raise ZooError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    return precision
+
+
+def check_images(images: Any, *, input_size: int | None = None, min_size: int = 1) -> "torch.Tensor":
+    """Return ``images`` if they are uint8 (N, 3, H, W); otherwise a one-line error saying how to fix them."""
+    import torch
+
+    if not torch.is_tensor(images):
+        raise ZooError(f"images must be a torch.Tensor of uint8 (N, 3, H, W), got {type(images).__name__}")
+    if images.ndim != 4:
+        raise ZooError(f"images must have shape (N, 3, H, W), got {tuple(images.shape)}")
+    if images.dtype != torch.uint8:
+        lo, hi = (float(images.min()), float(images.max())) if images.numel() else (0.0, 0.0)
+        raise ZooError(
+            f"images must be uint8 in [0, 255], got {images.dtype} in [{lo:.3g}, {hi:.3g}]: "
+            "convert generator output with zoo.images.to_uint8"
+        )
+    channels = images.shape[1]
+    if channels != 3:
+        if images.shape[-1] in (1, 3) and channels not in (1, 3):
+            raise ZooError(f"images look channels-last {tuple(images.shape)}: permute them to (N, C, H, W)")
+        hint = ": repeat the channel 3 times for grayscale images" if channels == 1 else ""
+        raise ZooError(f"images must have 3 channels (RGB), got {channels}{hint}")
+    height, width = images.shape[-2:]
+    if input_size is not None and (height, width) != (input_size, input_size):
+        raise ZooError(
+            f"this feature extractor needs {input_size}x{input_size} images, got {height}x{width}: "
+            f"use --extractor {STANDARD_INCEPTION} for other resolutions"
+        )
+    if min(height, width) < min_size:
+        raise ZooError(f"images of {height}x{width} are too small for this feature extractor (at least {min_size})")
+    return images
+
+
+def check_finite(features: "torch.Tensor", extractor: str) -> "torch.Tensor":
+    """Refuse NaN or inf features: every metric would silently turn into NaN."""
+    import torch
+
+    bad = int((~torch.isfinite(features)).any(dim=1).sum())
+    if bad:
+        raise ZooError(
+            f"feature extractor {extractor!r} produced NaN or inf features for {bad} of {len(features)} images: "
+            "its weights are corrupt or the precision overflows; retry with precision float32"
+        )
+    return features

@@ -1,0 +1,97 @@
+"""Real-data features and FID statistics, cached by what determines them.
+
+The key is the dataset's sha256 (file bytes, or every file of an image folder), the split, the
+extractor (name, weights hash, precision) and the number of images, so a changed dataset or
+extractor can never be served stale statistics. Entries are safetensors: the features (KID and
+precision/recall need them) plus mean and covariance in float64 (FID needs only those).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from zoo.errors import ZooError
+from zoo.files import atomic_path
+from zoo.metrics.downloads import zoo_home
+from zoo.weights import sha256_file
+
+SUBSET_SEED = 0
+
+
+def dataset_fingerprint(path: str | os.PathLike[str]) -> str:
+    """sha256 of a dataset file, or of an image folder's sorted relative names and file hashes."""
+    path = Path(path)
+    if path.is_file():
+        return sha256_file(path)
+    if not path.is_dir():
+        raise ZooError(f"data path {str(path)!r} does not exist")
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def real_subset(total: int, n: int, seed: int = SUBSET_SEED) -> np.ndarray:
+    """Indices of the ``n`` real images to use: all of them, or a seeded random subset in dataset order."""
+    if n >= total:
+        return np.arange(total)
+    return np.sort(np.random.default_rng(seed).choice(total, n, replace=False))
+
+
+def cache_path(fingerprint: str, split: str, extractor_key: str, n: int) -> Path:
+    """Where the entry for this (dataset, split, extractor, n) lives under the zoo cache."""
+    safe_key = "".join(c if c.isalnum() or c in "-_." else "_" for c in extractor_key)
+    return zoo_home() / "stats" / f"{fingerprint[:20]}-{split}-{safe_key}-n{n}.safetensors"
+
+
+def save_reference(path: Path, features: Mapping[str, Any], metadata: Mapping[str, Any]) -> Path:
+    """Write features (float32) and their mean/covariance (float64) atomically."""
+    import torch
+    from safetensors.torch import save_file
+
+    from zoo.metrics.frechet import gaussian_statistics
+
+    tensors = {f"features.{k}": v.float().contiguous() for k, v in features.items()}
+    if "pool" in features:
+        mu, sigma = gaussian_statistics(features["pool"])
+        tensors.update({"mu": mu.contiguous(), "sigma": sigma.contiguous()})
+    tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"zoo.reference": json.dumps(dict(metadata), sort_keys=True)})
+    return path
+
+
+def load_reference(path: Path, outputs: list[str]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(tensors, metadata) of a cache entry holding every requested output, or None (a miss)."""
+    if not path.is_file():
+        return None
+    from zoo.weights import load_tensors, read_metadata
+
+    try:
+        metadata = json.loads(read_metadata(path).get("zoo.reference", "{}"))
+        tensors = load_tensors(path)
+    except (ZooError, json.JSONDecodeError):
+        path.unlink(missing_ok=True)  # corrupt entry: recompute rather than fail
+        return None
+    if any(f"features.{name}" not in tensors for name in outputs):
+        return None
+    return tensors, metadata
+
+
+def peek_metadata(path: Path) -> dict[str, Any] | None:
+    """The metadata of a cache entry without reading its tensors (image size checks before any work)."""
+    if not path.is_file():
+        return None
+    from zoo.weights import read_metadata
+
+    try:
+        return json.loads(read_metadata(path).get("zoo.reference", "{}"))
+    except (ZooError, json.JSONDecodeError):
+        return None

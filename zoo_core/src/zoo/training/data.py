@@ -1,0 +1,97 @@
+"""Training data as one uint8 tensor in memory, and a batch schedule that depends only on the step.
+
+Deriving every batch from (seed, step, rank) through ``DistributedSampler`` makes a resumed run
+see exactly the batches an uninterrupted one would, on one process or many.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DistributedSampler
+
+from zoo.data import load_images
+from zoo.errors import ZooError
+
+
+@dataclass
+class ImageData:
+    """uint8 images (N, C, R, R) and optional int64 labels (N,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """``torchvision:NAME:ROOT`` (e.g. torchvision:CIFAR10:/data) read without downloading."""
+    import torchvision
+
+    _, name, root = (spec.split(":", 2) + ["", ""])[:3]
+    cls = getattr(torchvision.datasets, name, None)
+    if cls is None or not root:
+        raise ZooError(f"{spec!r}: use torchvision:DATASET:ROOT with a torchvision dataset class, e.g. torchvision:CIFAR10:/data")
+    try:
+        dataset = cls(root, train=True, download=False) if "train" in cls.__init__.__code__.co_varnames else cls(root)
+    except RuntimeError as exc:
+        raise ZooError(f"{spec!r}: {exc}") from None
+    images = np.stack([np.asarray(dataset[i][0].convert("RGB")) for i in range(len(dataset))])
+    labels = np.asarray([dataset[i][1] for i in range(len(dataset))])
+    return images, labels
+
+
+def load_training_data(path: str, resolution: int, conditional: bool) -> ImageData:
+    """Load images at ``resolution`` (resizing with a warning) and labels when the model needs them."""
+    images, labels = _torchvision_dataset(path) if path.startswith("torchvision:") else load_images(path)
+    data = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    if data.shape[1] != 3:
+        data = data.expand(-1, 3, -1, -1)
+    if data.shape[-2:] != (resolution, resolution):
+        if data.shape[-2] != data.shape[-1]:
+            raise ZooError(f"{path}: images are {tuple(data.shape[-2:])}, not square: crop them to a square first")
+        warnings.warn(f"resizing {tuple(data.shape[-2:])} images to {resolution}x{resolution}", stacklevel=2)
+        mode = "area" if data.shape[-1] > resolution else "bilinear"
+        data = F.interpolate(data.float(), size=(resolution, resolution), mode=mode).round().clamp(0, 255).to(torch.uint8)
+    label_tensor = None
+    if conditional:
+        if labels is None:
+            raise ZooError(f"{path} has no labels but the model is class-conditional: use a labelled dataset")
+        label_tensor = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    return ImageData(data.contiguous(), label_tensor)
+
+
+class BatchSchedule:
+    """Which dataset indices rank ``rank`` trains on at a given step, reproducibly."""
+
+    def __init__(self, size: int, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> None:
+        if size < batch_size * world:
+            raise ZooError(f"the dataset has {size} images, fewer than one global batch ({batch_size * world})")
+        self.batch_size = batch_size
+        self.sampler = DistributedSampler(range(size), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=True)
+        self.per_epoch = len(self.sampler) // batch_size
+        self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
+
+    def indices(self, step: int) -> torch.Tensor:
+        """The ``batch_size`` indices of batch number ``step`` (0-based) for this rank."""
+        epoch, position = divmod(step, self.per_epoch)
+        if epoch != self._epoch:
+            self.sampler.set_epoch(epoch)
+            self._epoch, self._order = epoch, torch.tensor(list(iter(self.sampler)), dtype=torch.long)
+        return self._order[position * self.batch_size : (position + 1) * self.batch_size]
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float in [-1, 1]."""
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Mirror half of the images left-right."""
+    flip = torch.rand(x.shape[0], generator=generator) < 0.5
+    return torch.where(flip.view(-1, 1, 1, 1).to(x.device), x.flip(-1), x)

@@ -1,0 +1,52 @@
+"""Turning a training run's EMA generator into the weights file users load."""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any, Mapping
+
+import torch
+
+from zoo.interfaces import Generator
+from zoo.weights import save_weights
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(generator: Generator, batches: int = 16, batch_size: int = 256, seed: int = 0) -> None:
+    """Replace running BN statistics with an exact average over fresh latents.
+
+    An EMA generator's weights never produced the running statistics it carries; re-estimating
+    them ("standing statistics", Brock et al. 2018) makes eval-mode samples match its weights.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    gen = torch.Generator().manual_seed(seed)
+    momenta = [norm.momentum for norm in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None
+    generator.train()
+    device = next(generator.parameters()).device
+    for _ in range(batches):
+        z = generator.sample_latents(batch_size, gen).to(device)
+        y = torch.randint(generator.num_classes, (batch_size,), generator=gen).to(device) if generator.num_classes else None
+        generator(z, y)
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    generator.eval()
+
+
+def export_generator(
+    generator: Generator,
+    path: str | os.PathLike[str],
+    family: str,
+    config: Mapping[str, Any],
+    dtype: torch.dtype = torch.float32,
+) -> str:
+    """Write a float copy of ``generator`` (BN re-estimated) as safetensors; return its sha256."""
+    final = copy.deepcopy(generator).float().to(memory_format=torch.contiguous_format)
+    recalibrate_batchnorm(final)
+    state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in final.state_dict().items()}
+    return save_weights(path, state, family=family, config=config)

@@ -1,0 +1,45 @@
+"""A loss-curve PNG drawn with Pillow, so training needs no plotting library."""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from zoo.images import save_png
+
+_COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189))
+
+
+def plot_curves(path: str | os.PathLike[str], steps: Sequence[int], curves: Mapping[str, Sequence[float]], size: tuple[int, int] = (640, 360)) -> None:
+    """Draw each named series against ``steps`` with a legend and axis labels."""
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    margin = 48
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    values = np.array([v for series in curves.values() for v in series if np.isfinite(v)] or [0.0])
+    low, high = float(values.min()), float(values.max())
+    high = high if high > low else low + 1
+    first, last = (steps[0], steps[-1]) if steps else (0, 1)
+    last = last if last > first else first + 1
+
+    def point(step: float, value: float) -> tuple[float, float]:
+        x = margin + (step - first) / (last - first) * (width - 2 * margin)
+        y = height - margin - (value - low) / (high - low) * (height - 2 * margin)
+        return x, y
+
+    draw.rectangle([margin, margin, width - margin, height - margin], outline=(0, 0, 0))
+    for index, (name, series) in enumerate(curves.items()):
+        colour = _COLOURS[index % len(_COLOURS)]
+        points = [point(s, v) for s, v in zip(steps, series) if np.isfinite(v)]
+        if len(points) > 1:
+            draw.line(points, fill=colour, width=2)
+        draw.text((margin + 8 + 90 * index, 8), name, fill=colour)
+    draw.text((4, margin - 12), f"{high:.3g}", fill=(0, 0, 0))
+    draw.text((4, height - margin), f"{low:.3g}", fill=(0, 0, 0))
+    draw.text((margin, height - margin + 6), f"step {first}", fill=(0, 0, 0))
+    draw.text((width - margin - 70, height - margin + 6), f"step {last}", fill=(0, 0, 0))
+    save_png(path, np.asarray(image))

@@ -1,0 +1,102 @@
+"""Training settings: defaults, overridden by the family's recipe, then by ``--set key=value``.
+
+Pure data, no torch, so ``zoo train --help`` and validation stay cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Mapping
+
+from zoo.errors import ZooError
+from zoo.specs import ArchitectureSpec
+
+MODEL_PREFIX = "model."
+
+
+@dataclass
+class TrainSettings:
+    """Everything that decides a run besides the data; stored in the run so it can be reproduced."""
+
+    steps: int = 10_000
+    batch_size: int = 64
+    loss: str = "bce"
+    n_critic: int = 1
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas_g: tuple[float, float] = (0.5, 0.999)
+    betas_d: tuple[float, float] = (0.5, 0.999)
+    regulariser: str = ""
+    reg_weight: float = 0.0
+    reg_every: int = 1
+    ema_decay: float = 0.999
+    ema_start: int = 0
+    bf16: bool = True
+    channels_last: bool = True
+    flip: bool = True
+    diffaug: str = ""
+    seed: int = 0
+    sample_every: int = 1000
+    checkpoint_every: int = 500
+    log_every: int = 50
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Refuse values that cannot train, each with the key's name."""
+        positive = ("steps", "batch_size", "n_critic", "reg_every", "sample_every", "checkpoint_every", "log_every")
+        for key in positive:
+            if getattr(self, key) < 1:
+                raise ZooError(f"{key} must be at least 1, got {getattr(self, key)}")
+        if not 0 <= self.ema_decay < 1:
+            raise ZooError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.lr_g <= 0 or self.lr_d <= 0:
+            raise ZooError("learning rates lr_g and lr_d must be positive")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+
+def _coerce(key: str, raw: str, current: Any) -> Any:
+    """Parse a ``--set`` value as JSON (numbers, booleans, lists) or keep it a string."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    if isinstance(current, bool) and not isinstance(value, bool):
+        raise ZooError(f"{key} takes true or false, got {raw!r}")
+    if isinstance(current, tuple):
+        if not isinstance(value, list) or len(value) != len(current):
+            raise ZooError(f"{key} takes a list of {len(current)} numbers like [0.0,0.9], got {raw!r}")
+        return tuple(value)
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if current is not None and not isinstance(current, str) and type(value) is not type(current):
+        raise ZooError(f"{key} takes a {type(current).__name__}, got {raw!r}")
+    return value
+
+
+def resolve_settings(
+    arch: ArchitectureSpec, recipe: str | None, overrides: Mapping[str, str]
+) -> TrainSettings:
+    """Defaults ← the family's recipe ← ``--set`` overrides (``model.KEY`` sets the architecture config)."""
+    recipes = dict(arch.recipes)
+    name = recipe or "default"
+    if recipe is not None and name not in recipes:
+        raise ZooError(f"{arch.name} has no recipe {name!r}: choose one of {', '.join(sorted(recipes)) or '(none)'}")
+    base = dict(recipes.get(name, {}))
+    model = {**arch.default_config, **base.pop("model", {})}
+    settings = TrainSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in base.items()}, model=model)
+    valid = sorted(f.name for f in fields(TrainSettings) if f.name != "model")
+    for key, raw in overrides.items():
+        if key.startswith(MODEL_PREFIX):
+            sub = key[len(MODEL_PREFIX) :]
+            if sub not in arch.default_config:
+                raise ZooError(f"unknown --set key {key!r}: model keys are {', '.join(MODEL_PREFIX + k for k in sorted(arch.default_config))}")
+            settings.model[sub] = _coerce(key, raw, arch.default_config[sub])
+        elif key in valid:
+            setattr(settings, key, _coerce(key, raw, getattr(settings, key)))
+        else:
+            raise ZooError(f"unknown --set key {key!r}: valid keys are {', '.join(valid)} and model.<{'|'.join(sorted(arch.default_config))}>")
+    settings.validate()
+    return settings

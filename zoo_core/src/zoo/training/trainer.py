@@ -1,0 +1,241 @@
+"""The trainer every family shares: its recipe picks losses, n_critic, learning rates, EMA, regularisers.
+
+Every random draw of step ``s`` is seeded from (seed, s, rank), and batches come from a
+``DistributedSampler`` schedule indexed by step, so a killed-and-resumed run ends with the same
+weights as an uninterrupted one. Rank 0 alone writes; checkpoints are atomic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from zoo.checkpoint import load_training_state, save_training_state
+from zoo.errors import ZooError
+from zoo.files import write_atomically
+from zoo.images import make_grid, save_png, to_uint8
+from zoo.specs import ArchitectureSpec, import_object
+from zoo.training import distributed
+from zoo.training.augment import diff_augment, parse_policy
+from zoo.training.data import BatchSchedule, load_training_data, random_flip, to_float
+from zoo.training.export import export_generator
+from zoo.training.plots import plot_curves
+from zoo.training.settings import TrainSettings
+
+CHECKPOINT = "checkpoint.safetensors"
+SETTINGS = "train_settings.json"
+PROGRESS = "progress.jsonl"
+
+
+def _step_seed(seed: int, step: int, rank: int) -> int:
+    """A distinct, reproducible seed per (run seed, step, rank)."""
+    return (seed * 1_000_003 + step) * 1_009 + rank
+
+
+def _component(kind: str, name: str) -> Any:
+    """Instantiate a registered loss or regulariser by name."""
+    from zoo.registry import get_registry
+
+    return import_object(get_registry().component(kind, name).builder)()
+
+
+class Trainer:
+    """Owns the networks, optimisers and run directory of one training run."""
+
+    def __init__(self, arch: ArchitectureSpec, settings: TrainSettings, data: str, out: Path, *, device: str = "auto", quiet: bool = False) -> None:
+        from zoo.api import build
+
+        self.arch, self.settings, self.data_path, self.out, self.quiet = arch, settings, data, Path(out), quiet
+        self.context = distributed.init_distributed(device)
+        torch.manual_seed(settings.seed)  # same initial weights on every rank and every restart
+        handle = build(arch.name, **settings.model)
+        if handle.discriminator is None:
+            raise ZooError(f"{arch.name} registers no discriminator, so it cannot be trained adversarially")
+        memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
+        self.G = handle.generator.to(self.context.device, memory_format=memory_format)
+        self.D = handle.discriminator.to(self.context.device, memory_format=memory_format)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.G_train = distributed.wrap(self.G, self.context)
+        self.D_train = distributed.wrap(self.D, self.context)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), settings.lr_g, betas=settings.betas_g)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), settings.lr_d, betas=settings.betas_d)
+        self.loss = _component("losses", settings.loss)
+        self.regulariser = _component("losses", settings.regulariser) if settings.regulariser else None
+        try:
+            self.policy = parse_policy(settings.diffaug)
+        except ValueError as exc:
+            raise ZooError(str(exc)) from None
+        self.num_classes = self.G.num_classes
+        self.step = 0
+
+    # ---- state -----------------------------------------------------------------------------
+
+    def _modules(self) -> dict[str, torch.nn.Module]:
+        return {"generator": self.G, "discriminator": self.D, "generator_ema": self.G_ema}
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"generator": self.opt_g, "discriminator": self.opt_d}
+
+    def resume(self) -> None:
+        """Load the run's last checkpoint and drop log lines written after it."""
+        path = self.out / CHECKPOINT
+        from zoo.weights import read_config
+
+        family, _ = read_config(path)
+        if family != self.arch.name:
+            raise ZooError(f"{self.out} is a {family} run; it cannot be resumed as {self.arch.name}")
+        self.step = int(load_training_state(path, modules=self._modules(), optimizers=self._optimizers())["step"])
+        log = self.out / PROGRESS
+        if self.context.is_main and log.exists():
+            kept = [line for line in log.read_text().splitlines() if json.loads(line)["step"] <= self.step]
+            write_atomically(log, lambda p: p.write_text("".join(line + "\n" for line in kept)))
+
+    def save(self) -> None:
+        """Checkpoint (resumable state) and the exported EMA generator, both atomically, rank 0 only."""
+        if self.context.is_main:
+            save_training_state(
+                self.out / CHECKPOINT,
+                family=self.arch.name,
+                config=self.settings.model,
+                modules=self._modules(),
+                optimizers=self._optimizers(),
+                progress={"step": self.step},
+            )
+            export_generator(self.G_ema, self.out / "model.safetensors", self.arch.name, self.settings.model)
+        distributed.barrier(self.context)
+
+    # ---- one step --------------------------------------------------------------------------
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        return torch.autocast(self.context.device.type, dtype=torch.bfloat16, enabled=self.settings.bf16)
+
+    def _real_batch(self, schedule: BatchSchedule, data, index: int, gen: torch.Generator):
+        indices = schedule.indices(index)
+        x = to_float(data.images[indices])
+        if self.settings.flip:
+            x = random_flip(x, gen)
+        y = data.labels[indices].to(self.context.device) if data.labels is not None else None
+        memory_format = torch.channels_last if self.settings.channels_last else torch.contiguous_format
+        return x.to(self.context.device).contiguous(memory_format=memory_format), y
+
+    def _latents(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        z = self.G.sample_latents(n, gen).to(self.context.device)
+        y = torch.randint(self.num_classes, (n,), generator=gen).to(self.context.device) if self.num_classes else None
+        return z, y
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, self.policy) if self.policy else x
+
+    def _d_step(self, real: torch.Tensor, y_real, gen: torch.Generator) -> dict[str, float]:
+        """One critic update: real and fake (and penalty inputs) go through D in a single forward."""
+        s = self.settings
+        z, y_fake = self._latents(real.shape[0], gen)
+        with torch.no_grad(), self._autocast():
+            fake = self.G_train(z, y_fake).float()
+        reg_active = self.regulariser is not None and s.reg_weight > 0 and self.step % s.reg_every == 0
+        reg_inputs = None
+        if reg_active:
+            real = real.detach().requires_grad_(True)
+            reg_inputs = self.regulariser.inputs(real, fake)
+        parts = [real, fake] + ([reg_inputs] if reg_active and reg_inputs is not real else [])
+        labels = None if y_real is None else torch.cat([y_real, y_fake] + ([y_fake] if len(parts) == 3 else []))
+        with self._autocast():
+            logits = self.D_train(self._augment(torch.cat(parts)), labels).float()
+        chunks = logits.split([p.shape[0] for p in parts])
+        loss = self.loss.d_loss(chunks[0], chunks[1])
+        stats = {"d_loss": loss.detach()}
+        if reg_active:
+            penalty = self.regulariser.penalty(reg_inputs, chunks[2] if len(parts) == 3 else chunks[0])
+            loss = loss + s.reg_weight * s.reg_every * penalty
+            stats[f"{s.regulariser}"] = penalty.detach()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        return stats
+
+    def _g_step(self, gen: torch.Generator) -> dict[str, Any]:
+        z, y = self._latents(self.settings.batch_size, gen)
+        with self._autocast():
+            loss = self.loss.g_loss(self.D_train(self._augment(self.G_train(z, y)), y).float())
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        return {"g_loss": loss.detach()}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = self.settings.ema_decay if self.step >= self.settings.ema_start else 0.0
+        for ema_p, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            ema_p.lerp_(p, 1.0 - decay)
+        for ema_b, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            ema_b.copy_(b)
+
+    def train_step(self, schedule: BatchSchedule, data) -> dict[str, float]:
+        """n_critic D updates, one G update, the EMA; all randomness from (seed, step, rank)."""
+        seed = _step_seed(self.settings.seed, self.step, self.context.rank)
+        torch.manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed)
+        stats: dict[str, Any] = {}
+        for k in range(self.settings.n_critic):
+            real, y = self._real_batch(schedule, data, self.step * self.settings.n_critic + k, gen)
+            stats.update(self._d_step(real, y, gen))
+        stats.update(self._g_step(gen))
+        self._update_ema()
+        values = {key: float(value) for key, value in stats.items()}
+        if not all(map(lambda v: v == v and abs(v) != float("inf"), values.values())):
+            raise ZooError(
+                f"losses became non-finite at step {self.step + 1} ({values}); the last good checkpoint in "
+                f"{self.out} is kept: lower the learning rates or enable a regulariser, then --resume"
+            )
+        self.step += 1
+        return values
+
+    # ---- the loop --------------------------------------------------------------------------
+
+    def _samples(self, fixed: tuple[torch.Tensor, torch.Tensor | None]) -> None:
+        """Grid of the EMA generator on fixed latents, plus the loss-curve PNG."""
+        with torch.no_grad():
+            images = self.G_ema(*fixed)
+        (self.out / "samples").mkdir(exist_ok=True)
+        save_png(self.out / "samples" / f"step-{self.step:06d}.png", make_grid(to_uint8(images).numpy(), nrow=8))
+        records = [json.loads(line) for line in (self.out / PROGRESS).read_text().splitlines()]
+        if len(records) > 1:
+            keys = [k for k in records[-1] if k.endswith("loss")]
+            plot_curves(self.out / "loss.png", [r["step"] for r in records], {k: [r.get(k, float("nan")) for r in records] for k in keys})
+
+    def run(self) -> Path:
+        """Train until ``settings.steps``; return the exported ``model.safetensors``."""
+        from tqdm import tqdm
+
+        s = self.settings
+        data = load_training_data(self.data_path, self.G.resolution, conditional=bool(self.num_classes))
+        schedule = BatchSchedule(len(data), s.batch_size, s.seed, self.context.rank, self.context.world)
+        fixed_gen = torch.Generator().manual_seed(1234)
+        fixed = self._latents(64, fixed_gen)
+        main = self.context.is_main
+        if main:
+            write_atomically(self.out / SETTINGS, lambda p: p.write_text(s.to_json()))
+        bar = tqdm(total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True)
+        started, start_step = time.perf_counter(), self.step
+        while self.step < s.steps:
+            values = self.train_step(schedule, data)
+            bar.update(1)
+            done = self.step == s.steps
+            if main and (self.step % s.log_every == 0 or done):
+                rate = (self.step - start_step) * s.batch_size * self.context.world / (time.perf_counter() - started)
+                record = {"step": self.step, **{k: round(v, 5) for k, v in values.items()}, "img_per_s": round(rate, 1)}
+                with open(self.out / PROGRESS, "a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+                bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()} | {"img/s": f"{rate:.0f}"})
+            if self.step % s.checkpoint_every == 0 or done:
+                self.save()
+            if main and (self.step % s.sample_every == 0 or done):
+                self._samples(fixed)
+        bar.close()
+        return self.out / "model.safetensors"
