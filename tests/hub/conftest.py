@@ -17,13 +17,24 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
 ORG = "gan-zoo-test"
+LOAD_OR_ERROR = """
+import sys, zoo
+download = {"on": True, "off": False, "env": None}[sys.argv[2]]
+for name in sys.argv[1].split(","):
+    try:
+        handle = zoo.load(name, download=download)
+    except zoo.ZooError as exc:
+        print("ZOOERROR", exc)
+    else:
+        print("LOADED", handle.checkpoint.name, handle.checkpoint.revision)
+"""
 TEST_PLUGIN = '''\
 """Test-only plugin: registers every card found in $ZOO_TEST_CARDS."""
 import os
@@ -54,7 +65,16 @@ def free_port() -> int:
 def _git(repo: Path, *args: str) -> str:
     """Run git in ``repo`` without the user's or the system's configuration."""
     env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-    command = ["git", "-c", "user.name=zoo-tests", "-c", "user.email=tests@example.invalid", "-c", "commit.gpgsign=false", *args]
+    command = [
+        "git",
+        "-c",
+        "user.name=zoo-tests",
+        "-c",
+        "user.email=tests@example.invalid",
+        "-c",
+        "commit.gpgsign=false",
+        *args,
+    ]
     return subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -155,7 +175,6 @@ def make_run(root: Path, width: int, z_dim: int, seed: int = 0) -> Path:
     """A training run directory as 'zoo dcgan train' leaves it, with random weights."""
     import torch
     from PIL import Image
-
     from zoo.weights import save_weights
     from zoo_dcgan.model import Generator
 
@@ -167,7 +186,9 @@ def make_run(root: Path, width: int, z_dim: int, seed: int = 0) -> Path:
     data.write_bytes(b"stand-in for a dataset file " * 64)
     command = f"zoo dcgan train --data {data} --out {root} --steps 1 --width {width}"
     (root / "train_config.json").write_text(json.dumps({"data": str(data), "command": command, "steps": 1}))
-    (root / "metrics.json").write_text(json.dumps({"protocol": "FID-1k against the train split (test fixture)", "fid": 123.4}))
+    (root / "metrics.json").write_text(
+        json.dumps({"protocol": "FID-1k against the train split (test fixture)", "fid": 123.4})
+    )
     (root / "samples").mkdir()
     Image.new("RGB", (34, 34), (200, 30, 30)).save(root / "samples" / "final.png")
     return root
@@ -177,7 +198,10 @@ def make_run(root: Path, width: int, z_dim: int, seed: int = 0) -> Path:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny run (kilobytes) and a big one (14 MB: larger than huggingface_hub's 10 MB download chunk)."""
     root = tmp_path_factory.mktemp("runs")
-    return {"tiny": make_run(root / "tiny", width=4, z_dim=8), "big": make_run(root / "big", width=128, z_dim=100, seed=1)}
+    return {
+        "tiny": make_run(root / "tiny", width=4, z_dim=8),
+        "big": make_run(root / "big", width=128, z_dim=100, seed=1),
+    }
 
 
 @dataclass
@@ -208,7 +232,13 @@ class Zoo:
 
     def _run(self, command: list[str], env: dict[str, str] | None, timeout: float, **popen) -> Result:
         proc = subprocess.run(
-            command, capture_output=True, text=True, env={**self.env, **(env or {})}, cwd=self.cwd, timeout=timeout, **popen
+            command,
+            capture_output=True,
+            text=True,
+            env={**self.env, **(env or {})},
+            cwd=self.cwd,
+            timeout=timeout,
+            **popen,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
@@ -233,15 +263,16 @@ class Zoo:
         folder = self.repos / f"models--{repo_id.replace('/', '--')}" / "blobs"
         return sorted(folder.iterdir()) if folder.is_dir() else []
 
-    def register(self, folder: Path, repo_id: str, revision: str | None, **changes: object) -> str:
-        """Register the card of a pushed ``folder`` as a checkpoint pinned to ``repo_id@revision``."""
-        import yaml
+    def register(self, folder: Path, repo_id: str | None, revision: str | None, changes: dict | None = None) -> str:
+        """Register the card of a pushed ``folder`` as a checkpoint pinned to ``repo_id@revision``.
 
+        ``changes`` edits other zoo fields of the card; a None value (like a None repo or revision) removes the field.
+        """
+        import yaml
         from zoo.cards import split_card
 
         meta, body = split_card((folder / "README.md").read_text(), "README.md")
-        meta["zoo"].update(repo_id=repo_id, revision=revision)
-        for key, value in changes.items():
+        for key, value in {"repo_id": repo_id, "revision": revision, **(changes or {})}.items():
             if value is None:
                 meta["zoo"].pop(key, None)
             else:
@@ -270,19 +301,20 @@ def zoo_env(hub_server: HubServer, plugin_dir: Path, tmp_path: Path) -> Zoo:
 
 
 @pytest.fixture(scope="session")
-def pushed(tmp_path_factory: pytest.TempPathFactory, runs: dict[str, Path], plugin_dir: Path) -> dict[str, Path]:
-    """'zoo push --dry-run' folders of both runs (the Hub repo layout), made once per session."""
+def pushed(tmp_path_factory: pytest.TempPathFactory, runs: dict[str, Path]) -> dict[str, Path]:
+    """'zoo push --dry-run' folders of both runs (the Hub repo layout), made in-process once per session."""
+    from zoo.cli import main
+
     folders = {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOO_", "HF_"))}
-    env["HF_HUB_OFFLINE"] = "1"
     for kind, run in runs.items():
         out = tmp_path_factory.mktemp("pushed") / kind
-        proc = subprocess.run(
-            [sys.executable, "-m", "zoo", "push", str(run), "--repo", f"{ORG}/dcgan-{kind}", "--dry-run", "--out", str(out), "--license", "mit"],
-            capture_output=True, text=True, env=env, timeout=120,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        assert "card:" not in proc.stdout, proc.stdout
+        with pytest.raises(SystemExit) as exit_info:
+            main(
+                ["push", str(run), "--repo", f"{ORG}/dcgan-{kind}", "--dry-run", "--out", str(out), "--license", "mit"]
+            )
+            raise SystemExit(0)
+        assert exit_info.value.code == 0
+        assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "model.safetensors", "samples.png"]
         folders[kind] = out
     return folders
 

@@ -95,7 +95,9 @@ def _check_metrics(metrics: Any) -> str | None:
     return None
 
 
-def _check_fields(block: Mapping[str, Any], meta: Mapping[str, Any], hub_repo: bool, draft: bool) -> list[tuple[str, str]]:
+def _check_fields(
+    block: Mapping[str, Any], meta: Mapping[str, Any], hub_repo: bool, draft: bool
+) -> list[tuple[str, str]]:
     """(field, problem) pairs for the zoo block of a card."""
     from dataclasses import fields as dataclass_fields
 
@@ -103,7 +105,8 @@ def _check_fields(block: Mapping[str, Any], meta: Mapping[str, Any], hub_repo: b
 
     problems: list[tuple[str, str]] = []
     known = {f.name for f in dataclass_fields(CheckpointSpec)} - {"plugin", "card", "bundled"}
-    problems += [(f"zoo.{key}", f"unknown field; valid fields are {', '.join(sorted(known))}") for key in sorted(set(block) - known)]
+    valid = ", ".join(sorted(known))
+    problems += [(f"zoo.{key}", f"unknown field; valid fields are {valid}") for key in sorted(set(block) - known)]
 
     def text(key: str) -> str | None:
         value = block.get(key)
@@ -129,20 +132,22 @@ def _check_fields(block: Mapping[str, Any], meta: Mapping[str, Any], hub_repo: b
     if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution <= 0:
         problems.append(("zoo.resolution", f"must be a positive integer, got {resolution!r}"))
     elif isinstance(block.get("config"), Mapping) and block["config"].get("resolution", resolution) != resolution:
-        problems.append(("zoo.resolution", f"{resolution} differs from zoo.config.resolution {block['config']['resolution']}"))
+        other = block["config"]["resolution"]
+        problems.append(("zoo.resolution", f"{resolution} differs from zoo.config.resolution {other}"))
     if not (block.get("license") or meta.get("license")):
         problems.append(("license", "missing: the licence of the weights (e.g. mit, cc-by-4.0)"))
-    for key, pattern, what in (("sha256", _HEX64, "64 lower-case hex digits"), ("dataset_sha256", _HEX64, "64 lower-case hex digits")):
+    for key in ("sha256", "dataset_sha256"):
         value = block.get(key)
-        if not (isinstance(value, str) and pattern.fullmatch(value)):
-            problems.append((f"zoo.{key}", f"must be {what}, got {value!r}" if value else "missing"))
+        if not (isinstance(value, str) and _HEX64.fullmatch(value)):
+            problems.append((f"zoo.{key}", f"must be 64 lower-case hex digits, got {value!r}" if value else "missing"))
     size = block.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         problems.append(("zoo.size", f"must be the file size in bytes, got {size!r}"))
     filename = text("filename")
     if filename is not None:
         if filename.lower().endswith(PICKLE_SUFFIXES):
-            problems.append(("zoo.filename", f"{filename!r} is a pickle; publish model.safetensors (the zoo never unpickles)"))
+            problem = f"{filename!r} is a pickle; publish model.safetensors (the zoo never unpickles)"
+            problems.append(("zoo.filename", problem))
         elif not filename.endswith(".safetensors") or "/" in filename or "\\" in filename or ".." in filename:
             problems.append(("zoo.filename", f"{filename!r} must be a plain file name ending in .safetensors"))
     command = text("train_command")

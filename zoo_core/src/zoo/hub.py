@@ -7,7 +7,6 @@ are returned, and nothing downloaded is ever unpickled. Writing and uploading a 
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
+from zoo.hub_errors import hub_error, unknown_revision
 from zoo.specs import PICKLE_SUFFIXES, CheckpointSpec
 from zoo.weights import sha256_file
 
@@ -29,8 +29,6 @@ COMMIT = re.compile(r"[0-9a-f]{40}")
 _REPO_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
 _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_TRANSPORT_MODULES = {"httpx", "httpx2", "httpcore", "requests", "urllib3"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ def downloads_allowed(download: bool | None) -> bool:
     return os.environ.get("ZOO_NO_DOWNLOAD", "").strip().lower() not in ("1", "true", "yes")
 
 
-def _constants() -> Any:
+def hf_constants() -> Any:
     """huggingface_hub's settings (read from the environment when it was imported)."""
     from huggingface_hub import constants
 
@@ -93,12 +91,12 @@ def _constants() -> Any:
 
 def endpoint() -> str:
     """The Hub this process talks to (HF_ENDPOINT or huggingface.co)."""
-    return str(_constants().ENDPOINT).rstrip("/")
+    return str(hf_constants().ENDPOINT).rstrip("/")
 
 
 def hub_cache() -> Path:
     """The shared Hugging Face cache directory (HF_HUB_CACHE / HF_HOME)."""
-    return Path(_constants().HF_HUB_CACHE)
+    return Path(hf_constants().HF_HUB_CACHE)
 
 
 def published(spec: CheckpointSpec) -> bool:
@@ -115,66 +113,6 @@ def not_published(spec: CheckpointSpec) -> ZooError:
     )
 
 
-def _is_transport_error(exc: BaseException) -> bool:
-    """A network failure from whichever HTTP client this huggingface_hub version uses."""
-    return type(exc).__module__.split(".")[0] in _TRANSPORT_MODULES or isinstance(exc, (ConnectionError, TimeoutError))
-
-
-def _unreachable(exc: BaseException) -> bool:
-    """The server could not be contacted at all (as opposed to answering badly)."""
-    name = type(exc).__name__
-    return "Connect" in name or "Timeout" in name or isinstance(exc, (ConnectionRefusedError, TimeoutError))
-
-
-def _hub_error(exc: BaseException, repo_id: str, revision: str | None, filename: str | None = None) -> ZooError | None:
-    """One line saying what went wrong and what to do, or None for errors that are bugs."""
-    from huggingface_hub import errors as hf
-
-    at = f"{repo_id}@{revision or 'main'}"
-    what = f"{filename} of {at}" if filename else at
-    server = endpoint()
-    if isinstance(exc, hf.OfflineModeIsEnabled) or (isinstance(exc, hf.LocalEntryNotFoundError) and _constants().HF_HUB_OFFLINE):
-        return ZooError(f"{what} is not in the local Hub cache and HF_HUB_OFFLINE=1 forbids downloading: unset it to pull")
-    if isinstance(exc, hf.GatedRepoError):
-        return ZooError(f"{repo_id} is gated on {server}: accept its terms on the Hub and set HF_TOKEN")
-    if isinstance(exc, hf.RepositoryNotFoundError):
-        return ZooError(f"Hub repository {repo_id} was not found at {server} (if it is private, set HF_TOKEN)")
-    if isinstance(exc, hf.RevisionNotFoundError):
-        return ZooError(f"revision {revision!r} was not found in {repo_id}: use an existing branch, tag or commit")
-    if isinstance(exc, hf.EntryNotFoundError) and not isinstance(exc, hf.LocalEntryNotFoundError):
-        return ZooError(f"{at} has no file {filename}: check the card's filename or the revision")
-    if isinstance(exc, hf.LocalEntryNotFoundError) or (_is_transport_error(exc) and _unreachable(exc)):
-        return ZooError(f"cannot reach the Hub at {server} to get {what}: check the connection or HF_ENDPOINT")
-    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
-        return ZooError(f"no space left to store {what} in {hub_cache()}: free some space or set HF_HOME elsewhere")
-    if isinstance(exc, hf.HfHubHTTPError):
-        status = getattr(getattr(exc, "response", None), "status_code", "?")
-        return ZooError(f"the Hub at {server} answered HTTP {status} for {what}: try again later")
-    if _is_transport_error(exc):
-        return ZooError(f"the connection to {server} failed while getting {what} ({type(exc).__name__}): try again")
-    if isinstance(exc, OSError):
-        return ZooError(f"cannot store {what} in {hub_cache()} ({exc.strerror or exc}): set HF_HOME to a writable place")
-    return None
-
-
-def _unknown_revision(exc: BaseException, repo_id: str, revision: str) -> ZooError | None:
-    """Name a missing revision even on servers that answer one with a 5xx or a dropped connection."""
-    from huggingface_hub import HfApi
-    from huggingface_hub import errors as hf
-
-    answered_badly = isinstance(exc, hf.HfHubHTTPError) and not isinstance(exc, hf.RepositoryNotFoundError)
-    if not (answered_badly or (_is_transport_error(exc) and not _unreachable(exc))):
-        return None
-    try:
-        refs = HfApi().list_repo_refs(repo_id)
-    except Exception:  # noqa: BLE001 - only a diagnosis; the original error is reported instead
-        return None
-    names = [ref.name for ref in (*refs.branches, *refs.tags)]
-    if revision in names:
-        return None
-    return ZooError(f"revision {revision!r} was not found in {repo_id} (branches and tags: {', '.join(names) or 'none'})")
-
-
 def resolve(repo_id: str, revision: str | None) -> tuple[str, frozenset[str]]:
     """The commit ``revision`` points at and the files it holds: one fast request, before any download."""
     from huggingface_hub import HfApi
@@ -182,7 +120,7 @@ def resolve(repo_id: str, revision: str | None) -> tuple[str, frozenset[str]]:
     try:
         info = HfApi().model_info(repo_id, revision=revision or "main")
     except Exception as exc:  # noqa: BLE001 - translated below; unknown errors re-raised
-        error = (_unknown_revision(exc, repo_id, revision) if revision else None) or _hub_error(exc, repo_id, revision)
+        error = (unknown_revision(exc, repo_id, revision) if revision else None) or hub_error(exc, repo_id, revision)
         if error is None:
             raise
         raise error from None
@@ -197,10 +135,15 @@ def download(repo_id: str, filename: str, revision: str | None, *, force: bool =
 
     try:
         path = hf_hub_download(
-            repo_id, filename, revision=revision, force_download=force, library_name=LIBRARY_NAME, library_version=__version__
+            repo_id,
+            filename,
+            revision=revision,
+            force_download=force,
+            library_name=LIBRARY_NAME,
+            library_version=__version__,
         )
     except Exception as exc:  # noqa: BLE001 - translated below; unknown errors re-raised
-        error = _hub_error(exc, repo_id, revision, filename)
+        error = hub_error(exc, repo_id, revision, filename)
         if error is None:
             raise
         raise error from None
@@ -235,7 +178,12 @@ def evict(path: Path) -> None:
 
 def verify_file(path: Path, sha256: str, size: int, label: str) -> Path:
     """Return ``path`` if its size and sha256 match the card; a bad cached copy is deleted, never loaded."""
-    actual_size = path.stat().st_size
+    try:
+        actual_size = path.stat().st_size
+    except FileNotFoundError:
+        raise ZooError(
+            f"the weights of {label} vanished from {path} while in use: run 'zoo pull {label}' again"
+        ) from None
     actual = sha256_file(path) if actual_size == size else None
     if actual == sha256:
         return path
@@ -249,7 +197,9 @@ def verify_file(path: Path, sha256: str, size: int, label: str) -> Path:
             f"the weights of {label} failed verification ({detail}) and were removed from the Hub cache: "
             f"run 'zoo pull {label}' again; if it repeats, the repo or the card is wrong"
         )
-    raise ZooError(f"{path} does not match the card of {label} ({detail}): the file is corrupted or was modified; reinstall it")
+    raise ZooError(
+        f"{path} does not match the card of {label} ({detail}): the file is corrupted or was modified; reinstall it"
+    )
 
 
 def verify(path: Path, spec: CheckpointSpec, label: str) -> Path:
@@ -277,10 +227,12 @@ def pull_checkpoint(spec: CheckpointSpec, *, force: bool = False) -> Path:
     cached = None if force else cached_file(spec.repo_id, spec.filename, revision)
     if cached is not None:
         return verify(cached, spec, spec.name)
-    if not _constants().HF_HUB_OFFLINE:
+    if not hf_constants().HF_HUB_OFFLINE:
         _, files = resolve(spec.repo_id, revision)
         if spec.filename not in files:
-            raise ZooError(f"{spec.repo_id}@{revision[:12]} has no file {spec.filename}: the card of {spec.name} is wrong")
+            raise ZooError(
+                f"{spec.repo_id}@{revision[:12]} has no file {spec.filename}: the card of {spec.name} is wrong"
+            )
     return verify(download(spec.repo_id, spec.filename, revision, force=force), spec, spec.name)
 
 
@@ -308,20 +260,31 @@ def _card_block(card: Path, label: str) -> tuple[dict[str, Any], dict[str, Any]]
     meta, _ = split_card(card.read_text(encoding="utf-8"), f"{label} README.md")
     block = meta.get("zoo")
     if not isinstance(block, dict):
-        raise ZooError(f"{label}: its README.md has no zoo block, so it is not a gan-zoo repo: publish it with 'zoo push'")
+        raise ZooError(
+            f"{label}: its README.md has no zoo block, so it is not a gan-zoo repo: publish it with 'zoo push'"
+        )
     return meta, dict(block)
 
 
 def _expected(block: dict[str, Any], label: str) -> tuple[str, str, int]:
     """(filename, sha256, size) a repo card promises; pickles are refused before anything is downloaded."""
     filename = block.get("filename") or WEIGHTS_FILENAME
-    if not isinstance(filename, str) or filename.lower().endswith(PICKLE_SUFFIXES) or not filename.endswith(".safetensors"):
-        raise ZooError(f"{label}: its card points at {filename!r}, not a .safetensors file; the zoo never loads pickles")
+    if (
+        not isinstance(filename, str)
+        or filename.lower().endswith(PICKLE_SUFFIXES)
+        or not filename.endswith(".safetensors")
+    ):
+        raise ZooError(
+            f"{label}: its card points at {filename!r}, not a .safetensors file; the zoo never loads pickles"
+        )
     if "/" in filename or "\\" in filename or ".." in filename:
         raise ZooError(f"{label}: its card's filename {filename!r} must be a plain file name")
     sha256, size = block.get("sha256"), block.get("size")
     if not (isinstance(sha256, str) and re.fullmatch(r"[0-9a-f]{64}", sha256)) or not isinstance(size, int):
-        raise ZooError(f"{label}: its card has no valid zoo.sha256 and zoo.size, so the weights cannot be verified: republish with 'zoo push'")
+        raise ZooError(
+            f"{label}: its card has no valid zoo.sha256 and zoo.size, so the weights cannot be verified: "
+            f"republish it with 'zoo push'"
+        )
     return filename, sha256, size
 
 
@@ -353,7 +316,9 @@ def hub_spec(ref: HubRef, commit: str, card: Path, config: Path | None, weights:
         if value is None:
             continue
         if block.get(key) not in (None, value):
-            raise ZooError(f"{label}: the card says {key} {block[key]!r} but the repo's files say {value!r}: fix the repo")
+            raise ZooError(
+                f"{label}: the card says {key} {block[key]!r} but the repo's files say {value!r}: fix the repo"
+            )
         block[key] = value
     if isinstance(block.get("config"), dict):
         block.setdefault("resolution", block["config"].get("resolution"))
@@ -379,10 +344,16 @@ def _cached_hub(ref: HubRef) -> tuple[CheckpointSpec, Path] | None:
     return hub_spec(ref, commit, card, cached_file(ref.repo_id, CONFIG_FILENAME, commit), weights), weights
 
 
-def hub_checkpoint(ref: HubRef, *, download_allowed: bool | None = None, force: bool = False) -> tuple[CheckpointSpec, Path]:
-    """Spec and verified weights of an ``hf-hub:`` repo: from the cache, or downloaded at one pinned commit."""
+def hub_checkpoint(
+    ref: HubRef, *, download_allowed: bool | None = None, force: bool = False, refresh: bool = False
+) -> tuple[CheckpointSpec, Path]:
+    """Spec and verified weights of an ``hf-hub:`` repo: from the cache, or downloaded at one pinned commit.
+
+    ``refresh`` (what 'zoo pull' does): ask the Hub where a branch points now instead of using the cached one.
+    """
     label = str(ref)
-    found = None if force else _cached_hub(ref)
+    moving = not COMMIT.fullmatch(ref.revision or "") and not hf_constants().HF_HUB_OFFLINE
+    found = None if force or (refresh and moving) else _cached_hub(ref)
     if found is not None:
         return found
     if not downloads_allowed(download_allowed):
@@ -391,10 +362,13 @@ def hub_checkpoint(ref: HubRef, *, download_allowed: bool | None = None, force: 
             f"run 'zoo pull {label}'"
         )
     files: frozenset[str] | None = None
-    if not _constants().HF_HUB_OFFLINE:
+    if not hf_constants().HF_HUB_OFFLINE:
         _, files = resolve(ref.repo_id, ref.revision)
         if CARD_FILENAME not in files:
-            raise ZooError(f"{label} is not in the zoo layout (no README.md card): it needs model.safetensors, config.json and README.md")
+            raise ZooError(
+                f"{label} is not in the zoo layout (no README.md card): "
+                f"it needs model.safetensors, config.json and README.md"
+            )
     # The card first, by revision name, so the cache records the branch; the rest at the commit it resolved to.
     card = download(ref.repo_id, CARD_FILENAME, ref.revision, force=force)
     commit = card.parent.name

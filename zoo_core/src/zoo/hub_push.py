@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from zoo.errors import ZooError
 from zoo.files import write_atomically
@@ -84,6 +85,7 @@ def plan_push(
     *,
     name: str | None = None,
     card: Path | None = None,
+    samples: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> PushPlan:
     """Work out what to publish from a run directory, a .safetensors file or a registered checkpoint."""
@@ -94,26 +96,30 @@ def plan_push(
     meta: dict[str, Any] = {}
     fields: dict[str, Any] = {}
     body = ""
-    samples = None
+    run_samples = None
     path = Path(source)
     if not path.exists() and source in registry.checkpoints:
         from zoo.hub import checkpoint_weights
 
         spec = registry.checkpoints[source]
         weights = checkpoint_weights(spec)
-        fields = {k: v for k, v in asdict(spec).items() if k not in ("plugin", "card", "bundled", "revision", "repo_id")}
+        fields = {
+            k: v for k, v in asdict(spec).items() if k not in ("plugin", "card", "bundled", "revision", "repo_id")
+        }
         fields["classes"] = list(spec.classes)
         if spec.card and Path(spec.card).is_file():
             meta, _, body = _base_card(Path(spec.card))
         family, config = spec.family, dict(spec.config)
     else:
         if not path.exists():
-            raise ZooError(f"{source!r} is neither a run directory, a .safetensors file nor a checkpoint name: see 'zoo list'")
+            raise ZooError(
+                f"{source!r} is neither a run directory, a .safetensors file nor a checkpoint name: see 'zoo list'"
+            )
         weights = path / WEIGHTS_FILENAME if path.is_dir() else path
         if not weights.is_file() or weights.suffix != ".safetensors":
             raise ZooError(f"{source} holds no {WEIGHTS_FILENAME}: train or export the model first")
         if path.is_dir():
-            fields, samples = _run_fields(path)
+            fields, run_samples = _run_fields(path)
         family, config = None, {}
     metadata = read_metadata(weights)
     if "zoo.training_state" in metadata:
@@ -130,7 +136,10 @@ def plan_push(
     check_name(fields["name"], "checkpoint")
     if "license" in fields:
         meta["license"] = fields.pop("license")
-    return PushPlan(repo_id, weights, family, config, fields, meta, body, samples)
+    if samples is not None:
+        if not samples.is_file() or samples.suffix.lower() != ".png":
+            raise ZooError(f"--samples {samples} is not a PNG file")
+    return PushPlan(repo_id, weights, family, config, fields, meta, body, samples or run_samples)
 
 
 def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
@@ -160,7 +169,11 @@ def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
 
 def _default_body(plan: PushPlan, block: Mapping[str, Any]) -> str:
     """A short card body: what it is, how to load it, its metrics and how it was trained."""
-    lines = [f"# {plan.name}", "", f"A {plan.family} generator from gan-zoo, trained on {block.get('dataset', '(dataset not given)')}."]
+    lines = [
+        f"# {plan.name}",
+        "",
+        f"A {plan.family} generator from gan-zoo, trained on {block.get('dataset', '(dataset not given)')}.",
+    ]
     lines += ["", "```bash", f"pip install zoo-core zoo-{plan.family}", f"zoo pull hf-hub:{plan.repo_id}", "```"]
     lines += ["", "```python", "import zoo", f'images = zoo.load("hf-hub:{plan.repo_id}").sample(16, seed=0)', "```"]
     metrics = block.get("metrics")
@@ -186,7 +199,9 @@ def write_folder(plan: PushPlan, out: Path) -> list[str]:
     _copy(plan.weights, out / WEIGHTS_FILENAME)
     sha256, size = sha256_file(out / WEIGHTS_FILENAME), (out / WEIGHTS_FILENAME).stat().st_size
     config = {"library_name": LIBRARY_NAME, "family": plan.family, "config": plan.config}
-    write_atomically(out / CONFIG_FILENAME, lambda tmp: tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n"))
+    write_atomically(
+        out / CONFIG_FILENAME, lambda tmp: tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    )
     files = [WEIGHTS_FILENAME, CONFIG_FILENAME, CARD_FILENAME]
     if plan.samples is not None:
         _copy(plan.samples, out / SAMPLES_FILENAME)
@@ -212,7 +227,8 @@ def upload(out: Path, repo_id: str, files: list[str], message: str) -> str:
     from huggingface_hub import HfApi
     from huggingface_hub import errors as hf
 
-    from zoo.hub import _hub_error, endpoint
+    from zoo.hub import endpoint
+    from zoo.hub_errors import hub_error
 
     api = HfApi()
     try:
@@ -220,11 +236,18 @@ def upload(out: Path, repo_id: str, files: list[str], message: str) -> str:
         info = api.upload_folder(folder_path=out, repo_id=repo_id, allow_patterns=files, commit_message=message)
     except Exception as exc:  # noqa: BLE001 - translated below; unknown errors re-raised
         status = getattr(getattr(exc, "response", None), "status_code", None)
+        if isinstance(exc, hf.LocalTokenNotFoundError):
+            raise ZooError(f"uploading to {repo_id} needs a Hub token: set HF_TOKEN or run 'hf auth login'") from None
         if isinstance(exc, hf.HfHubHTTPError) and status in (401, 403):
-            raise ZooError(f"{endpoint()} refused the upload to {repo_id} (HTTP {status}): set HF_TOKEN to a token with write access") from None
+            raise ZooError(
+                f"{endpoint()} refused the upload to {repo_id} (HTTP {status}): "
+                f"set HF_TOKEN to a token with write access"
+            ) from None
         if isinstance(exc, hf.HfHubHTTPError) and status in (404, 405, 501):
-            raise ZooError(f"{endpoint()} does not accept uploads to {repo_id} (HTTP {status}): check HF_ENDPOINT") from None
-        error = _hub_error(exc, repo_id, None)
+            raise ZooError(
+                f"{endpoint()} does not accept uploads to {repo_id} (HTTP {status}): check HF_ENDPOINT"
+            ) from None
+        error = hub_error(exc, repo_id, None)
         if error is None:
             raise
         raise error from None

@@ -34,16 +34,27 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
 
 @click.command("eval")
 @click.argument("name")
-@click.option("--data", required=True, type=click.Path(path_type=Path), help="Real images: an .npz file or an image folder.")
+@click.option(
+    "--data", required=True, type=click.Path(path_type=Path), help="Real images: an .npz file or an image folder."
+)
 @click.option("--metrics", default="fid", show_default=True, help="Comma-separated metric names, e.g. fid,kid,is,pr.")
 @click.option("-n", "--num", "n", type=int, default=10_000, show_default=True, help="Number of generated images.")
-@click.option("--n-real", type=int, default=None, help="Number of real images (default: -n, or the whole split if smaller).")
-@click.option("--extractor", default=STANDARD_INCEPTION, show_default=True, help="Feature extractor: " + ", ".join(extractor_names()) + ".")
+@click.option(
+    "--n-real", type=int, default=None, help="Number of real images (default: -n, or the whole split if smaller)."
+)
+@click.option(
+    "--extractor",
+    default=STANDARD_INCEPTION,
+    show_default=True,
+    help="Feature extractor: " + ", ".join(extractor_names()) + ".",
+)
 @click.option("--split", default="train", show_default=True, help="Split of an .npz dataset used as the reference.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated images.")
 @click.option("--batch-size", type=int, default=50, show_default=True, help="Images per forward pass.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
-@click.option("--precision", default="float32", show_default=True, help=f"Extractor precision: {', '.join(PRECISIONS)}.")
+@click.option(
+    "--precision", default="float32", show_default=True, help=f"Extractor precision: {', '.join(PRECISIONS)}."
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Also write the results to this JSON file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results and protocol as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")

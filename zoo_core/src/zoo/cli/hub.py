@@ -59,7 +59,9 @@ def pull_command(name: str, revision: str | None, force: bool) -> None:
             return
         if revision is None:
             path = hub.pull_checkpoint(spec, force=force)
-            click.echo(f"{spec.name}: {_human_size(spec.size)}, sha256 verified, from {spec.repo_id}@{spec.revision}: {path}")
+            click.echo(
+                f"{spec.name}: {_human_size(spec.size)}, sha256 verified, from {spec.repo_id}@{spec.revision}: {path}"
+            )
             return
         if not spec.repo_id:
             raise hub.not_published(spec)
@@ -68,7 +70,7 @@ def pull_command(name: str, revision: str | None, force: bool) -> None:
         if target.revision not in (None, revision):
             raise ZooError(f"{name} already names revision {target.revision!r}: drop --revision or the '@'")
         target = hub.HubRef(target.repo_id, revision)
-    spec, path = hub.hub_checkpoint(target, download_allowed=True, force=force)
+    spec, path = hub.hub_checkpoint(target, download_allowed=True, force=force, refresh=True)
     click.echo(f"{target}: {spec.name}, {_human_size(spec.size)}, sha256 verified, commit {spec.revision}: {path}")
     click.echo(f"load it with zoo.load({str(target)!r})")
 
@@ -77,13 +79,24 @@ def pull_command(name: str, revision: str | None, force: bool) -> None:
 @click.argument("source")
 @click.option("--repo", "repo_id", required=True, help="Hub repository ORG/NAME (created if missing).")
 @click.option("--dry-run", is_flag=True, help="Write the repo folder only; upload nothing.")
-@click.option("--out", type=click.Path(path_type=Path), help="Folder for the repo layout (default: RUN/hub or ./NAME-hub).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Folder for the repo layout (default: RUN/hub or ./NAME-hub)."
+)
 @click.option("--name", help="Checkpoint name in the card (default: the repo's NAME, lower-cased).")
-@click.option("--card", type=click.Path(path_type=Path, dir_okay=False), help="Existing card to start from (cards/NAME.md).")
+@click.option(
+    "--card", type=click.Path(path_type=Path, dir_okay=False), help="Existing card to start from (cards/NAME.md)."
+)
 @click.option("--license", "license_", help="Licence of the weights (e.g. mit, cc-by-4.0).")
 @click.option("--dataset", help="Dataset description (default: the run's train_config.json).")
 @click.option("--train-command", help="The exact command that trained the weights.")
-@click.option("--metrics", type=click.Path(path_type=Path, dir_okay=False), help="JSON file: {protocol: ..., fid: ...}.")
+@click.option(
+    "--metrics", type=click.Path(path_type=Path, dir_okay=False), help="JSON file: {protocol: ..., fid: ...}."
+)
+@click.option(
+    "--samples",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Sample grid PNG (default: RUN/samples/final.png).",
+)
 def push_command(
     source: str,
     repo_id: str,
@@ -95,6 +108,7 @@ def push_command(
     dataset: str | None,
     train_command: str | None,
     metrics: Path | None,
+    samples: Path | None,
 ) -> None:
     """Publish SOURCE (a run directory, a .safetensors file or a checkpoint name) to the Hub.
 
@@ -110,7 +124,7 @@ def push_command(
         except (OSError, ValueError) as exc:
             raise ZooError(f"--metrics {metrics} is not a readable JSON file ({exc.__class__.__name__})") from None
     overrides = {"license": license_, "dataset": dataset, "train_command": train_command, "metrics": metrics_data}
-    plan = plan_push(source, repo_id, name=name, card=card, overrides=overrides)
+    plan = plan_push(source, repo_id, name=name, card=card, samples=samples, overrides=overrides)
     if out is None:
         out = Path(source) / "hub" if Path(source).is_dir() else Path(f"{plan.name}-hub")
     files = write_folder(plan, out)
@@ -121,7 +135,10 @@ def push_command(
         click.echo(f"wrote {', '.join(files)} to {out} (dry run: nothing uploaded)")
         return
     if problems:
-        raise ZooError(f"the card of {plan.name} has {len(problems)} problem(s), listed above: fix them, or inspect {out} with --dry-run")
+        raise ZooError(
+            f"the card of {plan.name} has {len(problems)} problem(s), listed above: "
+            f"fix them, or inspect {out} with --dry-run"
+        )
     commit = upload(out, repo_id, files, f"Upload {plan.name} with gan-zoo")
     card_path = pinned_card(out, repo_id, commit)
     click.echo(f"pushed {plan.name} to {repo_id} at commit {commit}")
@@ -146,7 +163,9 @@ def _zoo_repos() -> list[dict[str, Any]]:
             continue
         files = {f.file_name: f.file_path for rev in repo.revisions for f in rev.files}
         card = files.get("README.md")
-        is_zoo = repo.repo_id in names or (card is not None and "\nzoo:" in card.read_text(encoding="utf-8", errors="replace"))
+        is_zoo = repo.repo_id in names or (
+            card is not None and "\nzoo:" in card.read_text(encoding="utf-8", errors="replace")
+        )
         if is_zoo:
             rows.append(
                 {
@@ -184,7 +203,10 @@ def cache_list(as_json: bool) -> None:
         return
     from zoo.cli.listing import _table
 
-    table = [{**row, "revisions": ",".join(r[:8] for r in row["revisions"]), "size": _human_size(row["size"])} for row in rows]
+    table = [
+        {**row, "revisions": ",".join(r[:8] for r in row["revisions"]), "size": _human_size(row["size"])}
+        for row in rows
+    ]
     click.echo(_table(table, ("name", "repo", "revisions", "size", "path")))
     click.echo(f"total {_human_size(sum(row['size'] for row in rows))} in {hub_cache()} (see also 'hf cache ls')")
 
@@ -211,7 +233,10 @@ def cache_rm(name: str) -> None:
         raise ZooError(f"{name} is not in the Hub cache: see 'zoo cache list'")
     hashes = [rev.commit_hash for rev in repo.revisions if revision in (None, rev.commit_hash) or revision in rev.refs]
     if not hashes:
-        raise ZooError(f"revision {revision!r} of {repo_id} is not cached; cached: {', '.join(r.commit_hash[:12] for r in repo.revisions)}")
+        raise ZooError(
+            f"revision {revision!r} of {repo_id} is not cached; "
+            f"cached: {', '.join(r.commit_hash[:12] for r in repo.revisions)}"
+        )
     strategy = scan_cache_dir().delete_revisions(*hashes)
     strategy.execute()
     click.echo(f"removed {repo_id} ({len(hashes)} revision(s), {strategy.expected_freed_size_str}) from the cache")
@@ -224,7 +249,9 @@ def cards_group() -> None:
 
 @cards_group.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--draft", is_flag=True, help="Skip what exists only once published (repo, revision, metrics, sample grid).")
+@click.option(
+    "--draft", is_flag=True, help="Skip what exists only once published (repo, revision, metrics, sample grid)."
+)
 def cards_check(paths: tuple[Path, ...], draft: bool) -> None:
     """Validate card files (default: every registered checkpoint's card and bundled weights)."""
     from zoo.api import bundled_path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from zoo.hookspecs import hookimpl
 from zoo.specs import ComponentSpec
@@ -11,7 +11,10 @@ _METRICS = {
     "fid": ("zoo.metrics.frechet:FID", "Fréchet Inception Distance (Heusel et al. 2017)"),
     "kid": ("zoo.metrics.kid:KID", "Kernel Inception Distance, unbiased cubic-kernel MMD² (Bińkowski et al. 2018)"),
     "is": ("zoo.metrics.inception_score:InceptionScore", "Inception Score, 10 splits (Salimans et al. 2016)"),
-    "pr": ("zoo.metrics.precision_recall:PrecisionRecall", "improved precision and recall, k=3 (Kynkäänniemi et al. 2019)"),
+    "pr": (
+        "zoo.metrics.precision_recall:PrecisionRecall",
+        "improved precision and recall, k=3 (Kynkäänniemi et al. 2019)",
+    ),
 }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import torch
 
@@ -59,7 +60,9 @@ class FeatureMetric(Metric):
             raise ZooError(f"{self.name}: features must have shape (N, dim), got {tuple(tensor.shape)}")
         side = self._features[real]
         if side and side[0].shape[1] != tensor.shape[1]:
-            raise ZooError(f"{self.name}: features of dimension {tensor.shape[1]} after {side[0].shape[1]}: use one extractor")
+            raise ZooError(
+                f"{self.name}: features of dimension {tensor.shape[1]} after {side[0].shape[1]}: use one extractor"
+            )
         side.append(check_finite(tensor.detach().float().cpu(), self.extractor_name))
 
     def count(self, real: bool) -> int:

@@ -11,8 +11,8 @@ import os
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from zoo.errors import ZooError
 from zoo.files import atomic_path
@@ -21,7 +21,9 @@ from zoo.files import atomic_path
 # printed by pytorch-fid itself (torch.hub only checks the 8-hex prefix in the file name, 6726825d);
 # it was cross-checked against several public projects that pin this exact file (95,628,359 bytes).
 # It could not be re-verified by downloading here (no network): see the metrics report.
-INCEPTION_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+INCEPTION_URL = (
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+)
 INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 INCEPTION_FILENAME = "pt_inception-2015-12-05-6726825d.pth"
 _MAX_BYTES = 1 << 30
@@ -52,9 +54,12 @@ def download(url: str, target: Path, sha256: str, progress: bool = True) -> Path
             total = int(response.headers.get("Content-Length") or 0) or None
             from tqdm import tqdm
 
-            with open(tmp, "wb") as out, tqdm(
-                total=total, unit="B", unit_scale=True, desc=target.name, disable=not progress, leave=False
-            ) as bar:
+            with (
+                open(tmp, "wb") as out,
+                tqdm(
+                    total=total, unit="B", unit_scale=True, desc=target.name, disable=not progress, leave=False
+                ) as bar,
+            ):
                 size = 0
                 while chunk := response.read(1 << 20):
                     size += len(chunk)
@@ -82,7 +87,9 @@ def convert_pth(pth: Path, target: Path, source_sha256: str, drop: Callable[[str
     try:
         state = torch.load(pth, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling refusal or corruption means: do not use it
-        raise ZooError(f"{pth} is not a plain tensor state dict ({type(exc).__name__}): delete it and fetch it again") from None
+        raise ZooError(
+            f"{pth} is not a plain tensor state dict ({type(exc).__name__}): delete it and fetch it again"
+        ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ZooError(f"{pth} is not a state dict of tensors: delete it and fetch it again")
     tensors = {k: v.contiguous() for k, v in state.items() if not (drop and drop(k))}
@@ -94,7 +101,9 @@ def convert_pth(pth: Path, target: Path, source_sha256: str, drop: Callable[[str
 
 def _torch_hub_copy(filename: str) -> Path | None:
     """A copy pytorch-fid (torch.hub) already downloaded, so users with it are not made to fetch it again."""
-    torch_home = Path(os.environ.get("TORCH_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "torch")
+    torch_home = Path(
+        os.environ.get("TORCH_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "torch"
+    )
     path = torch_home / "hub" / "checkpoints" / filename
     return path if path.is_file() else None
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime
 import json
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ZooError
 from zoo.metrics.extractors import POOL, STANDARD_INCEPTION, extractor_spec, metric_label
@@ -39,7 +40,13 @@ class Evaluation:
     date: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "results": self.values, "labels": self.labels, "protocol": self.protocol, "date": self.date}
+        return {
+            "model": self.model,
+            "results": self.values,
+            "labels": self.labels,
+            "protocol": self.protocol,
+            "date": self.date,
+        }
 
 
 def parse_metrics(text: str | Sequence[str]) -> list[str]:
@@ -66,7 +73,7 @@ def check_sample_counts(metrics: Sequence[str], extractor: str, n: int, n_real: 
         )
 
 
-def _batches(images: Any, batch_size: int) -> Iterator["torch.Tensor"]:
+def _batches(images: Any, batch_size: int) -> Iterator[torch.Tensor]:
     """uint8 (N, H, W, C) numpy -> (B, C, H, W) torch batches."""
     import torch
 
@@ -74,7 +81,7 @@ def _batches(images: Any, batch_size: int) -> Iterator["torch.Tensor"]:
         yield torch.from_numpy(images[start : start + batch_size]).permute(0, 3, 1, 2).contiguous()
 
 
-def _generated(handle: "ModelHandle", n: int, seed: int, batch_size: int) -> Iterator["torch.Tensor"]:
+def _generated(handle: ModelHandle, n: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:
     """Generated uint8 (B, C, H, W) batches in chunks seeded seed, seed+1, …; balanced labels if conditional."""
     classes = handle.generator.num_classes
     for index, start in enumerate(range(0, n, CHUNK)):
@@ -91,8 +98,53 @@ def _bar(total: int, desc: str, progress: bool):  # type: ignore[no-untyped-def]
     return tqdm(total=total, desc=desc, unit="img", disable=not progress, leave=False, dynamic_ncols=True)
 
 
+@dataclass
+class _Reference:
+    """The real side: cached features (and FID statistics), or the images still to extract."""
+
+    count: int
+    total: int
+    size: tuple[int, int]
+    tensors: dict[str, Any] | None = None
+    images: Any = None
+
+
+def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_key: Any, use_cache: bool) -> _Reference:
+    """Look the real features up in the cache; on a miss, load the (seeded) subset of images to extract."""
+    from zoo.data import load_images
+    from zoo.metrics import statistics
+
+    def lookup(count: int) -> _Reference | None:
+        entry = statistics.load_reference(cache_key(count), cache_key.outputs) if use_cache else None
+        if entry is None:
+            return None
+        tensors, meta = entry
+        return _Reference(int(meta["n"]), int(meta["dataset_size"]), tuple(meta["size"]), tensors=tensors)
+
+    hit = lookup(requested)
+    if hit is not None:
+        return hit
+    images, _ = load_images(data, split=split)
+    subset = statistics.real_subset(len(images), requested)
+    hit = lookup(len(subset)) if len(subset) != requested else None
+    return hit or _Reference(len(subset), len(images), tuple(images.shape[1:3]), images=images[subset])
+
+
+class _CacheKey:
+    """Maps a number of real images to its cache file (dataset hash, split, extractor, weights, precision)."""
+
+    def __init__(self, fingerprint: str, split: str, extractor: str, protocol: dict[str, Any], outputs: list[str]):
+        self.fingerprint, self.split, self.outputs = fingerprint, split, outputs
+        self.key = f"{extractor}-{protocol.get('weights_sha256', '')[:12]}-{protocol.get('precision', '')}"
+
+    def __call__(self, count: int) -> Path:
+        from zoo.metrics import statistics
+
+        return statistics.cache_path(self.fingerprint, self.split, self.key, count)
+
+
 def evaluate(
-    handle: "ModelHandle",
+    handle: ModelHandle,
     data: str | os.PathLike[str],
     metrics: Sequence[str] = ("fid",),
     *,
@@ -110,7 +162,6 @@ def evaluate(
     """Compute ``metrics`` for ``n`` generated images against ``n_real`` (default n) images of ``data``."""
     import torch
 
-    from zoo.data import load_images
     from zoo.metrics import statistics
     from zoo.metrics.base import FeatureMetric
     from zoo.metrics.extractors import build_extractor
@@ -120,89 +171,71 @@ def evaluate(
 
     names = parse_metrics(metrics)
     spec = extractor_spec(extractor)
-    if handle.generator.task == "image-to-image":
-        raise ZooError(f"{model_name or handle.architecture.name} is an image-to-image model: zoo eval needs a generator")
-    resolution, channels = handle.generator.resolution, handle.generator.channels
-    fingerprint = statistics.dataset_fingerprint(data)
-    requested_real = n_real or n
-    check_sample_counts(names, extractor, n, requested_real)
+    generator = handle.generator
+    if generator.task == "image-to-image":
+        raise ZooError(
+            f"{model_name or handle.architecture.name} is an image-to-image model: zoo eval needs a generator"
+        )
+    if generator.channels != 3:
+        raise ZooError(f"the generator makes {generator.channels}-channel images; the metrics need RGB (3 channels)")
+    resolution = generator.resolution
     if spec.input_size is not None and resolution != spec.input_size:
         raise ZooError(
             f"{extractor} needs {spec.input_size}x{spec.input_size} images but the generator makes "
             f"{resolution}x{resolution}: use --extractor {STANDARD_INCEPTION}"
         )
+    check_sample_counts(names, extractor, n, n_real or n)
+    fingerprint = statistics.dataset_fingerprint(data)
 
     built = build_extractor(extractor, device=device, precision=precision)
-    key = f"{extractor}-{built.protocol.get('weights_sha256', '')[:12]}-{precision}"
     objects = {}
     for name in names:
         cls = import_object(get_registry().metrics[name].builder)
         objects[name] = cls(extractor=built) if issubclass(cls, FeatureMetric) else cls()
-    real_outputs = sorted({m.feature for m in objects.values() if isinstance(m, FeatureMetric) and m.needs_real})
-    fake_outputs = sorted({m.feature for m in objects.values() if isinstance(m, FeatureMetric)})
+    feature_metrics = [m for m in objects.values() if isinstance(m, FeatureMetric)]
     plain = [m for m in objects.values() if not isinstance(m, FeatureMetric)]
+    real_outputs = sorted({m.feature for m in feature_metrics if m.needs_real})
+    fake_outputs = sorted({m.feature for m in feature_metrics})
 
-    # Real side: cached features, or one pass over the dataset (subset) that fills the cache.
-    use_cache = bool(real_outputs) and not plain
-
-    def lookup(count: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        return statistics.load_reference(statistics.cache_path(fingerprint, split, key, count), real_outputs) if use_cache else None
-
-    real_images, cached = None, lookup(requested_real)
-    if cached is None:
-        images, _ = load_images(data, split=split)
-        subset = statistics.real_subset(len(images), requested_real)
-        count, total, size = len(subset), len(images), tuple(images.shape[1:3])
-        cached = lookup(count) if count != requested_real else None
-        if cached is None:
-            real_images = images[subset]
-        if real_images is not None and real_images.shape[-1] != 3:
-            raise ZooError(f"{data} holds {real_images.shape[-1]}-channel images; the metrics need RGB images")
-        del images
-    else:
-        count, total, size = int(cached[1]["n"]), int(cached[1]["dataset_size"]), tuple(cached[1]["size"])
-    if size != (resolution, resolution):
+    cache_key = _CacheKey(fingerprint, split, extractor, built.protocol, real_outputs)
+    reference = _reference(data, split, n_real or n, cache_key, use_cache=bool(real_outputs) and not plain)
+    if reference.size != (resolution, resolution):
         raise ZooError(
-            f"the generator makes {resolution}x{resolution} images but {data} holds {size[0]}x{size[1]} images: "
-            "evaluate against a dataset at the generator's resolution"
+            f"the generator makes {resolution}x{resolution} images but {data} holds "
+            f"{reference.size[0]}x{reference.size[1]} images: evaluate against a dataset at the generator's resolution"
         )
-    if channels != 3:
-        raise ZooError(f"the generator makes {channels}-channel images; the metrics need RGB (3 channels)")
-    check_sample_counts(names, extractor, n, count)
+    check_sample_counts(names, extractor, n, reference.count)
 
-    if cached is not None:
-        real_features = {o: cached[0][f"features.{o}"] for o in real_outputs}
-    elif real_outputs or plain:
-        assert real_images is not None
+    if reference.tensors is not None:
+        real_features = {o: reference.tensors[f"features.{o}"] for o in real_outputs}
+    else:
         chunks: dict[str, list[torch.Tensor]] = {o: [] for o in real_outputs}
-        with _bar(count, f"real ({split})", progress) as bar:
-            for batch in _batches(real_images, batch_size):
-                if real_outputs:
-                    for o, value in built(batch, real_outputs).items():
-                        chunks[o].append(value)
+        with _bar(reference.count, f"real ({split})", progress) as bar:
+            for batch in _batches(reference.images, batch_size) if real_outputs or plain else ():
+                for o, value in (built(batch, real_outputs) if real_outputs else {}).items():
+                    chunks[o].append(value)
                 for metric in plain:
                     metric.update(batch, real=True)
                 bar.update(len(batch))
         real_features = {o: torch.cat(v) for o, v in chunks.items()}
         if real_outputs:
-            meta = {"size": list(size), "n": count, "dataset_size": total, "split": split, "extractor": built.protocol, "dataset_sha256": fingerprint}
-            statistics.save_reference(statistics.cache_path(fingerprint, split, key, count), real_features, meta)
-    for metric in objects.values():
-        if isinstance(metric, FeatureMetric) and metric.needs_real:
-            if isinstance(metric, FID) and cached is not None and "mu" in cached[0]:
-                metric.set_reference(cached[0]["mu"], cached[0]["sigma"], count)
-            else:
-                metric.update_features(real_features, real=True)
+            meta = {"size": list(reference.size), "n": reference.count, "dataset_size": reference.total, "split": split,
+                    "extractor": built.protocol, "dataset_sha256": fingerprint}  # fmt: skip
+            statistics.save_reference(cache_key(reference.count), real_features, meta)
+    for metric in feature_metrics:
+        if isinstance(metric, FID) and reference.tensors is not None and "mu" in reference.tensors:
+            metric.set_reference(reference.tensors["mu"], reference.tensors["sigma"], reference.count)
+        elif metric.needs_real:
+            metric.update_features(real_features, real=True)
 
     handle.eval()
     with _bar(n, "generated", progress) as bar:
         for batch in _generated(handle, n, seed, batch_size):
             features = built(batch, fake_outputs) if fake_outputs else {}
-            for metric in objects.values():
-                if isinstance(metric, FeatureMetric):
-                    metric.update_features(features, real=False)
-                else:
-                    metric.update(batch, real=False)
+            for metric in feature_metrics:
+                metric.update_features(features, real=False)
+            for metric in plain:
+                metric.update(batch, real=False)
             bar.update(len(batch))
 
     values: dict[str, float] = {}
@@ -211,11 +244,12 @@ def evaluate(
         values.update({k: float(v) for k, v in metric.compute().items()})
         if hasattr(metric, "protocol"):
             protocol.update(metric.protocol())
+    count, total = reference.count, reference.total
+    subset = "all" if count == total else f"random {count} of {total}, seed {statistics.SUBSET_SEED}"
     protocol.update({
         "num_generated": n, "num_real": count, "generator_seed": seed,
-        "reference": {"data": Path(data).name, "sha256": fingerprint, "split": split,
-                      "subset": "all" if count == total else f"random {count} of {total}, seed {statistics.SUBSET_SEED}"},
-        "labels": "balanced over classes" if handle.generator.num_classes else "none",
+        "reference": {"data": Path(data).name, "sha256": fingerprint, "split": split, "subset": subset},
+        "labels": "balanced over classes" if generator.num_classes else "none",
     })  # fmt: skip
     labels = {k: metric_label(_LABELS.get(k, k), extractor) for k in values}
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

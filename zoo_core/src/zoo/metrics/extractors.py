@@ -7,8 +7,9 @@ never imports torch. Third-party code adds one with ``register_extractor`` (e.g.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from zoo.errors import ZooError
 from zoo.specs import check_name, import_object
@@ -49,7 +50,7 @@ class FeatureExtractor(Protocol):
     def protocol(self) -> dict[str, Any]:
         """How images become features (resize, normalisation, weights hash): stored with results."""
 
-    def __call__(self, images: "torch.Tensor", outputs: Sequence[str]) -> dict[str, "torch.Tensor"]:
+    def __call__(self, images: torch.Tensor, outputs: Sequence[str]) -> dict[str, torch.Tensor]:
         """Features for uint8 images (N, 3, H, W), one float32 (N, dim) tensor per requested output."""
 
 
@@ -110,7 +111,7 @@ def metric_label(metric: str, extractor: str) -> str:
     return f"{metric} ({extractor} features)"
 
 
-def build_extractor(name: str, *, device: "str | torch.device" = "cpu", precision: str = "float32") -> FeatureExtractor:
+def build_extractor(name: str, *, device: str | torch.device = "cpu", precision: str = "float32") -> FeatureExtractor:
     """Construct the extractor registered as ``name`` (imports torch and loads its weights)."""
     spec = extractor_spec(name)
     factory = import_object(spec.builder)
@@ -127,7 +128,7 @@ def check_precision(precision: str) -> str:
     return precision
 
 
-def check_images(images: Any, *, input_size: int | None = None, min_size: int = 1) -> "torch.Tensor":
+def check_images(images: Any, *, input_size: int | None = None, min_size: int = 1) -> torch.Tensor:
     """Return ``images`` if they are uint8 (N, 3, H, W); otherwise a one-line error saying how to fix them."""
     import torch
 
@@ -158,7 +159,7 @@ def check_images(images: Any, *, input_size: int | None = None, min_size: int = 
     return images
 
 
-def check_finite(features: "torch.Tensor", extractor: str) -> "torch.Tensor":
+def check_finite(features: torch.Tensor, extractor: str) -> torch.Tensor:
     """Refuse NaN or inf features: every metric would silently turn into NaN."""
     import torch
 

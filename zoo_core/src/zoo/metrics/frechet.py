@@ -14,7 +14,8 @@ is singular (fewer samples than dimensions) Cholesky fails and sqrt(S1) from ``e
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 

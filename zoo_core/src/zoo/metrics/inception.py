@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +43,7 @@ class BasicConv2d(nn.Module):
         self.bn: nn.Module = nn.BatchNorm2d(out_channels, eps=0.001)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.bn(self.conv(x)))
+        return F.relu(self.bn(self.conv(x)), inplace=True)
 
     @torch.no_grad()
     def fold_batchnorm(self) -> None:
@@ -175,7 +176,7 @@ class FIDInceptionV3(nn.Module):
         pool = x.mean(dim=(2, 3))
         return pool, (pool @ self.fc.weight.T if logits else None)
 
-    def fold_batchnorm(self) -> "FIDInceptionV3":
+    def fold_batchnorm(self) -> FIDInceptionV3:
         """Fold every batch norm into its conv (inference only)."""
         for module in self.modules():
             if isinstance(module, BasicConv2d):
@@ -185,12 +186,15 @@ class FIDInceptionV3(nn.Module):
 
 @functools.lru_cache(maxsize=8)
 def _tf1_matrix(size_in: int, size_out: int) -> torch.Tensor:
-    """Interpolation weights of TF 1.x resize_bilinear(align_corners=False): source = dest * in/out, no half-pixel shift."""
-    scale = size_in / size_out
-    source = torch.arange(size_out, dtype=torch.float64) * scale
+    """Weights of TF 1.x resize_bilinear(align_corners=False): source = dest * in/out, no half-pixel shift.
+
+    TF computes the scale, the source coordinate and the fraction in float32; so do we, to match it exactly.
+    """
+    scale = torch.tensor(size_in, dtype=torch.float32) / size_out
+    source = torch.arange(size_out, dtype=torch.float32) * scale
     low = source.floor().long().clamp(max=size_in - 1)
     high = (low + 1).clamp(max=size_in - 1)
-    frac = source - low
+    frac = (source - source.floor()).double()
     matrix = torch.zeros(size_out, size_in, dtype=torch.float64)
     rows = torch.arange(size_out)
     matrix.index_put_((rows, low), 1 - frac, accumulate=True)

@@ -8,7 +8,8 @@ the 1008 Inception logits *without* the fc bias, samples are shuffled with
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,7 +19,9 @@ from zoo.metrics.base import FeatureMetric
 from zoo.metrics.extractors import LOGITS, STANDARD_INCEPTION, FeatureExtractor
 
 
-def inception_score(logits: torch.Tensor, splits: int = 10, shuffle: bool = True, seed: int = 2020) -> tuple[float, float]:
+def inception_score(
+    logits: torch.Tensor, splits: int = 10, shuffle: bool = True, seed: int = 2020
+) -> tuple[float, float]:
     """(mean, std) over ``splits`` of exp(mean KL(p(y|x) || p(y))), from (N, classes) logits."""
     n = len(logits)
     if n < splits:

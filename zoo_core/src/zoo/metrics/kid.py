@@ -10,7 +10,8 @@ few samples. As in the paper's code and torch-fidelity, it is averaged over rand
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -75,9 +76,18 @@ class KID(FeatureMetric):
     def compute(self) -> Mapping[str, float]:
         """{'kid': mean, 'kid_std': std}."""
         mean, std, self._used_size = kernel_distance(
-            self.features(real=False, minimum=2), self.features(real=True, minimum=2), self.subsets, self.subset_size, self.seed
+            self.features(real=False, minimum=2),
+            self.features(real=True, minimum=2),
+            self.subsets,
+            self.subset_size,
+            self.seed,
         )
         return {"kid": mean, "kid_std": std}
 
     def protocol(self) -> dict[str, Any]:
-        return {"kid_subsets": self.subsets, "kid_subset_size": self._used_size, "kid_seed": self.seed, "kid_kernel": "(x.y/d+1)^3"}
+        return {
+            "kid_subsets": self.subsets,
+            "kid_subset_size": self._used_size,
+            "kid_seed": self.seed,
+            "kid_kernel": "(x.y/d+1)^3",
+        }

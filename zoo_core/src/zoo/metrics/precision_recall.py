@@ -10,7 +10,8 @@ blocks so 10k x 10k comparisons never hold a full distance matrix.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -65,7 +66,9 @@ class PrecisionRecall(FeatureMetric):
 
     def compute(self) -> Mapping[str, float]:
         """{'precision': p, 'recall': r}."""
-        p, r = precision_recall(self.features(real=False, minimum=self.k + 1), self.features(real=True, minimum=self.k + 1), self.k)
+        p, r = precision_recall(
+            self.features(real=False, minimum=self.k + 1), self.features(real=True, minimum=self.k + 1), self.k
+        )
         return {"precision": p, "recall": r}
 
     def protocol(self) -> dict[str, Any]:

@@ -14,9 +14,10 @@ ResNet", DAWNBench): conv-BN-ReLU stages with max-pool downsampling and two resi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +33,11 @@ CIFAR_STD = (0.2470, 0.2435, 0.2616)
 
 def conv_bn(cin: int, cout: int, pool: bool = False) -> nn.Sequential:
     """3x3 conv, batch norm, ReLU, and an optional 2x2 max pool."""
-    layers: list[nn.Module] = [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+    layers: list[nn.Module] = [
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    ]
     if pool:
         layers.append(nn.MaxPool2d(2))
     return nn.Sequential(*layers)
@@ -44,6 +49,7 @@ class Residual(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.body = nn.Sequential(conv_bn(channels, channels), conv_bn(channels, channels))
+        nn.init.zeros_(self.body[1][1].weight)  # start as identity (Goyal et al. 2017): stable at high learning rates
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)

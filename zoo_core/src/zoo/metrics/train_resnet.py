@@ -51,7 +51,11 @@ def accuracy(model: CifarResNet, images: torch.Tensor, labels: torch.Tensor, bat
     for start in range(0, len(images), batch):
         x = images[start : start + batch].float() / 255
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            correct += int((model(x.contiguous(memory_format=torch.channels_last)).argmax(1) == labels[start : start + batch]).sum())
+            correct += int(
+                (
+                    model(x.contiguous(memory_format=torch.channels_last)).argmax(1) == labels[start : start + batch]
+                ).sum()
+            )
     return correct / len(images)
 
 
@@ -115,18 +119,27 @@ def train(args: argparse.Namespace) -> float:
                       f"{seen / (time.time() - start):.0f} img/s", flush=True)  # fmt: skip
         epoch += 1
         test_acc = accuracy(model, test_x, test_y)
-        record = {"epoch": epoch, "loss": loss_sum / steps_per_epoch, "test_acc": test_acc, "seconds": time.time() - start}
+        record = {
+            "epoch": epoch,
+            "loss": loss_sum / steps_per_epoch,
+            "test_acc": test_acc,
+            "seconds": time.time() - start,
+        }
         print(json.dumps(record), flush=True)
         log.write(json.dumps(record) + "\n")
         log.flush()
-        momentum = {f"momentum.{i}": optimizer.state[p]["momentum_buffer"] for i, p in enumerate(decay + no_decay) if p in optimizer.state}
+        momentum = {
+            f"momentum.{i}": optimizer.state[p]["momentum_buffer"]
+            for i, p in enumerate(decay + no_decay)
+            if p in optimizer.state
+        }
         state = {f"model.{k}": v for k, v in model.state_dict().items()}
         _save(checkpoint, {**state, **momentum, "epoch": torch.tensor(epoch)}, {"epochs": str(args.epochs)})
     test_acc = accuracy(model, test_x, test_y)
     export = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
     command = "python -m zoo.metrics.train_resnet " + shlex.join(sys.argv[1:])
-    meta = {"zoo.test_accuracy": f"{test_acc:.4f}", "zoo.data_sha256": sha256_file(args.data), "zoo.train_command": command,
-            "zoo.epochs": str(args.epochs)}  # fmt: skip
+    meta = {"zoo.test_accuracy": f"{test_acc:.4f}", "zoo.data_sha256": sha256_file(args.data),
+            "zoo.train_command": command, "zoo.epochs": str(args.epochs)}  # fmt: skip
     _save(out / "zoo-cifar10-resnet.safetensors", export, meta)
     print(json.dumps({"final_test_acc": test_acc, "exported": str(out / "zoo-cifar10-resnet.safetensors")}), flush=True)
     return test_acc
@@ -138,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="run directory (checkpoint, log, exported weights)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=0.2)
+    parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)

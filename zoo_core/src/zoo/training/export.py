@@ -13,7 +13,7 @@ from zoo.weights import save_weights
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(generator: Generator, batches: int = 16, batch_size: int = 256, seed: int = 0) -> None:
+def recalibrate_batchnorm(generator: Generator, batches: int = 8, batch_size: int = 128, seed: int = 0) -> None:
     """Replace running BN statistics with an exact average over fresh latents.
 
     An EMA generator's weights never produced the running statistics it carries; re-estimating

@@ -220,6 +220,7 @@ class Trainer:
         fixed = self._latents(64, fixed_gen)
         main = self.context.is_main
         if main:
+            self.out.mkdir(parents=True, exist_ok=True)
             write_atomically(self.out / SETTINGS, lambda p: p.write_text(s.to_json()))
         bar = tqdm(total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True)
         started, start_step = time.perf_counter(), self.step
