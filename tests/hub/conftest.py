@@ -9,116 +9,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-ORG = "gan-zoo-test"
-LOAD_OR_ERROR = """
-import sys, zoo
-download = {"on": True, "off": False, "env": None}[sys.argv[2]]
-for name in sys.argv[1].split(","):
-    try:
-        handle = zoo.load(name, download=download)
-    except zoo.ZooError as exc:
-        print("ZOOERROR", exc)
-    else:
-        print("LOADED", handle.checkpoint.name, handle.checkpoint.revision)
-"""
-TEST_PLUGIN = '''\
-"""Test-only plugin: registers every card found in $ZOO_TEST_CARDS."""
-import os
-from pathlib import Path
-
-from zoo import hookimpl
-
-ZOO_PLUGIN_API = 1
-
-
-@hookimpl
-def register_checkpoints(register):
-    from zoo.cards import checkpoint_from_card
-
-    folder = os.environ.get("ZOO_TEST_CARDS")
-    for card in sorted(Path(folder).glob("*.md")) if folder else []:
-        register(checkpoint_from_card(card))
-'''
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _git(repo: Path, *args: str) -> str:
-    """Run git in ``repo`` without the user's or the system's configuration."""
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-    command = [
-        "git",
-        "-c",
-        "user.name=zoo-tests",
-        "-c",
-        "user.email=tests@example.invalid",
-        "-c",
-        "commit.gpgsign=false",
-        *args,
-    ]
-    return subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-@dataclass
-class HubServer:
-    """A running olah and the git mirrors it serves."""
-
-    url: str
-    mirrors: Path
-    process: subprocess.Popen
-
-    def publish(self, folder: Path | None, repo_id: str, changes: dict[str, bytes | str | None] | None = None) -> str:
-        """Commit the files of ``folder`` plus ``changes`` (None deletes) on ``main``; return the commit."""
-        repo = self.mirrors / "models" / repo_id
-        if not (repo / ".git").exists():
-            repo.mkdir(parents=True)
-            _git(repo, "init", "-q", "-b", "main")
-        for path in sorted(folder.iterdir()) if folder else []:
-            if path.is_file() and (path.suffix != ".md" or path.name == "README.md"):
-                shutil.copyfile(path, repo / path.name)
-        for name, content in (changes or {}).items():
-            if content is None:
-                (repo / name).unlink()
-            else:
-                (repo / name).write_bytes(content.encode() if isinstance(content, str) else content)
-        _git(repo, "add", "-A")
-        _git(repo, "commit", "-q", "-m", "publish")
-        return _git(repo, "rev-parse", "HEAD")
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    """Poll until the server answers HTTP (any status), or fail with its log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"olah exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            urllib.request.urlopen(f"{url}/api/models/{ORG}/absent/revision/main", timeout=2).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"olah did not answer within {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
+from hubkit import (
+    ORG,
+    TEST_PLUGIN,
+    HubServer,
+    StallingProxy,
+    Zoo,
+    assert_clean_error,
+    free_port,
+    make_run,
+    wait_until_up,
+)
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +55,7 @@ def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process, log)
+        wait_until_up(url, process, log)
         yield HubServer(url, mirrors, process)
     finally:
         process.terminate()
@@ -171,29 +78,6 @@ def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def make_run(root: Path, width: int, z_dim: int, seed: int = 0) -> Path:
-    """A training run directory as 'zoo dcgan train' leaves it, with random weights."""
-    import torch
-    from PIL import Image
-    from zoo.weights import save_weights
-    from zoo_dcgan.model import Generator
-
-    root.mkdir(parents=True)
-    torch.manual_seed(seed)
-    config = {"resolution": 32, "z_dim": z_dim, "width": width, "channels": 3}
-    save_weights(root / "model.safetensors", Generator(**config).state_dict(), family="dcgan", config=config)
-    data = root / "data.npz"
-    data.write_bytes(b"stand-in for a dataset file " * 64)
-    command = f"zoo dcgan train --data {data} --out {root} --steps 1 --width {width}"
-    (root / "train_config.json").write_text(json.dumps({"data": str(data), "command": command, "steps": 1}))
-    (root / "metrics.json").write_text(
-        json.dumps({"protocol": "FID-1k against the train split (test fixture)", "fid": 123.4})
-    )
-    (root / "samples").mkdir()
-    Image.new("RGB", (34, 34), (200, 30, 30)).save(root / "samples" / "final.png")
-    return root
-
-
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny run (kilobytes) and a big one (14 MB: larger than huggingface_hub's 10 MB download chunk)."""
@@ -202,84 +86,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "tiny": make_run(root / "tiny", width=4, z_dim=8),
         "big": make_run(root / "big", width=128, z_dim=100, seed=1),
     }
-
-
-@dataclass
-class Result:
-    """What a subprocess did."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@dataclass
-class Zoo:
-    """Runs zoo commands and Python snippets against the test server with an isolated HF_HOME."""
-
-    env: dict[str, str]
-    home: Path
-    cards: Path
-    cwd: Path
-
-    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120, **popen) -> Result:
-        """``python -m zoo ARGS``."""
-        return self._run([sys.executable, "-m", "zoo", *args], env, timeout, **popen)
-
-    def python(self, code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> Result:
-        """Run a Python snippet with ``args`` in ``sys.argv[1:]``."""
-        return self._run([sys.executable, "-c", code, *args], env, timeout)
-
-    def _run(self, command: list[str], env: dict[str, str] | None, timeout: float, **popen) -> Result:
-        proc = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            env={**self.env, **(env or {})},
-            cwd=self.cwd,
-            timeout=timeout,
-            **popen,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
-
-    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        """Start ``python -m zoo ARGS`` without waiting."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "zoo", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**self.env, **(env or {})},
-            cwd=self.cwd,
-        )
-
-    @property
-    def repos(self) -> Path:
-        """Where huggingface_hub caches model repos for this test."""
-        return self.home / "hub"
-
-    def blobs(self, repo_id: str) -> list[Path]:
-        """Files in the cache's blob store of ``repo_id``."""
-        folder = self.repos / f"models--{repo_id.replace('/', '--')}" / "blobs"
-        return sorted(folder.iterdir()) if folder.is_dir() else []
-
-    def register(self, folder: Path, repo_id: str | None, revision: str | None, changes: dict | None = None) -> str:
-        """Register the card of a pushed ``folder`` as a checkpoint pinned to ``repo_id@revision``.
-
-        ``changes`` edits other zoo fields of the card; a None value (like a None repo or revision) removes the field.
-        """
-        import yaml
-        from zoo.cards import split_card
-
-        meta, body = split_card((folder / "README.md").read_text(), "README.md")
-        for key, value in {"repo_id": repo_id, "revision": revision, **(changes or {})}.items():
-            if value is None:
-                meta["zoo"].pop(key, None)
-            else:
-                meta["zoo"][key] = value
-        name = meta["zoo"]["name"]
-        (self.cards / f"{name}.md").write_text(f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n{body}")
-        return name
 
 
 @pytest.fixture
@@ -319,73 +125,10 @@ def pushed(tmp_path_factory: pytest.TempPathFactory, runs: dict[str, Path]) -> d
     return folders
 
 
-def assert_clean_error(result: Result, *fragments: str) -> str:
-    """A user error: exit code 2, exactly one line on stderr containing ``fragments``, no traceback."""
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
-
-
 @pytest.fixture
 def clean_error() -> Callable[..., str]:
     """``clean_error(result, *fragments)``: see ``assert_clean_error``."""
     return assert_clean_error
-
-
-class StallingProxy:
-    """A TCP proxy that forwards ``limit`` bytes of responses per connection, then goes silent.
-
-    Stands in for a network that dies in the middle of a download.
-    """
-
-    def __init__(self, upstream_port: int, limit: int) -> None:
-        self.upstream_port, self.limit = upstream_port, limit
-        self.stalled = threading.Event()
-        self._stop = threading.Event()
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.port = self._server.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, self.limit), daemon=True).start()
-
-    def _pump(self, source: socket.socket, target: socket.socket, limit: int | None) -> None:
-        sent = 0
-        try:
-            while not self._stop.is_set():
-                data = source.recv(65536)
-                if not data:
-                    break
-                if limit is not None and sent + len(data) > limit:
-                    target.sendall(data[: limit - sent])
-                    self.stalled.set()
-                    self._stop.wait()
-                    break
-                target.sendall(data)
-                sent += len(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, target):
-                try:
-                    sock.close()
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._server.close()
 
 
 @pytest.fixture

@@ -7,13 +7,21 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LOAD_OR_ERROR, ORG, HubServer, Zoo, free_port
+from hubkit import LOAD_OR_ERROR, ORG, HubServer, Zoo, free_port
 
 
 def snapshot_files(zoo: Zoo, repo_id: str) -> list[str]:
     """Names of the files in every cached snapshot of ``repo_id``."""
     folder = zoo.repos / f"models--{repo_id.replace('/', '--')}" / "snapshots"
     return sorted(p.name for p in folder.glob("*/*")) if folder.is_dir() else []
+
+
+def size_of(path: Path) -> int:
+    """Size of a file that another process may be renaming or deleting right now (0 if gone)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def flip_last_byte(data: bytes) -> bytes:
@@ -77,13 +85,14 @@ def test_download_killed_midway_then_pulled_again(zoo_env: Zoo, hub_server: HubS
     deadline = time.monotonic() + 90
     partial: list[Path] = []
     while time.monotonic() < deadline and process.poll() is None:
-        partial = [p for p in zoo_env.blobs(repo) if p.name.endswith(".incomplete") and p.stat().st_size > 0]
+        partial = [p for p in zoo_env.blobs(repo) if p.name.endswith(".incomplete") and size_of(p) > 0]
         if proxy.stalled.is_set() and partial:
             break
         time.sleep(0.1)
-    assert process.poll() is None and partial, "the download did not stall with a partial file on disk"
+    stalled_midway = process.poll() is None and bool(partial)
     process.kill()
     process.communicate()
+    assert stalled_midway, "the download did not stall with a partial file on disk"
 
     assert all(p.name.endswith(".incomplete") for p in zoo_env.blobs(repo))
     assert snapshot_files(zoo_env, repo) == []
@@ -100,7 +109,11 @@ def test_concurrent_pulls_share_one_file(zoo_env: Zoo, hub_server: HubServer, pu
     repo = f"{ORG}/concurrent"
     name = zoo_env.register(pushed["tiny"], repo, hub_server.publish(pushed["tiny"], repo))
     processes = [zoo_env.popen("pull", name) for _ in range(8)]
-    outputs = [process.communicate(timeout=180) for process in processes]
+    try:
+        outputs = [process.communicate(timeout=180) for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
     for process, (stdout, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr
         assert "sha256 verified" in stdout

@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import LOAD_OR_ERROR, ORG, HubServer, Zoo
+import pytest
+from hubkit import LOAD_OR_ERROR, ORG, HubServer, Zoo
 
 COMPARE = """
 import sys, torch, zoo
@@ -108,6 +109,7 @@ print("TIMM OK", loaded.num_classes, flush=True)
 
 
 def test_timm_loads_hf_hub_weights_from_the_same_server(zoo_env: Zoo, hub_server: HubServer, tmp_path: Path) -> None:
+    pytest.importorskip("timm")
     folder, repo = tmp_path / "timm-folder", f"{ORG}/test-resnet"
     client = subprocess.Popen(
         [sys.executable, "-c", TIMM_CLIENT, str(folder), repo],

@@ -58,12 +58,20 @@ def _base_card(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     return meta, dict(block) if isinstance(block, Mapping) else {}, body
 
 
+def _read_json(path: Path) -> Any:
+    """A JSON file of a run, or a ZooError naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ZooError(f"{path} is not a readable JSON file ({exc.__class__.__name__}): fix or remove it") from None
+
+
 def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     """Card fields a training run directory records (dataset, command, metrics) and its sample grid."""
     fields: dict[str, Any] = {}
     train_config = run / "train_config.json"
     if train_config.is_file():
-        data = json.loads(train_config.read_text(encoding="utf-8"))
+        data = _read_json(train_config)
         dataset = data.get("data") or data.get("dataset")
         if isinstance(dataset, str):
             fields["dataset"] = dataset
@@ -74,7 +82,7 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
             fields["train_command"] = command
     metrics = run / "metrics.json"
     if metrics.is_file():
-        fields["metrics"] = json.loads(metrics.read_text(encoding="utf-8"))
+        fields["metrics"] = _read_json(metrics)
     grid = next((p for p in (run / "samples" / "final.png", run / SAMPLES_FILENAME) if p.is_file()), None)
     return fields, grid
 

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
+from typing import Sequence
 
 import pluggy
 
@@ -71,12 +72,12 @@ def _selected(entry_point: EntryPoint, allow: set[str] | None, deny: set[str]) -
     return allow is None or bool(names & allow)
 
 
-def _hook_names(module: ModuleType) -> list[str]:
+def _hook_names(module: ModuleType | object) -> list[str]:
     """The hooks a plugin module implements, in declaration order of the hookspecs."""
     return [name for name in vars(hookspecs) if name.startswith("register_") and callable(getattr(module, name, None))]
 
 
-def load_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
+def load_plugins(pm: pluggy.PluginManager, autoload: bool = True) -> list[PluginInfo]:
     """Register the core's default plugins, then every selected entry point; return their infos."""
     from zoo import __version__
 
@@ -88,6 +89,8 @@ def load_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
         info.registered_as = f"{CORE_DISTRIBUTION}:{info.name}"
         pm.register(module, name=info.registered_as)
         infos.append(info)
+    if not autoload:
+        return infos
     allow, deny = _env_names("ZOO_LOAD_PLUGINS"), _env_names("ZOO_DISABLE_PLUGINS") or set()
     seen: set[str] = set()
     for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
@@ -113,8 +116,22 @@ def load_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
     return infos
 
 
-def make_plugin_manager() -> tuple[pluggy.PluginManager, list[PluginInfo]]:
-    """A plugin manager with the zoo's hookspecs and every selected plugin registered."""
+def register_extra(pm: pluggy.PluginManager, plugin: object, name: str, distribution: str) -> PluginInfo:
+    """Register an in-memory plugin object (tests, notebooks) as if a distribution provided it."""
+    info = PluginInfo(name, distribution, "0", getattr(plugin, "__name__", type(plugin).__name__))
+    info.hooks = _hook_names(plugin)
+    info.api = getattr(plugin, "ZOO_PLUGIN_API", None)
+    info.registered_as = name
+    pm.register(plugin, name=name)
+    return info
+
+
+def make_plugin_manager(
+    autoload: bool = True, extra: Sequence[tuple[str, object]] = ()
+) -> tuple[pluggy.PluginManager, list[PluginInfo]]:
+    """A plugin manager with the zoo's hookspecs, the entry-point plugins (if ``autoload``) and ``extra``."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    return pm, load_plugins(pm)
+    infos = load_plugins(pm, autoload=autoload)
+    infos += [register_extra(pm, plugin, name, name) for name, plugin in extra]
+    return pm, infos

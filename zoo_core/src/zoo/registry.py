@@ -5,11 +5,12 @@ Importing this module never imports torch: specs are plain data plus builder str
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import fnmatch
 import functools
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import pluggy
 
@@ -120,9 +121,9 @@ def _check_links(registry: Registry, info_by_distribution: dict[str, PluginInfo]
         raise PluginError(f"names {clash} are used both as a family and as a checkpoint: rename one of them")
 
 
-def build_registry() -> Registry:
-    """Load plugins and collect every spec they register."""
-    pm, infos = make_plugin_manager()
+def build_registry(autoload: bool = True, extra: Sequence[tuple[str, object]] = ()) -> Registry:
+    """Load plugins (entry points if ``autoload``, plus ``extra`` (name, object) pairs) and collect their specs."""
+    pm, infos = make_plugin_manager(autoload, extra)
     registry = Registry(pm=pm, plugins=infos)
     info_by_name = {info.registered_as: info for info in infos if info.registered_as}
     for hook_name in _COLLECTED:
@@ -131,15 +132,32 @@ def build_registry() -> Registry:
     return registry
 
 
+_OVERRIDES: list[Registry] = []
+
+
 @functools.lru_cache(maxsize=1)
-def get_registry() -> Registry:
-    """The process-wide registry, built on first use."""
+def _installed_registry() -> Registry:
     return build_registry()
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, built on first use (or the one ``use_registry`` put in place)."""
+    return _OVERRIDES[-1] if _OVERRIDES else _installed_registry()
+
+
+@contextlib.contextmanager
+def use_registry(registry: Registry) -> Iterator[Registry]:
+    """Make ``registry`` the process-wide one inside the block (how zoo.testing isolates tests)."""
+    _OVERRIDES.append(registry)
+    try:
+        yield registry
+    finally:
+        _OVERRIDES.remove(registry)
 
 
 def reset_registry() -> None:
     """Forget the cached registry (tests, and after installing a plugin at run time)."""
-    get_registry.cache_clear()
+    _installed_registry.cache_clear()
 
 
 def list_models(pattern: str = "*", *, family: str | None = None) -> list[str]:

@@ -1,6 +1,7 @@
-"""A self-contained DCGAN training loop, enough to train the published checkpoint.
+"""The loop that trained the published ``dcgan-cifar10-32`` checkpoint (``zoo dcgan train``).
 
-Kept deliberately small and replaceable: the shared training engine will take over. It follows
+Kept so that checkpoint's card command stays reproducible; new runs should use the shared
+engine (``zoo train dcgan``), which has the same recipe. It follows
 the paper's recipe (Adam 2e-4, β1 = 0.5, non-saturating BCE) and adds what makes CPU training
 practical and the result better: bf16 autocast, channels-last, horizontal flips, an EMA of the
 generator (Karras et al. 2018) whose batch-norm statistics are re-estimated before export
@@ -15,16 +16,15 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from zoo.checkpoint import load_training_state, save_training_state
-from zoo.data import load_images
 from zoo.errors import ZooError
 from zoo.files import write_atomically
 from zoo.images import make_grid, save_png, to_uint8
 from zoo.losses import NonSaturatingLoss
+from zoo.training.data import load_training_data, random_flip, to_float
+from zoo.training.export import recalibrate_batchnorm, update_ema
 from zoo.weights import save_weights
 from zoo_dcgan.model import Discriminator, Generator
 
@@ -54,53 +54,9 @@ class TrainConfig:
         return {"resolution": self.resolution, "width": self.width, "z_dim": self.z_dim, "channels": 3}
 
 
-def _prepare_data(config: TrainConfig) -> torch.Tensor:
-    """Load the images as one uint8 (N, 3, R, R) tensor, resized to the model's resolution."""
-    images, _ = load_images(config.data)
-    data = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-    if data.shape[-1] != config.resolution or data.shape[-2] != config.resolution:
-        resized = F.interpolate(data.float(), size=(config.resolution,) * 2, mode="area")
-        data = resized.round().clamp(0, 255).to(torch.uint8)
-    return data.contiguous()
-
-
 def _batch(data: torch.Tensor, indices: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Real images in [-1, 1], half of them flipped horizontally."""
-    x = data[indices].float().div_(127.5).sub_(1.0)
-    flip = torch.rand(len(indices), generator=generator) < 0.5
-    x[flip] = x[flip].flip(-1)
-    return x.contiguous(memory_format=torch.channels_last)
-
-
-@torch.no_grad()
-def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    """ema ← decay·ema + (1 − decay)·model for parameters; buffers are copied."""
-    for ema_p, p in zip(ema.parameters(), model.parameters()):
-        ema_p.lerp_(p, 1.0 - decay)
-    for ema_b, b in zip(ema.buffers(), model.buffers()):
-        ema_b.copy_(b)
-
-
-@torch.no_grad()
-def recalibrate_batchnorm(generator: Generator, batches: int = 64, batch_size: int = 256, seed: int = 0) -> None:
-    """Replace running BN statistics with an exact average over fresh latents."""
-    gen = torch.Generator().manual_seed(seed)
-    norms = [m for m in generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None
-    generator.train()
-    for _ in range(batches):
-        generator(generator.sample_latents(batch_size, gen))
-    for norm in norms:
-        norm.momentum = 0.1
-    generator.eval()
-
-
-def export_generator(generator: Generator, path: Path, config: TrainConfig, dtype: torch.dtype = torch.float32) -> str:
-    """Write the generator's weights (config in the metadata) as safetensors; return sha256."""
-    state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in generator.state_dict().items()}
-    return save_weights(path, state, family=FAMILY, config=config.model_config())
+    return random_flip(to_float(data[indices]), generator).contiguous(memory_format=torch.channels_last)
 
 
 def _log(run: Path, record: dict) -> None:
@@ -118,7 +74,7 @@ def train(config: TrainConfig, out: Path, resume: bool = False, quiet: bool = Fa
     if checkpoint.exists() and not resume:
         raise ZooError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
     torch.manual_seed(config.seed)
-    data = _prepare_data(config)
+    data = load_training_data(config.data, config.resolution, conditional=False).images
     G = Generator(config.resolution, config.z_dim, config.width).to(memory_format=torch.channels_last)
     D = Discriminator(config.resolution, config.width).to(memory_format=torch.channels_last)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False)
@@ -151,7 +107,7 @@ def train(config: TrainConfig, out: Path, resume: bool = False, quiet: bool = Fa
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
-        _update_ema(G_ema, G, config.ema_decay)
+        update_ema(G_ema, G, config.ema_decay)
         step += 1
         images_seen += config.batch_size
         if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
@@ -172,8 +128,8 @@ def train(config: TrainConfig, out: Path, resume: bool = False, quiet: bool = Fa
             save_png(out / "samples" / f"step-{step:06d}.png", grid)
     bar.close()
     final = copy.deepcopy(G_ema).float().to(memory_format=torch.contiguous_format)
-    recalibrate_batchnorm(final, seed=config.seed)
-    export_generator(final, out / "model.safetensors", config)
+    recalibrate_batchnorm(final, batches=64, batch_size=256, seed=config.seed)
+    save_weights(out / "model.safetensors", final.state_dict(), family=FAMILY, config=config.model_config())
     with torch.no_grad():
         save_png(out / "samples" / "final.png", make_grid(to_uint8(final(fixed_z)).numpy(), nrow=8))
     return out / "model.safetensors"

@@ -1,4 +1,4 @@
-"""Turning a training run's EMA generator into the weights file users load."""
+"""The EMA generator of a run, and turning it into the weights file users load."""
 
 from __future__ import annotations
 
@@ -10,6 +10,15 @@ import torch
 
 from zoo.interfaces import Generator
 from zoo.weights import save_weights
+
+
+@torch.no_grad()
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema ← decay·ema + (1 − decay)·model for parameters; buffers are copied (Karras et al. 2018)."""
+    for ema_p, p in zip(ema.parameters(), model.parameters()):
+        ema_p.lerp_(p, 1.0 - decay)
+    for ema_b, b in zip(ema.buffers(), model.buffers()):
+        ema_b.copy_(b)
 
 
 @torch.no_grad()

@@ -24,7 +24,7 @@ from zoo.specs import ArchitectureSpec, import_object
 from zoo.training import distributed
 from zoo.training.augment import diff_augment, parse_policy
 from zoo.training.data import BatchSchedule, load_training_data, random_flip, to_float
-from zoo.training.export import export_generator
+from zoo.training.export import export_generator, update_ema
 from zoo.training.plots import plot_curves
 from zoo.training.settings import TrainSettings
 
@@ -168,13 +168,8 @@ class Trainer:
         self.opt_g.step()
         return {"g_loss": loss.detach()}
 
-    @torch.no_grad()
     def _update_ema(self) -> None:
-        decay = self.settings.ema_decay if self.step >= self.settings.ema_start else 0.0
-        for ema_p, p in zip(self.G_ema.parameters(), self.G.parameters()):
-            ema_p.lerp_(p, 1.0 - decay)
-        for ema_b, b in zip(self.G_ema.buffers(), self.G.buffers()):
-            ema_b.copy_(b)
+        update_ema(self.G_ema, self.G, self.settings.ema_decay if self.step >= self.settings.ema_start else 0.0)
 
     def train_step(self, schedule: BatchSchedule, data) -> dict[str, float]:
         """n_critic D updates, one G update, the EMA; all randomness from (seed, step, rank)."""
