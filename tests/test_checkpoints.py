@@ -83,3 +83,12 @@ def test_card_without_front_matter_is_refused(tmp_path):
     path.write_text("# no front matter\n")
     with pytest.raises(ZooError, match="card.md: a model card must start with '---'"):
         checkpoint_from_card(path)
+
+
+@pytest.mark.parametrize("card", sorted(CARDS.glob("*.md")), ids=lambda p: p.name)
+def test_every_card_passes_the_validator(card):
+    """Unpublished checkpoints are validated as drafts (no Hub revision can exist before upload)."""
+    from zoo.cards import validate_card
+
+    spec = checkpoint_from_card(card)
+    assert validate_card(card, draft=not spec.revision, registry=get_registry()) == []

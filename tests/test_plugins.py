@@ -106,7 +106,8 @@ def test_disable_and_allow_lists_apply_before_import(zoo_cli, install_plugin):
 
 def test_disabling_a_plugin_removes_its_models(monkeypatch, fresh_registry):
     monkeypatch.setenv("ZOO_DISABLE_PLUGINS", "dcgan")
-    assert zoo.list_models() == []
+    assert not zoo.list_models("dcgan*")
+    assert zoo.list_models("sagan") == ["sagan"]
     with pytest.raises(ZooError, match="unknown model 'dcgan'"):
         get_registry().resolve("dcgan")
 

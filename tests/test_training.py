@@ -102,8 +102,10 @@ def test_cli_train_writes_run_that_loads(zoo_cli, tiny_data, tmp_path):
     result = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--steps", "2", "--quiet", *sets)
     assert result.returncode == 0, result.stderr
     run = tmp_path / "run"
-    assert {"checkpoint.safetensors", "model.safetensors", "train_settings.json", "progress.jsonl", "loss.png"} <= {p.name for p in run.iterdir()}
+    assert {"checkpoint.safetensors", "model.safetensors", "train_config.json", "progress.jsonl", "loss.png"} <= {p.name for p in run.iterdir()}
     assert (run / "samples" / "step-000002.png").is_file()
+    recorded = json.loads((run / "train_config.json").read_text())
+    assert recorded["family"] == "dcgan" and recorded["command"].startswith("zoo train dcgan --data")
     resumed = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--steps", "3", "--resume", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((run / "progress.jsonl").read_text().splitlines()[-1])["step"] == 3

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from zoo.errors import ZooError
 from zoo.registry import get_registry
 from zoo.specs import ArchitectureSpec, CheckpointSpec, import_object
-from zoo.weights import read_config, sha256_file
+from zoo.weights import read_config
 
 if TYPE_CHECKING:
     import torch
@@ -65,17 +65,6 @@ def bundled_path(spec: CheckpointSpec) -> Path | None:
     except ModuleNotFoundError:
         return None
     return path if path.is_file() else None
-
-
-def verified(path: Path, spec: CheckpointSpec) -> Path:
-    """Return ``path`` if its sha256 matches the card; otherwise refuse to load it."""
-    actual = sha256_file(path)
-    if actual != spec.sha256:
-        raise ZooError(
-            f"{path} does not match the sha256 of {spec.name} (expected {spec.sha256[:12]}…, got {actual[:12]}…): "
-            f"the file is corrupted or tampered with; run 'zoo pull {spec.name} --force'"
-        )
-    return path
 
 
 def local_weights(spec: CheckpointSpec) -> Path | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -29,5 +31,6 @@ def train_command(data: Path, out: Path, steps: int, batch_size: int, resolution
 
     check_writable_dir(out.parent if str(out.parent) else Path("."), "parent of --out")
     config = TrainConfig(str(data), resolution=int(resolution), width=width, steps=steps, batch_size=batch_size, seed=seed, bf16=not fp32)
+    config.command = shlex.join(["zoo", *sys.argv[1:]])
     weights = train(config, out, resume=resume)
     click.echo(f"trained {steps} steps; weights in {weights}")

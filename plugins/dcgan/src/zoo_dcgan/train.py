@@ -48,6 +48,7 @@ class TrainConfig:
     bf16: bool = True
     sample_every: int = 1000
     checkpoint_every: int = 500
+    command: str = ""
 
     def model_config(self) -> dict[str, int]:
         """The architecture config stored with the weights."""

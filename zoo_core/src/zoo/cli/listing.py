@@ -17,12 +17,12 @@ COLUMNS = ("name", "kind", "family", "task", "resolution", "parameters", "plugin
 
 
 def weights_status(spec: CheckpointSpec) -> tuple[str, Path | None]:
-    """('bundled' | 'cached' | 'remote', local path) for a checkpoint, without loading anything."""
+    """('bundled' | 'cached' | 'remote' | 'unpublished', local path) for a checkpoint, loading nothing."""
     from zoo.api import bundled_path, local_weights
 
     path = local_weights(spec)
     if path is None:
-        return "remote", None
+        return ("remote" if spec.repo_id and spec.revision else "unpublished"), None
     return ("bundled" if path == bundled_path(spec) else "cached"), path
 
 

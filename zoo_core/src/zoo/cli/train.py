@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -36,7 +38,7 @@ def train_command(family: str, data: str, out: Path, recipe: str | None, sets: t
     """Train FAMILY on --data into --out; the run loads with zoo.load(OUT) and publishes with zoo push."""
     from zoo.registry import get_registry
     from zoo.training.settings import TrainSettings, resolve_settings
-    from zoo.training.trainer import CHECKPOINT, SETTINGS
+    from zoo.training.trainer import CHECKPOINT, RUN_CONFIG
 
     arch = get_registry().architecture(family)
     overrides = _parse_sets(sets)
@@ -48,7 +50,7 @@ def train_command(family: str, data: str, out: Path, recipe: str | None, sets: t
             raise ZooError(f"{out} holds no checkpoint to resume: drop --resume to start a new run")
         if overrides or recipe:
             raise ZooError("a resumed run keeps its settings: only --steps may change with --resume")
-        saved = json.loads((out / SETTINGS).read_text())
+        saved = json.loads((out / RUN_CONFIG).read_text())["settings"]
         saved["betas_g"], saved["betas_d"] = tuple(saved["betas_g"]), tuple(saved["betas_d"])
         settings = TrainSettings(**saved)
     else:
@@ -62,7 +64,8 @@ def train_command(family: str, data: str, out: Path, recipe: str | None, sets: t
     from zoo.training.trainer import Trainer
 
     out.mkdir(exist_ok=True)
-    trainer = Trainer(arch, settings, data, out, device=device, quiet=quiet)
+    command = shlex.join(["zoo", *sys.argv[1:]])
+    trainer = Trainer(arch, settings, data, out, device=device, quiet=quiet, command=command)
     try:
         if resume:
             trainer.resume()

@@ -29,7 +29,7 @@ from zoo.training.plots import plot_curves
 from zoo.training.settings import TrainSettings
 
 CHECKPOINT = "checkpoint.safetensors"
-SETTINGS = "train_settings.json"
+RUN_CONFIG = "train_config.json"  # family, data, exact command, settings: what zoo push puts on the card
 PROGRESS = "progress.jsonl"
 
 
@@ -48,10 +48,21 @@ def _component(kind: str, name: str) -> Any:
 class Trainer:
     """Owns the networks, optimisers and run directory of one training run."""
 
-    def __init__(self, arch: ArchitectureSpec, settings: TrainSettings, data: str, out: Path, *, device: str = "auto", quiet: bool = False) -> None:
+    def __init__(
+        self,
+        arch: ArchitectureSpec,
+        settings: TrainSettings,
+        data: str,
+        out: Path,
+        *,
+        device: str = "auto",
+        quiet: bool = False,
+        command: str = "",
+    ) -> None:
         from zoo.api import build
 
         self.arch, self.settings, self.data_path, self.out, self.quiet = arch, settings, data, Path(out), quiet
+        self.command = command
         self.context = distributed.init_distributed(device)
         torch.manual_seed(settings.seed)  # same initial weights on every rank and every restart
         handle = build(arch.name, **settings.model)
@@ -216,7 +227,8 @@ class Trainer:
         main = self.context.is_main
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.out / SETTINGS, lambda p: p.write_text(s.to_json()))
+            record = {"family": self.arch.name, "data": self.data_path, "command": self.command, "settings": json.loads(s.to_json())}
+            write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
         bar = tqdm(total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True)
         started, start_step = time.perf_counter(), self.step
         while self.step < s.steps:
