@@ -1,9 +1,9 @@
 """Developer sessions. All share one virtual environment (.nox/zoo) so torch is installed once.
 
-    nox -s demo     sample the bundled dcgan checkpoint into dcgan-demo.png (offline)
-    nox -s tests    the whole test suite
-    nox -s lint     ruff
-    nox -s bench    benchmarks/ (speed figures; not part of the tests)
+nox -s demo     sample the bundled dcgan checkpoint into dcgan-demo.png (offline)
+nox -s tests    the whole test suite
+nox -s lint     ruff
+nox -s bench    benchmarks/ (speed figures; not part of the tests)
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def _python(session: nox.Session) -> str:
         session.run(sys.executable, "-m", "venv", str(VENV), external=True)
     if not stamp.exists() or stamp.read_text() != digest:
         session.run(str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
-        session.run(str(python), "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), *_requirements(), external=True)
+        session.run(
+            str(python), "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), *_requirements(), external=True
+        )
         stamp.write_text(digest)
     return str(python)
 
@@ -58,7 +60,21 @@ def demo(session: nox.Session) -> None:
     python = _python(session)
     env = {"HF_HUB_OFFLINE": "1"}
     session.run(python, "-m", "zoo", "list", external=True, env=env)
-    session.run(python, "-m", "zoo", "sample", "dcgan", "-n", "64", "--seed", "0", "-o", "dcgan-demo.png", external=True, env=env)
+    session.run(
+        python,
+        "-m",
+        "zoo",
+        "sample",
+        "dcgan",
+        "-n",
+        "64",
+        "--seed",
+        "0",
+        "-o",
+        "dcgan-demo.png",
+        external=True,
+        env=env,
+    )
 
 
 @nox.session

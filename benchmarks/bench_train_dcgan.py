@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-
 from zoo.registry import get_registry
 from zoo.training.data import BatchSchedule, load_training_data
 from zoo.training.settings import resolve_settings
@@ -37,7 +36,9 @@ def _plain_loop_rate(steps: int) -> float:
 
     def step() -> None:
         fake = G(torch.randn(BATCH, 100))
-        loss_d = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)
+        loss_d = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(
+            D(fake.detach()), zeros
+        )
         opt_d.zero_grad()
         loss_d.backward()
         opt_d.step()
@@ -60,7 +61,9 @@ def _rate(step, steps: int) -> float:
 
 def _trainer_rate(data_path: Path, steps: int, bf16: bool, channels_last: bool, compile_: bool) -> float:
     arch = get_registry().architecture("dcgan")
-    settings = resolve_settings(arch, None, {"batch_size": str(BATCH), "bf16": str(bf16).lower(), "channels_last": str(channels_last).lower()})
+    settings = resolve_settings(
+        arch, None, {"batch_size": str(BATCH), "bf16": str(bf16).lower(), "channels_last": str(channels_last).lower()}
+    )
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(arch, settings, str(data_path), Path(out), device="cpu", quiet=True)
         if compile_:
@@ -82,8 +85,11 @@ def main() -> None:
         reference = _plain_loop_rate(args.steps)
         print(f"DCGAN-32, batch {BATCH}, {torch.get_num_threads()} threads, {args.steps} timed steps")
         print(f"  plain fp32 eager loop (reference)      {reference:6.2f} steps/s   1.00x")
-        variants = [("zoo trainer fp32", False, False, False), ("zoo trainer bf16", True, False, False),
-                    ("zoo trainer bf16 + channels_last", True, True, False)]
+        variants = [
+            ("zoo trainer fp32", False, False, False),
+            ("zoo trainer bf16", True, False, False),
+            ("zoo trainer bf16 + channels_last", True, True, False),
+        ]
         if args.compile:
             variants.append(("zoo trainer bf16 + channels_last + compile", True, True, True))
         for name, bf16, cl, comp in variants:

@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import pytest
-
 from zoo.registry import reset_registry
 
 
@@ -39,7 +39,9 @@ def _env(extra_paths: list[Path], env: dict[str, str] | None) -> dict[str, str]:
 def zoo_cli(tmp_path: Path) -> Callable[..., CliResult]:
     """Run ``python -m zoo ARGS`` in a subprocess; ``plugins=`` adds installed plugin dirs."""
 
-    def run(*args: str, plugins: list[Path] = (), env: dict[str, str] | None = None, cwd: Path | None = None) -> CliResult:
+    def run(
+        *args: str, plugins: list[Path] = (), env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> CliResult:
         proc = subprocess.run(
             [sys.executable, "-m", "zoo", *args],
             capture_output=True,
@@ -53,7 +55,7 @@ def zoo_cli(tmp_path: Path) -> Callable[..., CliResult]:
     return run
 
 
-def _assert_clean_error(result: CliResult, *fragments: str) -> None:
+def _assert_clean_error(result: Any, *fragments: str) -> str:
     """A user error: exit code 2, one line on stderr mentioning ``fragments``, no traceback."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -61,11 +63,12 @@ def _assert_clean_error(result: CliResult, *fragments: str) -> None:
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+    return lines[0]
 
 
 @pytest.fixture
-def clean_error() -> Callable[..., None]:
-    """``clean_error(result, *fragments)`` asserts a one-line, exit-2, traceback-free error."""
+def clean_error() -> Callable[..., str]:
+    """``clean_error(result, *fragments)`` asserts a one-line, exit-2, traceback-free error; returns it."""
     return _assert_clean_error
 
 
@@ -103,7 +106,18 @@ def install_plugin(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, s
         (root / f"{module}.py").write_text(textwrap.dedent(source))
         target = tmp_path_factory.mktemp(f"site-{dist}")
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(target), str(root)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                str(target),
+                str(root),
+            ],
             check=True,
             capture_output=True,
         )

@@ -22,7 +22,11 @@ assert trainer.context.world == 2, "expected two processes"
 
 def parameters() -> dict:
     """Learned weights of G and D (BN running statistics are per-rank by DDP's design)."""
-    return {f"{prefix}.{k}": v.detach().clone() for prefix, m in (("G", trainer.G), ("D", trainer.D)) for k, v in m.named_parameters()}
+    return {
+        f"{prefix}.{k}": v.detach().clone()
+        for prefix, m in (("G", trainer.G), ("D", trainer.D))
+        for k, v in m.named_parameters()
+    }
 
 
 if rank == 0:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 import zoo
 from zoo.errors import ZooError
 

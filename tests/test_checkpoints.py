@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from zoo.api import bundled_path
 from zoo.cards import checkpoint_from_card
 from zoo.errors import ZooError

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 import zoo
+from PIL import Image
 
 
 def test_help_lists_every_command(zoo_cli):
@@ -44,7 +43,13 @@ def test_list_filters_by_wildcard_and_family(zoo_cli, clean_error):
 def test_info_describes_spec_and_card(zoo_cli):
     result = zoo_cli("info", "dcgan")
     assert result.returncode == 0, result.stderr
-    for fragment in ("family dcgan", "checkpoint dcgan-cifar10-32", "sha256:", "train command:", "zoo_dcgan.model:Generator"):
+    for fragment in (
+        "family dcgan",
+        "checkpoint dcgan-cifar10-32",
+        "sha256:",
+        "train command:",
+        "zoo_dcgan.model:Generator",
+    ):
         assert fragment in result.stdout
 
 
@@ -64,7 +69,9 @@ def test_listing_commands_do_not_import_torch(args):
         "heavy = sorted(m for m in ('torch', 'torchvision', 'timm') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1", "PATH": ""}
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -117,7 +124,6 @@ def test_bad_input_is_one_line_and_writes_nothing(zoo_cli, clean_error, tmp_path
 
 def test_corrupted_and_misfitting_weights_are_refused(zoo_cli, clean_error, tmp_path):
     import torch
-
     from zoo.weights import save_weights
 
     handle = zoo.load("dcgan")

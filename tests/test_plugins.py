@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 import zoo
 from zoo.errors import PluginError, ZooError
 from zoo.registry import get_registry

@@ -5,13 +5,12 @@ from __future__ import annotations
 import types
 
 import pytest
-from torch import nn
-
 import zoo
+from torch import nn
 from zoo import ArchitectureSpec, hookimpl
 from zoo.interfaces import Generator
 from zoo.registry import get_registry
-from zoo.testing import check_architecture, check_plugin
+from zoo.testing import check_architecture
 
 
 class FlatGenerator(Generator):
@@ -30,7 +29,14 @@ def _plugin(name: str) -> types.ModuleType:
 
     @hookimpl
     def register_architectures(register):
-        register(ArchitectureSpec(name=name, task="unconditional-image-generation", generator=f"{__name__}:FlatGenerator", default_config={"resolution": 8}))
+        register(
+            ArchitectureSpec(
+                name=name,
+                task="unconditional-image-generation",
+                generator=f"{__name__}:FlatGenerator",
+                default_config={"resolution": 8},
+            )
+        )
 
     module.register_architectures = register_architectures
     return module

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 import zoo
 from zoo.errors import ZooError
 from zoo.registry import get_registry
@@ -20,7 +19,14 @@ from zoo.training.settings import resolve_settings
 from zoo.training.trainer import CHECKPOINT, Trainer
 from zoo.weights import load_tensors
 
-TINY = {"batch_size": "8", "model.width": "4", "model.z_dim": "8", "log_every": "1", "sample_every": "2", "checkpoint_every": "2"}
+TINY = {
+    "batch_size": "8",
+    "model.width": "4",
+    "model.z_dim": "8",
+    "log_every": "1",
+    "sample_every": "2",
+    "checkpoint_every": "2",
+}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +96,15 @@ def test_non_finite_loss_stops_with_a_clear_message(tiny_data, tmp_path, monkeyp
 
 @pytest.mark.parametrize("regulariser", ["gp", "r1"])
 def test_regularisers_and_diffaugment_train(tiny_data, tmp_path, regulariser):
-    trainer = _trainer("dcgan", tiny_data, tmp_path / "run", 2, regulariser=regulariser, reg_weight="10", diffaug="color,translation,cutout")
+    trainer = _trainer(
+        "dcgan",
+        tiny_data,
+        tmp_path / "run",
+        2,
+        regulariser=regulariser,
+        reg_weight="10",
+        diffaug="color,translation,cutout",
+    )
     trainer.run()
     record = json.loads((tmp_path / "run" / "progress.jsonl").read_text().splitlines()[-1])
     assert record[regulariser] > 0
@@ -102,7 +116,9 @@ def test_cli_train_writes_run_that_loads(zoo_cli, tiny_data, tmp_path):
     result = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--steps", "2", "--quiet", *sets)
     assert result.returncode == 0, result.stderr
     run = tmp_path / "run"
-    assert {"checkpoint.safetensors", "model.safetensors", "train_config.json", "progress.jsonl", "loss.png"} <= {p.name for p in run.iterdir()}
+    assert {"checkpoint.safetensors", "model.safetensors", "train_config.json", "progress.jsonl", "loss.png"} <= {
+        p.name for p in run.iterdir()
+    }
     assert (run / "samples" / "step-000002.png").is_file()
     recorded = json.loads((run / "train_config.json").read_text())
     assert recorded["family"] == "dcgan" and recorded["command"].startswith("zoo train dcgan --data")
@@ -163,7 +179,20 @@ def _free_port() -> int:
 def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path):
     worker = Path(__file__).with_name("ddp_worker.py")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(worker), str(tiny_data), str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(_free_port()),
+        str(worker),
+        str(tiny_data),
+        str(tmp_path),
+    ]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rank0, rank1 = load_tensors(tmp_path / "rank0.safetensors"), load_tensors(tmp_path / "rank1.safetensors")
@@ -179,8 +208,29 @@ def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path):
 def test_torchrun_dash_m_zoo_train(tiny_data, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
-               "-m", "zoo", "train", "dcgan", "--data", str(tiny_data), "--out", str(tmp_path / "run"), "--steps", "2", "--quiet", *sets]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(_free_port()),
+        "-m",
+        "zoo",
+        "train",
+        "dcgan",
+        "--data",
+        str(tiny_data),
+        "--out",
+        str(tmp_path / "run"),
+        "--steps",
+        "2",
+        "--quiet",
+        *sets,
+    ]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("trained dcgan to step 2") == 1, "rank 0 alone reports and writes"

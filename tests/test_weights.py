@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 from torch import nn
-
 from zoo.errors import ZooError
 from zoo.files import atomic_path
 from zoo.weights import apply_state, count_parameters, load_tensors, read_config, read_header, save_weights, sha256_file

@@ -21,7 +21,6 @@ from hubkit import (
     HubServer,
     StallingProxy,
     Zoo,
-    assert_clean_error,
     free_port,
     make_run,
     wait_until_up,
@@ -123,12 +122,6 @@ def pushed(tmp_path_factory: pytest.TempPathFactory, runs: dict[str, Path]) -> d
         assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "model.safetensors", "samples.png"]
         folders[kind] = out
     return folders
-
-
-@pytest.fixture
-def clean_error() -> Callable[..., str]:
-    """``clean_error(result, *fragments)``: see ``assert_clean_error``."""
-    return assert_clean_error
 
 
 @pytest.fixture

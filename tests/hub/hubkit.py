@@ -221,17 +221,6 @@ class Zoo:
         return name
 
 
-def assert_clean_error(result: Result, *fragments: str) -> str:
-    """A user error: exit code 2, exactly one line on stderr containing ``fragments``, no traceback."""
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
-
-
 class StallingProxy:
     """A TCP proxy that forwards ``limit`` bytes of responses per connection, then goes silent.
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ZooError
 from zoo.registry import get_registry
@@ -38,7 +39,7 @@ def _construct(builder: str, config: Mapping[str, Any], what: str) -> Any:
         raise ZooError(f"cannot build {what} with config {dict(config)}: {exc}") from None
 
 
-def build(family: str, *, with_discriminator: bool = True, **config: Any) -> "ModelHandle":
+def build(family: str, *, with_discriminator: bool = True, **config: Any) -> ModelHandle:
     """A freshly initialised model of ``family`` (default config updated with ``config``)."""
     from zoo.model import ModelHandle
 
@@ -88,7 +89,7 @@ def _weights_for(spec: CheckpointSpec, download: bool | None = None) -> Path:
     return checkpoint_weights(spec, download_allowed=download)
 
 
-def _load_hub(name: str, pretrained: bool, download: bool | None) -> "ModelHandle":
+def _load_hub(name: str, pretrained: bool, download: bool | None) -> ModelHandle:
     """Load ``hf-hub:ORG/REPO[@REV]``: any Hub repo in the zoo layout whose family is installed."""
     from zoo.hub import HubRef, hub_checkpoint, parse_model_name
 
@@ -131,10 +132,10 @@ def load(
     name: str,
     *,
     pretrained: bool = True,
-    device: "str | torch.device | None" = None,
-    dtype: "str | torch.dtype | None" = None,
+    device: str | torch.device | None = None,
+    dtype: str | torch.dtype | None = None,
     download: bool | None = None,
-) -> "ModelHandle":
+) -> ModelHandle:
     """A ready model (eval mode): a family's default checkpoint, a named checkpoint, ``hf-hub:ORG/REPO[@REV]``
     or a run/file path. Weights not on this machine are pulled unless ``download=False`` or ZOO_NO_DOWNLOAD=1."""
     from zoo.hub import HUB_PREFIX

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -57,7 +58,9 @@ def save_training_state(
     tensors: dict[str, torch.Tensor] = {}
     for name, module in modules.items():
         tensors.update({f"{name}.{key}": value for key, value in module.state_dict().items()})
-    skeletons = {name: _flatten_optimizer(f"optim.{name}", opt.state_dict(), tensors) for name, opt in optimizers.items()}
+    skeletons = {
+        name: _flatten_optimizer(f"optim.{name}", opt.state_dict(), tensors) for name, opt in optimizers.items()
+    }
     tensors["rng.torch"] = torch.get_rng_state()
     payload = {"progress": dict(progress), "optimizers": skeletons}
     save_weights(path, tensors, family=family, config=config, metadata={_STATE_KEY: json.dumps(payload)})

@@ -28,7 +28,9 @@ def _from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ZooError(f"{path} could not be read as an .npz of uint8 arrays ({type(exc).__name__}): check the file") from None
+        raise ZooError(
+            f"{path} could not be read as an .npz of uint8 arrays ({type(exc).__name__}): check the file"
+        ) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ZooError(f"{path} is a single .npy array, not an .npz archive: save it with np.savez(path, images=...)")
     with archive:

@@ -3,7 +3,8 @@ which distribution registered what. Every hook here is permanent public API."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 

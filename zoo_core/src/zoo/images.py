@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import torch
 
 
-def to_uint8(images: "torch.Tensor") -> "torch.Tensor":
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """Map (N, C, H, W) floats in [-1, 1] to (N, H, W, C) uint8, rounding to nearest."""
     scaled = (images.detach().float().clamp(-1, 1) + 1) * 127.5
     return scaled.round().to(dtype=__import__("torch").uint8).permute(0, 2, 3, 1).cpu()

@@ -6,7 +6,8 @@ This module imports torch; the registry and CLI listing code never import it.
 from __future__ import annotations
 
 import abc
-from typing import ClassVar, Mapping
+from collections.abc import Mapping
+from typing import ClassVar
 
 import torch
 from torch import nn

@@ -58,7 +58,10 @@ class GeneratorBlock(nn.Module):
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         h = F.relu(self._norm(self.bn1, x, cond))
         if self.upsample:
-            h, x = F.interpolate(h, scale_factor=2.0, mode="nearest"), F.interpolate(x, scale_factor=2.0, mode="nearest")
+            h, x = (
+                F.interpolate(h, scale_factor=2.0, mode="nearest"),
+                F.interpolate(x, scale_factor=2.0, mode="nearest"),
+            )
         h = self.conv2(F.relu(self._norm(self.bn2, self.conv1(h), cond)))
         return h + self.shortcut(x)
 

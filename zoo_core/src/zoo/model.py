@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -86,7 +87,7 @@ class ModelHandle:
     def dtype(self) -> torch.dtype:
         return next(self.generator.parameters()).dtype
 
-    def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None) -> "ModelHandle":
+    def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None) -> ModelHandle:
         """Move (and optionally cast) the networks; returns self for chaining."""
         target, cast = parse_device(device) if device is not None else None, parse_dtype(dtype)
         for module in (self.generator, self.discriminator):
@@ -94,7 +95,7 @@ class ModelHandle:
                 module.to(device=target, dtype=cast)
         return self
 
-    def eval(self) -> "ModelHandle":
+    def eval(self) -> ModelHandle:
         self.generator.eval()
         return self
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
-from typing import Sequence
 
 import pluggy
 
@@ -98,7 +98,9 @@ def load_plugins(pm: pluggy.PluginManager, autoload: bool = True) -> list[Plugin
             continue
         seen.add(entry_point.name)
         dist = entry_point.dist
-        info = PluginInfo(entry_point.name, dist.name if dist else "?", dist.version if dist else "?", entry_point.value)
+        info = PluginInfo(
+            entry_point.name, dist.name if dist else "?", dist.version if dist else "?", entry_point.value
+        )
         infos.append(info)
         try:
             module = entry_point.load()

@@ -9,8 +9,9 @@ import contextlib
 import difflib
 import fnmatch
 import functools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import pluggy
 
@@ -82,10 +83,10 @@ def _collect(registry: Registry, hook_name: str, info_by_name: dict[str, PluginI
         info = info_by_name[impl.plugin_name]
         batch: list[Any] = []
 
-        def register(spec: Any, _batch: list[Any] = batch) -> None:
+        def register(spec: Any, _batch: list[Any] = batch, _distribution: str = info.distribution) -> None:
             if not isinstance(spec, spec_type):
                 raise ZooError(f"{hook_name} must register {spec_type.__name__} objects, got {type(spec).__name__}")
-            _batch.append(replace(spec, plugin=info.distribution))
+            _batch.append(replace(spec, plugin=_distribution))
 
         try:
             impl.function(register=register)
@@ -169,4 +170,3 @@ def list_models(pattern: str = "*", *, family: str | None = None) -> list[str]:
         if fnmatch.fnmatchcase(name, pattern) and (family is None or spec_family == family):
             names.append(name)
     return names
-

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 from zoo.errors import ZooError
 
@@ -95,7 +96,7 @@ class CheckpointSpec:
             raise ZooError(f"checkpoint {self.name!r}: sha256 must be a quoted string of 64 lower-case hex digits")
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], source: str) -> "CheckpointSpec":
+    def from_mapping(cls, data: Mapping[str, Any], source: str) -> CheckpointSpec:
         """Build a spec from card front matter, naming the source and any missing field."""
         required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
         missing = [name for name in required if name not in data]
@@ -104,7 +105,9 @@ class CheckpointSpec:
         known = {f.name for f in fields(cls)} - {"plugin", "card", "bundled"}
         unknown = sorted(set(data) - known - {"card", "bundled"})
         if unknown:
-            raise ZooError(f"{source}: unknown field(s) {', '.join(unknown)}; valid fields are {', '.join(sorted(known))}")
+            raise ZooError(
+                f"{source}: unknown field(s) {', '.join(unknown)}; valid fields are {', '.join(sorted(known))}"
+            )
         values = dict(data)
         values["classes"] = tuple(values.get("classes") or ())
         try:

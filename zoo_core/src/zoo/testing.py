@@ -17,8 +17,8 @@ import importlib
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -68,7 +68,9 @@ def check_architecture(name: str) -> None:
         assert images.shape == (2, generator.channels, size, size), f"{name}: output shape {tuple(images.shape)}"
         assert images.min() >= -1 and images.max() <= 1, f"{name}: images must lie in [-1, 1]"
         if discriminator is not None:
-            assert isinstance(discriminator, Discriminator), f"{name}: the discriminator must subclass zoo.interfaces.Discriminator"
+            assert isinstance(discriminator, Discriminator), (
+                f"{name}: the discriminator must subclass zoo.interfaces.Discriminator"
+            )
             logits = discriminator(images, y)
             assert logits.shape == (2,), f"{name}: discriminator must return (N,) logits, got {tuple(logits.shape)}"
             logits.mean().backward()

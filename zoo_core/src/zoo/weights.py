@@ -10,8 +10,9 @@ import json
 import math
 import os
 import struct
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ZooError
 from zoo.files import atomic_path
@@ -90,7 +91,7 @@ def count_parameters(path: str | os.PathLike[str], prefix: str = "") -> int:
 
 def save_weights(
     path: str | os.PathLike[str],
-    tensors: Mapping[str, "torch.Tensor"],
+    tensors: Mapping[str, torch.Tensor],
     *,
     family: str,
     config: Mapping[str, Any],
@@ -107,7 +108,7 @@ def save_weights(
     return sha256_file(path)
 
 
-def load_tensors(path: str | os.PathLike[str]) -> dict[str, "torch.Tensor"]:
+def load_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     """Read every tensor of a safetensors file onto the CPU, turning corruption into a ZooError."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -116,15 +117,17 @@ def load_tensors(path: str | os.PathLike[str]) -> dict[str, "torch.Tensor"]:
     try:
         return load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
-        raise ZooError(f"{path} could not be read as safetensors ({exc}): delete it and pull or export it again") from None
+        raise ZooError(
+            f"{path} could not be read as safetensors ({exc}): delete it and pull or export it again"
+        ) from None
 
 
-def state_dict_with_prefix(tensors: Mapping[str, "torch.Tensor"], prefix: str) -> dict[str, "torch.Tensor"]:
+def state_dict_with_prefix(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     """The tensors under ``prefix`` (e.g. ``"generator."``) with the prefix removed."""
     return {key[len(prefix) :]: value for key, value in tensors.items() if key.startswith(prefix)}
 
 
-def apply_state(module: "nn.Module", tensors: Mapping[str, "torch.Tensor"], source: str) -> None:
+def apply_state(module: nn.Module, tensors: Mapping[str, torch.Tensor], source: str) -> None:
     """Load ``tensors`` into ``module`` strictly, naming every missing, unexpected or mis-shaped key."""
     expected = module.state_dict()
     problems: list[str] = []

@@ -5,8 +5,9 @@ This module must stay free of torch: the registry imports it to list models.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 
@@ -28,7 +29,15 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
             tiny_config={"resolution": 32, "z_dim": 8, "width": 4, "channels": 3},
             recipes={
                 # The paper's recipe: Adam(2e-4, β1 = 0.5), non-saturating loss, batch 128.
-                "default": {"loss": "bce", "lr_g": 2e-4, "lr_d": 2e-4, "betas_g": [0.5, 0.999], "betas_d": [0.5, 0.999], "batch_size": 128, "steps": 15_000},
+                "default": {
+                    "loss": "bce",
+                    "lr_g": 2e-4,
+                    "lr_d": 2e-4,
+                    "betas_g": [0.5, 0.999],
+                    "betas_d": [0.5, 0.999],
+                    "batch_size": 128,
+                    "steps": 15_000,
+                },
             },
             default_checkpoint="dcgan-cifar10-32",
             paper="Radford, Metz & Chintala 2015, arXiv:1511.06434",

@@ -12,7 +12,6 @@ import math
 
 import torch
 from torch import nn
-
 from zoo.interfaces import Discriminator as BaseDiscriminator
 from zoo.interfaces import Generator as BaseGenerator
 

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-
 from zoo.checkpoint import load_training_state, save_training_state
 from zoo.errors import ZooError
 from zoo.files import write_atomically
@@ -26,6 +25,7 @@ from zoo.losses import NonSaturatingLoss
 from zoo.training.data import load_training_data, random_flip, to_float
 from zoo.training.export import recalibrate_batchnorm, update_ema
 from zoo.weights import save_weights
+
 from zoo_dcgan.model import Discriminator, Generator
 
 FAMILY = "dcgan"
@@ -115,13 +115,25 @@ def train(config: TrainConfig, out: Path, resume: bool = False, quiet: bool = Fa
             raise ZooError(f"losses became non-finite at step {step}; the last good checkpoint is {checkpoint}")
         if step % 50 == 0 or step == config.steps:
             rate = images_seen / (time.perf_counter() - started)
-            record = {"step": step, "d_loss": round(d_loss.item(), 4), "g_loss": round(g_loss.item(), 4), "img_per_s": round(rate, 1)}
+            record = {
+                "step": step,
+                "d_loss": round(d_loss.item(), 4),
+                "g_loss": round(g_loss.item(), 4),
+                "img_per_s": round(rate, 1),
+            }
             _log(out, record)
             bar.set_postfix(d=record["d_loss"], g=record["g_loss"], ips=record["img_per_s"])
         bar.update(1)
         if step % config.checkpoint_every == 0 or step == config.steps:
             progress = {"step": step}
-            save_training_state(checkpoint, family=FAMILY, config=config.model_config(), modules=modules, optimizers=optimizers, progress=progress)
+            save_training_state(
+                checkpoint,
+                family=FAMILY,
+                config=config.model_config(),
+                modules=modules,
+                optimizers=optimizers,
+                progress=progress,
+            )
         if step % config.sample_every == 0 or step == config.steps:
             with torch.no_grad():
                 grid = make_grid(to_uint8(G_ema(fixed_z)).numpy(), nrow=8)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from zoo import ArchitectureSpec, hookimpl
 
@@ -21,10 +21,18 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
             default_config={"resolution": 32, "z_dim": 128, "width": 64, "channels": 3, "num_classes": 10},
             tiny_config={"resolution": 32, "z_dim": 8, "width": 8, "channels": 3, "num_classes": 3},
             recipes={
-                # Zhang et al. 2018, §5: hinge loss, TTUR lr_G = 1e-4 / lr_D = 4e-4, Adam(β = (0, 0.9)), one D step per G step.
+                # Zhang et al. 2018, §5: hinge loss, TTUR lr_G = 1e-4 / lr_D = 4e-4,
+                # Adam(β = (0, 0.9)), one D step per G step.
                 "default": {
-                    "loss": "hinge", "n_critic": 1, "lr_g": 1e-4, "lr_d": 4e-4,
-                    "betas_g": [0.0, 0.9], "betas_d": [0.0, 0.9], "batch_size": 64, "steps": 100_000, "ema_decay": 0.9999,
+                    "loss": "hinge",
+                    "n_critic": 1,
+                    "lr_g": 1e-4,
+                    "lr_d": 4e-4,
+                    "betas_g": [0.0, 0.9],
+                    "betas_d": [0.0, 0.9],
+                    "batch_size": 64,
+                    "steps": 100_000,
+                    "ema_decay": 0.9999,
                 },
             },
             paper="Zhang, Goodfellow, Metaxas & Odena 2018, arXiv:1805.08318",

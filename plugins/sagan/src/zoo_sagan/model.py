@@ -13,7 +13,6 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-
 from zoo.interfaces import TASK_CONDITIONAL, TASK_UNCONDITIONAL
 from zoo.interfaces import Discriminator as BaseDiscriminator
 from zoo.interfaces import Generator as BaseGenerator
@@ -29,7 +28,9 @@ def _stages(resolution: int) -> int:
 class Generator(BaseGenerator):
     """(z, class) -> images in [-1, 1]; unconditional when num_classes is 0."""
 
-    def __init__(self, resolution: int = 32, z_dim: int = 128, width: int = 64, channels: int = 3, num_classes: int = 10) -> None:
+    def __init__(
+        self, resolution: int = 32, z_dim: int = 128, width: int = 64, channels: int = 3, num_classes: int = 10
+    ) -> None:
         super().__init__(z_dim=z_dim, resolution=resolution, channels=channels, num_classes=num_classes)
         stages = _stages(resolution)
         self.task = TASK_CONDITIONAL if num_classes else TASK_UNCONDITIONAL
@@ -61,7 +62,10 @@ class Discriminator(BaseDiscriminator):
         super().__init__(resolution=resolution, channels=channels, num_classes=num_classes)
         stages = _stages(resolution)
         widths = [width * 2**i for i in range(stages + 1)]  # e.g. 64, 128, 256, 512
-        blocks: list[nn.Module] = [DiscriminatorBlock(channels, widths[0], first=True, sn=True), SelfAttention(widths[0], sn=True)]
+        blocks: list[nn.Module] = [
+            DiscriminatorBlock(channels, widths[0], first=True, sn=True),
+            SelfAttention(widths[0], sn=True),
+        ]
         blocks += [DiscriminatorBlock(widths[i], widths[i + 1], sn=True) for i in range(stages - 1)]
         blocks += [DiscriminatorBlock(widths[stages - 1], widths[stages - 1], downsample=False, sn=True)]
         self.blocks = nn.Sequential(*blocks)

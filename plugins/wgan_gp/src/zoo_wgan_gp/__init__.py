@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from zoo import ArchitectureSpec, hookimpl
 
@@ -23,9 +23,17 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
             recipes={
                 # Gulrajani et al. 2017, Appendix F (CIFAR-10 ResNet): λ = 10, n_critic = 5, Adam(β = (0, 0.9)).
                 "default": {
-                    "loss": "wasserstein", "regulariser": "gp", "reg_weight": 10.0, "n_critic": 5,
-                    "lr_g": 1e-4, "lr_d": 1e-4, "betas_g": [0.0, 0.9], "betas_d": [0.0, 0.9],
-                    "batch_size": 64, "steps": 100_000, "ema_decay": 0.999,
+                    "loss": "wasserstein",
+                    "regulariser": "gp",
+                    "reg_weight": 10.0,
+                    "n_critic": 5,
+                    "lr_g": 1e-4,
+                    "lr_d": 1e-4,
+                    "betas_g": [0.0, 0.9],
+                    "betas_d": [0.0, 0.9],
+                    "batch_size": 64,
+                    "steps": 100_000,
+                    "ema_decay": 0.999,
                 },
             },
             paper="Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville 2017, arXiv:1704.00028",

@@ -12,8 +12,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from zoo.interfaces import Discriminator, Generator as BaseGenerator
+from zoo.interfaces import Discriminator
+from zoo.interfaces import Generator as BaseGenerator
 from zoo.layers import DiscriminatorBlock, GeneratorBlock, conv3x3
 
 

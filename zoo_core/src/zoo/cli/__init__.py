@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import click
 
@@ -54,7 +54,9 @@ def make_cli() -> click.Group:
             impl.function(cli=cli)
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the CLI down
             report_plugin_problem(
-                by_name[impl.plugin_name], f"raised in register_commands ({type(exc).__name__}: {exc})", "its commands were skipped"
+                by_name[impl.plugin_name],
+                f"raised in register_commands ({type(exc).__name__}: {exc})",
+                "its commands were skipped",
             )
     return cli
 

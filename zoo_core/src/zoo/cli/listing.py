@@ -75,9 +75,11 @@ def _row(registry: Registry, name: str) -> dict[str, Any]:
 def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     """Left-aligned plain-text table with a header."""
     cells = [[str(c).upper() for c in columns]]
-    cells += [[_human(r[c]) if c == "parameters" else str(r[c] if r[c] is not None else "-") for c in columns] for r in rows]
+    cells += [
+        [_human(r[c]) if c == "parameters" else str(r[c] if r[c] is not None else "-") for c in columns] for r in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells)
 
 
 @click.command("list")
@@ -154,7 +156,8 @@ def plugins_command(as_json: bool) -> None:
             "distribution": r["distribution"],
             "version": r["version"],
             "hooks": ",".join(h.removeprefix("register_") for h in r["hooks"]) or "-",
-            "status": "; ".join(r["errors"]) or ("ok" if r["api_ok"] else f"built for plugin API {r['api']}, zoo has {PLUGIN_API}"),
+            "status": "; ".join(r["errors"])
+            or ("ok" if r["api_ok"] else f"built for plugin API {r['api']}, zoo has {PLUGIN_API}"),
         }
         for r in rows
     ]

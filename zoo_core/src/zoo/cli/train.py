@@ -27,14 +27,28 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 @click.command("train")
 @click.argument("family")
 @click.option("--data", required=True, help="An .npz of uint8 images, an image folder, or torchvision:DATASET:ROOT.")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run directory (checkpoints, samples, logs).")
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Run directory (checkpoints, samples, logs)."
+)
 @click.option("--recipe", default=None, help="A named recipe of the family (default: its 'default' recipe).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. lr_g=1e-4 or model.width=32.")
+@click.option(
+    "--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. lr_g=1e-4 or model.width=32."
+)
 @click.option("--steps", type=int, default=None, help="Train until this many steps (also extends a resumed run).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (torchrun: one GPU per rank).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train_command(family: str, data: str, out: Path, recipe: str | None, sets: tuple[str, ...], steps: int | None, resume: bool, device: str, quiet: bool) -> None:
+def train_command(
+    family: str,
+    data: str,
+    out: Path,
+    recipe: str | None,
+    sets: tuple[str, ...],
+    steps: int | None,
+    resume: bool,
+    device: str,
+    quiet: bool,
+) -> None:
     """Train FAMILY on --data into --out; the run loads with zoo.load(OUT) and publishes with zoo push."""
     from zoo.registry import get_registry
     from zoo.training.settings import TrainSettings, resolve_settings

@@ -36,7 +36,9 @@ def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
     _, name, root = (spec.split(":", 2) + ["", ""])[:3]
     cls = getattr(torchvision.datasets, name, None)
     if cls is None or not root:
-        raise ZooError(f"{spec!r}: use torchvision:DATASET:ROOT with a torchvision dataset class, e.g. torchvision:CIFAR10:/data")
+        raise ZooError(
+            f"{spec!r}: use torchvision:DATASET:ROOT with a torchvision dataset class, e.g. torchvision:CIFAR10:/data"
+        )
     try:
         dataset = cls(root, train=True, download=False) if "train" in cls.__init__.__code__.co_varnames else cls(root)
     except RuntimeError as exc:
@@ -57,7 +59,9 @@ def load_training_data(path: str, resolution: int, conditional: bool) -> ImageDa
             raise ZooError(f"{path}: images are {tuple(data.shape[-2:])}, not square: crop them to a square first")
         warnings.warn(f"resizing {tuple(data.shape[-2:])} images to {resolution}x{resolution}", stacklevel=2)
         mode = "area" if data.shape[-1] > resolution else "bilinear"
-        data = F.interpolate(data.float(), size=(resolution, resolution), mode=mode).round().clamp(0, 255).to(torch.uint8)
+        data = (
+            F.interpolate(data.float(), size=(resolution, resolution), mode=mode).round().clamp(0, 255).to(torch.uint8)
+        )
     label_tensor = None
     if conditional:
         if labels is None:
@@ -73,7 +77,9 @@ class BatchSchedule:
         if size < batch_size * world:
             raise ZooError(f"the dataset has {size} images, fewer than one global batch ({batch_size * world})")
         self.batch_size = batch_size
-        self.sampler = DistributedSampler(range(size), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=True)
+        self.sampler = DistributedSampler(
+            range(size), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=True
+        )
         self.per_epoch = len(self.sampler) // batch_size
         self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
 

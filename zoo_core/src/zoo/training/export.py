@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -15,9 +16,9 @@ from zoo.weights import save_weights
 @torch.no_grad()
 def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     """ema ← decay·ema + (1 − decay)·model for parameters; buffers are copied (Karras et al. 2018)."""
-    for ema_p, p in zip(ema.parameters(), model.parameters()):
+    for ema_p, p in zip(ema.parameters(), model.parameters(), strict=True):
         ema_p.lerp_(p, 1.0 - decay)
-    for ema_b, b in zip(ema.buffers(), model.buffers()):
+    for ema_b, b in zip(ema.buffers(), model.buffers(), strict=True):
         ema_b.copy_(b)
 
 
@@ -40,9 +41,13 @@ def recalibrate_batchnorm(generator: Generator, batches: int = 8, batch_size: in
     device = next(generator.parameters()).device
     for _ in range(batches):
         z = generator.sample_latents(batch_size, gen).to(device)
-        y = torch.randint(generator.num_classes, (batch_size,), generator=gen).to(device) if generator.num_classes else None
+        y = (
+            torch.randint(generator.num_classes, (batch_size,), generator=gen).to(device)
+            if generator.num_classes
+            else None
+        )
         generator(z, y)
-    for norm, momentum in zip(norms, momenta):
+    for norm, momentum in zip(norms, momenta, strict=True):
         norm.momentum = momentum
     generator.eval()
 

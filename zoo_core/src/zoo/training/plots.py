@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -12,7 +12,12 @@ from zoo.images import save_png
 _COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189))
 
 
-def plot_curves(path: str | os.PathLike[str], steps: Sequence[int], curves: Mapping[str, Sequence[float]], size: tuple[int, int] = (640, 360)) -> None:
+def plot_curves(
+    path: str | os.PathLike[str],
+    steps: Sequence[int],
+    curves: Mapping[str, Sequence[float]],
+    size: tuple[int, int] = (640, 360),
+) -> None:
     """Draw each named series against ``steps`` with a legend and axis labels."""
     from PIL import Image, ImageDraw
 
@@ -34,7 +39,7 @@ def plot_curves(path: str | os.PathLike[str], steps: Sequence[int], curves: Mapp
     draw.rectangle([margin, margin, width - margin, height - margin], outline=(0, 0, 0))
     for index, (name, series) in enumerate(curves.items()):
         colour = _COLOURS[index % len(_COLOURS)]
-        points = [point(s, v) for s, v in zip(steps, series) if np.isfinite(v)]
+        points = [point(s, v) for s, v in zip(steps, series, strict=False) if np.isfinite(v)]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
         draw.text((margin + 8 + 90 * index, 8), name, fill=colour)

@@ -6,8 +6,9 @@ Pure data, no torch, so ``zoo train --help`` and validation stay cheap.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 from zoo.errors import ZooError
 from zoo.specs import ArchitectureSpec
@@ -76,9 +77,7 @@ def _coerce(key: str, raw: str, current: Any) -> Any:
     return value
 
 
-def resolve_settings(
-    arch: ArchitectureSpec, recipe: str | None, overrides: Mapping[str, str]
-) -> TrainSettings:
+def resolve_settings(arch: ArchitectureSpec, recipe: str | None, overrides: Mapping[str, str]) -> TrainSettings:
     """Defaults ← the family's recipe ← ``--set`` overrides (``model.KEY`` sets the architecture config)."""
     recipes = dict(arch.recipes)
     name = recipe or "default"
@@ -92,11 +91,13 @@ def resolve_settings(
         if key.startswith(MODEL_PREFIX):
             sub = key[len(MODEL_PREFIX) :]
             if sub not in arch.default_config:
-                raise ZooError(f"unknown --set key {key!r}: model keys are {', '.join(MODEL_PREFIX + k for k in sorted(arch.default_config))}")
+                model_keys = ", ".join(MODEL_PREFIX + k for k in sorted(arch.default_config))
+                raise ZooError(f"unknown --set key {key!r}: model keys are {model_keys}")
             settings.model[sub] = _coerce(key, raw, arch.default_config[sub])
         elif key in valid:
             setattr(settings, key, _coerce(key, raw, getattr(settings, key)))
         else:
-            raise ZooError(f"unknown --set key {key!r}: valid keys are {', '.join(valid)} and model.<{'|'.join(sorted(arch.default_config))}>")
+            model_keys = "|".join(sorted(arch.default_config))
+            raise ZooError(f"unknown --set key {key!r}: valid keys are {', '.join(valid)} and model.<{model_keys}>")
     settings.validate()
     return settings

@@ -213,7 +213,11 @@ class Trainer:
         records = [json.loads(line) for line in (self.out / PROGRESS).read_text().splitlines()]
         if len(records) > 1:
             keys = [k for k in records[-1] if k.endswith("loss")]
-            plot_curves(self.out / "loss.png", [r["step"] for r in records], {k: [r.get(k, float("nan")) for r in records] for k in keys})
+            plot_curves(
+                self.out / "loss.png",
+                [r["step"] for r in records],
+                {k: [r.get(k, float("nan")) for r in records] for k in keys},
+            )
 
     def run(self) -> Path:
         """Train until ``settings.steps``; return the exported ``model.safetensors``."""
@@ -227,9 +231,16 @@ class Trainer:
         main = self.context.is_main
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
-            record = {"family": self.arch.name, "data": self.data_path, "command": self.command, "settings": json.loads(s.to_json())}
+            record = {
+                "family": self.arch.name,
+                "data": self.data_path,
+                "command": self.command,
+                "settings": json.loads(s.to_json()),
+            }
             write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
-        bar = tqdm(total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True)
+        bar = tqdm(
+            total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True
+        )
         started, start_step = time.perf_counter(), self.step
         while self.step < s.steps:
             values = self.train_step(schedule, data)
