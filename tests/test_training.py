@@ -169,32 +169,22 @@ def test_images_of_another_resolution_are_resized(tmp_path):
     assert data.images.shape == (16, 3, 32, 32) and int(data.images.float().mean()) == 200
 
 
-def _free_port() -> int:
+def _torchrun(*args: str) -> subprocess.CompletedProcess:
+    """Launch two CPU processes with torchrun (gloo) on a free loopback port."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port = sock.getsockname()[1]
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    command = [*launcher, "--master_addr", "127.0.0.1", "--master_port", str(port), *args]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
 
 
 @pytest.mark.slow
 def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path):
-    worker = Path(__file__).with_name("ddp_worker.py")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_addr",
-        "127.0.0.1",
-        "--master_port",
-        str(_free_port()),
-        str(worker),
-        str(tiny_data),
-        str(tmp_path),
-    ]
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    _torchrun(str(Path(__file__).with_name("ddp_worker.py")), str(tiny_data), str(tmp_path))
     rank0, rank1 = load_tensors(tmp_path / "rank0.safetensors"), load_tensors(tmp_path / "rank1.safetensors")
     assert rank0.keys() == rank1.keys()
     for key in rank0:
@@ -206,34 +196,12 @@ def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_dash_m_zoo_train(tiny_data, tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_addr",
-        "127.0.0.1",
-        "--master_port",
-        str(_free_port()),
-        "-m",
-        "zoo",
-        "train",
-        "dcgan",
-        "--data",
-        str(tiny_data),
-        "--out",
-        str(tmp_path / "run"),
-        "--steps",
-        "2",
-        "--quiet",
-        *sets,
-    ]
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = str(tmp_path / "run")
+    proc = _torchrun(
+        "-m", "zoo", "train", "dcgan", "--data", str(tiny_data), "--out", run, "--steps", "2", "--quiet", *sets
+    )
     assert proc.stdout.count("trained dcgan to step 2") == 1, "rank 0 alone reports and writes"
     records = [json.loads(line) for line in (tmp_path / "run" / "progress.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [1, 2]
-    assert zoo.load(str(tmp_path / "run")).sample(1).shape == (1, 32, 32, 3)
+    assert zoo.load(run).sample(1).shape == (1, 32, 32, 3)
