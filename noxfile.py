@@ -20,7 +20,12 @@ nox.options.sessions = ["tests"]
 ROOT = Path(__file__).parent
 VENV = ROOT / ".nox" / "zoo"
 CONSTRAINTS = ROOT / "constraints.txt"
-PACKAGES = [ROOT / "zoo_core", *sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())]
+PACKAGES = [
+    ROOT / "zoo_core",
+    *sorted(
+        p for folder in ("plugins", "examples") for p in (ROOT / folder).iterdir() if (p / "pyproject.toml").is_file()
+    ),
+]
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 

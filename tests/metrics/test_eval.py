@@ -84,7 +84,8 @@ def test_eval_writes_an_output_file_for_a_named_checkpoint(capsys, zoo_home, tin
 
 def test_a_changed_dataset_is_never_served_stale_features(capsys, zoo_home, tmp_path):
     data = write_npz(tmp_path / "data.npz", 60, 32, seed=1)
-    args = ("eval", "dcgan-cifar10-32", "--data", str(data), "--metrics", "kid", "-n", "30", "--extractor", "test-pixels")
+    args = ("eval", "dcgan-cifar10-32", "--data", str(data), "--metrics", "kid", "-n", "30")
+    args += ("--extractor", "test-pixels")
     assert _run(capsys, *args, "--json", "--no-progress")[0] == 0
     write_npz(data, 60, 32, seed=2)
     assert _run(capsys, *args, "--json", "--no-progress")[0] == 0
@@ -173,8 +174,10 @@ def register_metrics(register):
 
 def test_a_plugin_can_add_a_feature_extractor(zoo_cli, install_plugin, zoo_home, tiny_cifar):
     site = install_plugin("zoo-means", "zoo_means", PIXEL_PLUGIN)
-    result = zoo_cli("eval", "dcgan-cifar10-32", "--data", str(tiny_cifar), "--metrics", "fid,kid", "-n", "40",
-                     "--extractor", "plugin-means", "--no-progress", plugins=[site], env={"ZOO_HOME": str(zoo_home)})  # fmt: skip
+    args = ("--metrics", "fid,kid", "-n", "40", "--extractor", "plugin-means", "--no-progress")
+    result = zoo_cli(
+        "eval", "dcgan-cifar10-32", "--data", str(tiny_cifar), *args, plugins=[site], env={"ZOO_HOME": str(zoo_home)}
+    )
     assert result.returncode == 0, result.stderr
     assert "FID (plugin-means features): " in result.stdout
 

@@ -30,9 +30,9 @@ def _merged_config(arch: ArchitectureSpec, overrides: Mapping[str, Any]) -> dict
     return {**arch.default_config, **overrides}
 
 
-def _construct(builder: str, config: Mapping[str, Any], what: str) -> Any:
+def _construct(builder: str, config: Mapping[str, Any], what: str, plugin: str = "") -> Any:
     """Call a builder string with the config, turning bad values into a ZooError."""
-    factory = import_object(builder)
+    factory = import_object(builder, plugin)
     try:
         return factory(**config)
     except (TypeError, ValueError) as exc:
@@ -45,14 +45,14 @@ def build(family: str, *, with_discriminator: bool = True, **config: Any) -> Mod
 
     arch = get_registry().architecture(family)
     merged = _merged_config(arch, config)
-    generator = _construct(arch.generator, merged, f"{family} generator")
+    generator = _construct(arch.generator, merged, f"{family} generator", arch.plugin)
     discriminator = None
     if with_discriminator and arch.discriminator:
         import inspect
 
-        accepted = inspect.signature(import_object(arch.discriminator)).parameters
+        accepted = inspect.signature(import_object(arch.discriminator, arch.plugin)).parameters
         d_config = {k: v for k, v in merged.items() if k in accepted}
-        discriminator = _construct(arch.discriminator, d_config, f"{family} discriminator")
+        discriminator = _construct(arch.discriminator, d_config, f"{family} discriminator", arch.plugin)
     return ModelHandle(generator, arch, merged, discriminator=discriminator, source="untrained")
 
 

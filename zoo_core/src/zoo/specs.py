@@ -22,7 +22,7 @@ def check_name(name: str, what: str) -> None:
         raise ZooError(f"{what} name {name!r} is invalid: use lower-case letters, digits, '.', '_' and '-'")
 
 
-def import_object(path: str) -> Any:
+def import_object(path: str, plugin: str = "") -> Any:
     """Import ``"package.module:attr"``; raise a ZooError naming the path if it does not import."""
     module_name, _, attr = path.partition(":")
     try:
@@ -30,7 +30,8 @@ def import_object(path: str) -> Any:
         for part in attr.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
-        raise ZooError(f"builder {path!r} does not import ({exc}): reinstall the plugin that registered it") from None
+        owner = f"the plugin {plugin!r}" if plugin else "the plugin that registered it"
+        raise ZooError(f"builder {path!r} does not import ({exc}): reinstall or upgrade {owner}") from None
     return obj
 
 

@@ -33,7 +33,9 @@ def make_cli() -> click.Group:
     from zoo import __version__
     from zoo.cli.eval import eval_command
     from zoo.cli.hub import HUB_COMMANDS
+    from zoo.cli.install import install_command, uninstall_command
     from zoo.cli.listing import info_command, list_command, plugins_command
+    from zoo.cli.new_plugin import new_plugin_command
     from zoo.cli.sample import sample_command
     from zoo.cli.train import train_command
     from zoo.registry import get_registry
@@ -45,9 +47,14 @@ def make_cli() -> click.Group:
 
     for command in (list_command, info_command, plugins_command, sample_command, train_command, eval_command):
         cli.add_command(command)
-    for command in HUB_COMMANDS:
+    for command in (*HUB_COMMANDS, install_command, uninstall_command, new_plugin_command):
         cli.add_command(command)
-    registry = get_registry()
+    try:
+        registry = get_registry()
+    except ZooError:
+        # e.g. two plugins register one name: keep `zoo install/uninstall` usable to fix it;
+        # every registry command raises the same one-line error when it runs.
+        return cli
     by_name = {info.registered_as: info for info in registry.plugins}
     for impl in reversed(registry.pm.hook.register_commands.get_hookimpls()):
         try:

@@ -113,7 +113,7 @@ def train(args: argparse.Namespace) -> float:
             loss.backward()
             optimizer.step()
             schedule.step()
-            seen, loss_sum = seen + len(index), loss_sum + float(loss)
+            seen, loss_sum = seen + len(index), loss_sum + float(loss.detach())
             if step % 20 == 0:
                 print(f"epoch {epoch} step {step}/{steps_per_epoch} loss {loss_sum / (step + 1):.3f} "
                       f"{seen / (time.time() - start):.0f} img/s", flush=True)  # fmt: skip

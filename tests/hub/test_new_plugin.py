@@ -1,0 +1,56 @@
+"""``zoo new-plugin``: the generated distribution installs, passes its own tests, trains, pushes, and
+loads back from the Hub server by ``hf-hub:`` name."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.mark.slow
+def test_generated_plugin_round_trips_through_the_hub(zoo_cli, zoo_env, hub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    made = zoo_cli("new-plugin", "demo-gan", "--dir", str(tmp_path))
+    assert made.returncode == 0, made.stderr
+    root = tmp_path / "zoo-demo-gan"
+    assert {p.name for p in root.iterdir()} >= {"pyproject.toml", "README.md", "src", "tests"}
+    assert zoo_cli("new-plugin", "demo-gan", "--dir", str(tmp_path)).returncode == 2  # never overwrites
+    site = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site)]
+    subprocess.run([*pip, str(root)], check=True, capture_output=True)
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert tests.returncode == 0, tests.stdout[-2000:] + tests.stderr[-2000:]
+
+    data = tmp_path / "tiny.npz"
+    np.savez(data, images=np.random.default_rng(0).integers(0, 256, size=(16, 32, 32, 3), dtype=np.uint8))
+    run = tmp_path / "run"
+    trained = zoo_cli(
+        "train", "demo-gan", "--data", str(data), "--out", str(run), "--steps", "2", "--set", "batch_size=4",
+        "--device", "cpu", "--quiet", plugins=[site],
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    pushed = zoo_cli(
+        "push", str(run), "--repo", "demo/demo-gan", "--dry-run", "--out", str(tmp_path / "pushed"),
+        "--license", "mit", plugins=[site],
+    )  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    assert (tmp_path / "pushed" / "model.safetensors").is_file()
+
+    commit = hub_server.publish(tmp_path / "pushed", "demo/demo-gan")
+    path = os.pathsep.join([str(site), zoo_env.env["PYTHONPATH"]])
+    code = "import zoo; m = zoo.load('hf-hub:demo/demo-gan'); print(m.spec.name, tuple(m.sample(2, seed=0).shape))"
+    loaded = zoo_env.python(code, env={"PYTHONPATH": path})
+    assert loaded.returncode == 0, loaded.stderr
+    assert "demo-gan" in loaded.stdout and "(2, 32, 32, 3)" in loaded.stdout, (commit, loaded.stdout)
