@@ -1,4 +1,4 @@
-"""Run under torchrun by test_training.py: train a tiny DCGAN on every rank, save each rank's weights."""
+"""Run under torchrun by test_training.py: train a tiny DCGAN with a gradient penalty (two D forwards per step) on every rank, save each rank's weights."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from zoo.weights import save_weights
 
 data, out = sys.argv[1], Path(sys.argv[2])
 arch = get_registry().architecture("dcgan")
-settings = resolve_settings(arch, None, {"batch_size": "8", "model.width": "4", "model.z_dim": "8", "steps": "3"})
+settings = resolve_settings(arch, None, {"batch_size": "8", "model.width": "4", "model.z_dim": "8", "steps": "3", "loss": "wasserstein", "regulariser": "gp", "reg_weight": "10"})
 (out / "run").mkdir(exist_ok=True)
 trainer = Trainer(arch, settings, data, out / "run", device="cpu", quiet=True)
 rank = trainer.context.rank
