@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 import pytest
+import zoo
+from zoo import hookimpl
 from zoo.api import bundled_path
 from zoo.cards import checkpoint_from_card
 from zoo.errors import ZooError
 from zoo.registry import get_registry
+from zoo.testing import isolated_registry
 from zoo.weights import read_config, sha256_file
 
 CARDS = Path(__file__).resolve().parents[1] / "cards"
@@ -91,3 +95,59 @@ def test_every_card_passes_the_validator(card):
 
     spec = checkpoint_from_card(card)
     assert validate_card(card, draft=not spec.revision, registry=get_registry()) == []
+
+
+UNPUBLISHED = """\
+  name: toy-faces64
+  family: dcgan
+  config: {resolution: 64}
+  dataset: toy faces
+  resolution: 64
+  train_command: zoo train dcgan --data /path/to/faces --out runs/toy-faces64
+  unpublished: "FFHQ is not redistributable; train with zoo train dcgan --data /path/to/faces"
+"""
+
+
+def test_an_unpublished_card_needs_no_weights_fields(tmp_path):
+    from zoo.cards import validate_card
+
+    path = _card(tmp_path, UNPUBLISHED).rename(tmp_path / "toy-faces64.md")
+    spec = checkpoint_from_card(path)
+    assert spec.unpublished.startswith("FFHQ") and spec.sha256 == "" and spec.size == 0
+    assert validate_card(path, registry=get_registry()) == []
+
+
+def test_a_published_card_still_needs_its_weights_fields(tmp_path):
+    path = _card(tmp_path, UNPUBLISHED.replace('  unpublished: "FFHQ', '  note: "FFHQ'))
+    with pytest.raises(ZooError, match=r"missing field\(s\) filename, sha256, size"):
+        checkpoint_from_card(path)
+
+
+def test_an_unpublished_card_naming_weights_is_flagged(tmp_path):
+    from zoo.cards import validate_card
+
+    path = _card(tmp_path, UNPUBLISHED + '  sha256: "%s"\n' % ("0" * 64))
+    problems = validate_card(path, registry=get_registry())
+    assert any("zoo.sha256: an unpublished card has no weights" in p for p in problems), problems
+
+
+def test_pull_and_load_of_an_unpublished_checkpoint_say_why_and_how(tmp_path, zoo_cli, install_plugin, clean_error):
+    """A registered card without weights: pull and load say why and how to train, in one line; list marks it."""
+    card = _card(tmp_path, UNPUBLISHED).rename(tmp_path / "toy-faces64.md")
+    source = f"""
+        from zoo import hookimpl
+        from zoo.cards import checkpoint_from_card
+
+        @hookimpl
+        def register_checkpoints(register):
+            register(checkpoint_from_card({str(card)!r}))
+        """
+    site = install_plugin("zoo-toy-unpublished", "zoo_toy_unpublished", source)
+    line = clean_error(zoo_cli("pull", "toy-faces64", plugins=[site]), "no weights for toy-faces64 are published yet")
+    assert "FFHQ is not redistributable" in line
+    plugin = types.SimpleNamespace(register_checkpoints=hookimpl(lambda register: register(checkpoint_from_card(card))))
+    with isolated_registry(plugin, autoload=True), pytest.raises(ZooError) as info:
+        zoo.load("toy-faces64")
+    assert str(info.value) == line.removeprefix("Error: ")
+    listing = zoo_cli("list", "toy-*", "--json", plugins=[site])
+    assert listing.returncode == 0 and '"unpublished"' in listing.stdout, listing.stdout + listing.stderr

@@ -137,6 +137,17 @@ def _check_fields(
         problems.append(("zoo.resolution", f"{resolution} differs from zoo.config.resolution {other}"))
     if not (block.get("license") or meta.get("license")):
         problems.append(("license", "missing: the licence of the weights (e.g. mit, cc-by-4.0)"))
+    unpublished = block.get("unpublished")
+    if unpublished not in (None, ""):
+        if not isinstance(unpublished, str):
+            problems.append(("zoo.unpublished", f"must be text saying why and how to train, got {unpublished!r}"))
+        for key in ("repo_id", "revision", "bundled", "sha256", "size"):
+            if block.get(key) not in (None, ""):
+                problems.append((f"zoo.{key}", "an unpublished card has no weights: remove it or 'unpublished'"))
+        command = text("train_command")
+        if command is not None and not command.strip():
+            problems.append(("zoo.train_command", "empty: give the exact command that trains the weights"))
+        return problems
     for key in ("sha256", "dataset_sha256"):
         value = block.get(key)
         if not (isinstance(value, str) and _HEX64.fullmatch(value)):
@@ -205,7 +216,7 @@ def validate_card(
             unknown = sorted(set(block["config"]) - set(registry.architectures[family].default_config))
             if unknown:
                 problems.append(("zoo.config", f"{family} has no key(s) {', '.join(unknown)}"))
-    if not draft:
+    if not draft and not block.get("unpublished"):
         images = sample_images(body)
         local = [image for image in images if "://" not in image]
         if not images:

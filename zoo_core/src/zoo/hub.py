@@ -106,6 +106,8 @@ def published(spec: CheckpointSpec) -> bool:
 
 def not_published(spec: CheckpointSpec) -> ZooError:
     """The error for a checkpoint whose card points at no uploaded weights yet."""
+    if spec.unpublished:
+        return ZooError(f"no weights for {spec.name} are published yet: {spec.unpublished}")
     how = f"train them with '{spec.train_command}'" if spec.train_command else "train them with the family's trainer"
     return ZooError(
         f"no weights are published for {spec.name} yet (its card has no Hub repo_id and revision): "

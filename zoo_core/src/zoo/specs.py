@@ -72,9 +72,9 @@ class CheckpointSpec:
     dataset: str
     resolution: int
     license: str
-    filename: str
-    sha256: str
-    size: int
+    filename: str = "model.safetensors"
+    sha256: str = ""
+    size: int = 0
     repo_id: str | None = None
     revision: str | None = None
     dataset_sha256: str | None = None
@@ -83,16 +83,21 @@ class CheckpointSpec:
     classes: tuple[str, ...] = ()
     metrics: Mapping[str, Any] = field(default_factory=dict, hash=False)
     train_command: str = ""
+    unpublished: str = ""
     plugin: str = ""
 
     def __post_init__(self) -> None:
         check_name(self.name, "checkpoint")
+        if self.unpublished and (self.bundled or self.repo_id):
+            raise ZooError(f"checkpoint {self.name!r}: an unpublished card cannot name bundled or Hub weights")
         if not self.filename.endswith(".safetensors") or self.filename.endswith(PICKLE_SUFFIXES):
             raise ZooError(
                 f"checkpoint {self.name!r}: {self.filename!r} is not a .safetensors file; the zoo never loads pickles"
             )
         if "/" in self.filename or "\\" in self.filename or ".." in self.filename:
             raise ZooError(f"checkpoint {self.name!r}: filename {self.filename!r} must be a plain file name")
+        if self.unpublished and not self.sha256:
+            return
         if not isinstance(self.sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
             raise ZooError(f"checkpoint {self.name!r}: sha256 must be a quoted string of 64 lower-case hex digits")
 
@@ -100,6 +105,8 @@ class CheckpointSpec:
     def from_mapping(cls, data: Mapping[str, Any], source: str) -> CheckpointSpec:
         """Build a spec from card front matter, naming the source and any missing field."""
         required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+        if not data.get("unpublished"):
+            required += ["filename", "sha256", "size"]  # only a card without weights may leave them out
         missing = [name for name in required if name not in data]
         if missing:
             raise ZooError(f"{source}: missing field(s) {', '.join(missing)}: add them to the card's front matter")
