@@ -50,6 +50,22 @@ def test_push_dry_run_writes_the_hub_layout(zoo_env: Zoo, runs: dict[str, Path])
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_push_dtype_float16_casts_the_weights_and_keeps_the_metadata(zoo_env: Zoo, runs: dict[str, Path]) -> None:
+    from zoo.weights import load_tensors, read_config
+
+    out = zoo_env.cwd / "half"
+    args = ["push", str(runs["tiny"]), "--repo", f"{ORG}/half", "--dry-run", "--out", str(out), "--license", "mit"]
+    result = zoo_env.run(*args, "--dtype", "float16")
+    assert result.returncode == 0, result.stderr
+    original, half = load_tensors(runs["tiny"] / "model.safetensors"), load_tensors(out / "model.safetensors")
+    assert half.keys() == original.keys()
+    for key, value in original.items():
+        expected = value.half() if value.is_floating_point() else value
+        assert half[key].dtype == expected.dtype and half[key].equal(expected), key
+    assert read_config(out / "model.safetensors") == read_config(runs["tiny"] / "model.safetensors")
+    assert zoo_env.run("cards", "check", str(out / "README.md")).returncode == 0
+
+
 def test_round_trip_by_registered_name(zoo_env: Zoo, hub_server: HubServer, pushed: dict[str, Path], runs) -> None:
     repo = f"{ORG}/roundtrip"
     commit = hub_server.publish(pushed["tiny"], repo)

@@ -40,6 +40,7 @@ class PushPlan:
     meta: dict[str, Any] = field(default_factory=dict)
     body: str = ""
     samples: Path | None = None
+    dtype: str | None = None
 
     @property
     def name(self) -> str:
@@ -197,6 +198,20 @@ def _copy(source: Path, target: Path) -> None:
     write_atomically(target, lambda tmp: shutil.copyfile(source, tmp))
 
 
+def _write_weights(plan: PushPlan, target: Path) -> None:
+    """Copy the weights, or cast their floating tensors to ``plan.dtype`` (fp16 halves a release's size)."""
+    if plan.dtype is None:
+        _copy(plan.weights, target)
+        return
+    from zoo.model import parse_dtype
+    from zoo.weights import load_tensors, save_weights
+
+    dtype = parse_dtype(plan.dtype)
+    metadata = read_metadata(plan.weights)
+    tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in load_tensors(plan.weights).items()}
+    save_weights(target, tensors, family=plan.family, config=plan.config, metadata=metadata)
+
+
 def write_folder(plan: PushPlan, out: Path) -> list[str]:
     """Write the repo layout into ``out``; return the file names to upload."""
     from zoo.registry import get_registry
@@ -204,7 +219,7 @@ def write_folder(plan: PushPlan, out: Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     if out.resolve() == plan.weights.parent.resolve():
         raise ZooError(f"--out {out} is the directory of the weights being pushed: choose another folder")
-    _copy(plan.weights, out / WEIGHTS_FILENAME)
+    _write_weights(plan, out / WEIGHTS_FILENAME)
     sha256, size = sha256_file(out / WEIGHTS_FILENAME), (out / WEIGHTS_FILENAME).stat().st_size
     config = {"library_name": LIBRARY_NAME, "family": plan.family, "config": plan.config}
     write_atomically(

@@ -97,6 +97,11 @@ def pull_command(name: str, revision: str | None, force: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Sample grid PNG (default: RUN/samples/final.png).",
 )
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "float16", "bfloat16"]),
+    help="Cast the floating-point weights before publishing (default: keep them as they are).",
+)
 def push_command(
     source: str,
     repo_id: str,
@@ -109,6 +114,7 @@ def push_command(
     train_command: str | None,
     metrics: Path | None,
     samples: Path | None,
+    dtype: str | None,
 ) -> None:
     """Publish SOURCE (a run directory, a .safetensors file or a checkpoint name) to the Hub.
 
@@ -125,6 +131,7 @@ def push_command(
             raise ZooError(f"--metrics {metrics} is not a readable JSON file ({exc.__class__.__name__})") from None
     overrides = {"license": license_, "dataset": dataset, "train_command": train_command, "metrics": metrics_data}
     plan = plan_push(source, repo_id, name=name, card=card, samples=samples, overrides=overrides)
+    plan.dtype = dtype
     if out is None:
         out = Path(source) / "hub" if Path(source).is_dir() else Path(f"{plan.name}-hub")
     files = write_folder(plan, out)
