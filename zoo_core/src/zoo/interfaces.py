@@ -53,6 +53,26 @@ class Discriminator(nn.Module):
         """Return one logit per image."""
 
 
+class ImageToImageGenerator(Generator):
+    """Maps images to images: ``forward(x)`` takes and returns (N, C, H, W) floats in [0, 1], same H and W.
+
+    [0, 1] rather than the GANs' [-1, 1] because these networks eat user photos; ``resolution`` is
+    the size it was trained at, but ``forward`` must accept any H and W.
+    """
+
+    task: ClassVar[str] = TASK_IMAGE_TO_IMAGE
+
+    def __init__(self, *, resolution: int = 256, channels: int = 3) -> None:
+        super().__init__(z_dim=0, resolution=resolution, channels=channels)
+
+    @abc.abstractmethod
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        """Return the transformed images in [0, 1]."""
+
+    def sample_latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        raise TypeError(f"{type(self).__name__} is image-to-image: it takes images, not latents")
+
+
 class Loss(abc.ABC):
     """An adversarial objective: what D minimises and what G minimises, on raw logits."""
 

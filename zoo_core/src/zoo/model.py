@@ -9,7 +9,7 @@ import torch
 
 from zoo.errors import ZooError
 from zoo.images import to_uint8
-from zoo.interfaces import Generator
+from zoo.interfaces import TASK_IMAGE_TO_IMAGE, Generator
 from zoo.specs import ArchitectureSpec, CheckpointSpec
 
 MAX_SAMPLES = 100_000
@@ -99,8 +99,33 @@ class ModelHandle:
         self.generator.eval()
         return self
 
-    def __call__(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The generator's forward; image-to-image models also take a PIL image or a path (see ``transform``)."""
+        if self.architecture.task == TASK_IMAGE_TO_IMAGE:
+            return self.transform(*args, **kwargs)
         return self.generator(*args, **kwargs)
+
+    @torch.no_grad()
+    def transform(self, image: Any, size: int | None = None) -> Any:
+        """Image-to-image: a tensor (N, C, H, W) or (C, H, W) in [0, 1] gives a float tensor of the same shape;
+        a PIL image or an image path gives a PIL image (upright RGB, longest side ``size`` if given)."""
+        from zoo.image_io import open_image, resize_longest, to_pil, to_tensor
+
+        if self.architecture.task != TASK_IMAGE_TO_IMAGE:
+            raise ZooError(f"{self.architecture.name} generates images from latents: use .sample(n)")
+        self.generator.eval()
+        if torch.is_tensor(image):
+            if image.dim() not in (3, 4) or image.shape[-3] != self.generator.channels:
+                raise ZooError(
+                    f"expected images (N, {self.generator.channels}, H, W) in [0, 1], got {tuple(image.shape)}"
+                )
+            batch = image if image.dim() == 4 else image.unsqueeze(0)
+            out = self.generator(batch.to(device=self.device, dtype=self.dtype)).float()
+            return out if image.dim() == 4 else out[0]
+        picture = open_image(image, what="input image").image
+        if size is not None:
+            picture = resize_longest(picture, size)
+        return to_pil(self.generator(to_tensor(picture).to(device=self.device, dtype=self.dtype)))
 
     def _labels(self, n: int, labels: Sequence[int | str] | torch.Tensor | None) -> torch.Tensor | None:
         """Validate class labels (names or indices) for a conditional generator."""
@@ -146,6 +171,8 @@ class ModelHandle:
         Latents are drawn on the CPU from ``seed`` for all ``n`` at once, so the images do not
         depend on ``batch_size`` or the device.
         """
+        if self.architecture.task == TASK_IMAGE_TO_IMAGE:
+            raise ZooError(f"{self.architecture.name} is image-to-image: it has nothing to sample; call it on an image")
         if not isinstance(n, int) or n <= 0 or n > MAX_SAMPLES:
             raise ZooError(f"number of images must be between 1 and {MAX_SAMPLES}, got {n}")
         if batch_size <= 0:

@@ -49,13 +49,16 @@ class ArchitectureSpec:
     default_checkpoint: str | None = None
     paper: str = ""
     description: str = ""
+    trainer: str | None = None
+    """A click command ('package.module:command') that ``zoo train NAME`` hands its arguments to,
+    for families the shared GAN trainer does not fit (e.g. style transfer); None = the shared trainer."""
     plugin: str = ""
 
     def __post_init__(self) -> None:
         check_name(self.name, "architecture")
         if self.task not in TASKS:
             raise ZooError(f"architecture {self.name!r}: task {self.task!r} is not one of {', '.join(TASKS)}")
-        for builder in (self.generator, self.discriminator):
+        for builder in (self.generator, self.discriminator, self.trainer):
             if builder is not None and not (isinstance(builder, str) and _BUILDER.match(builder)):
                 raise ZooError(
                     f"architecture {self.name!r}: builder {builder!r} must be a string 'package.module:Class'"

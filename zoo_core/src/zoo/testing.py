@@ -76,6 +76,8 @@ def check_architecture(name: str) -> None:
             logits.mean().backward()
             missing = [n for n, p in generator.named_parameters() if p.requires_grad and p.grad is None]
             assert not missing, f"{name}: no gradient reaches {missing[:3]}"
+    else:
+        _check_image_to_image(name, generator)
     generator.eval()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "g.safetensors"
@@ -83,6 +85,21 @@ def check_architecture(name: str) -> None:
         loaded = zoo.load(str(path)).generator.state_dict()
     for key, value in generator.state_dict().items():
         assert torch.equal(loaded[key], value), f"{name}: {key} changed in the safetensors round trip"
+
+
+def _check_image_to_image(name: str, generator: object) -> None:
+    """Images in [0, 1] of an odd size come back with the same shape and range, and gradients reach every weight."""
+    import torch
+
+    x = torch.rand(2, generator.channels, 27, 34, generator=torch.Generator().manual_seed(0))
+    images = generator(x)
+    assert images.shape == x.shape, (
+        f"{name}: image-to-image output shape {tuple(images.shape)} != input {tuple(x.shape)}"
+    )
+    assert images.min() >= 0 and images.max() <= 1, f"{name}: image-to-image output must lie in [0, 1]"
+    images.mean().backward()
+    missing = [n for n, p in generator.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, f"{name}: no gradient reaches {missing[:3]}"
 
 
 def check_plugin(module: str) -> None:

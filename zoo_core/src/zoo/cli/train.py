@@ -24,7 +24,37 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
     return pairs
 
 
-@click.command("train")
+def _family_trainer(args: list[str]) -> tuple[str, click.Command] | None:
+    """The family's own click command when ``args`` start with a family whose spec names a ``trainer``."""
+    if not args or args[0].startswith("-"):
+        return None
+    from zoo.registry import get_registry
+    from zoo.specs import import_object
+
+    arch = get_registry().architectures.get(args[0])
+    if arch is None or arch.trainer is None:
+        return None
+    command = import_object(arch.trainer, arch.plugin)
+    if not isinstance(command, click.Command):
+        raise ZooError(f"{arch.name}: trainer {arch.trainer!r} is not a click command: reinstall or fix its plugin")
+    return arch.name, command
+
+
+class TrainCommand(click.Command):
+    """``zoo train``: hands everything after FAMILY to the family's own trainer when its spec names one."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: object
+    ) -> click.Context:
+        delegate = _family_trainer(args)
+        if delegate is None:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        family, command = delegate
+        # click's Group invokes ``sub_ctx.command``, so returning the trainer's context runs the trainer.
+        return command.make_context(f"{info_name} {family}", args[1:], parent=parent, **extra)
+
+
+@click.command("train", cls=TrainCommand)
 @click.argument("family")
 @click.option("--data", required=True, help="An .npz of uint8 images, an image folder, or torchvision:DATASET:ROOT.")
 @click.option(
@@ -49,7 +79,10 @@ def train_command(
     device: str,
     quiet: bool,
 ) -> None:
-    """Train FAMILY on --data into --out; the run loads with zoo.load(OUT) and publishes with zoo push."""
+    """Train FAMILY on --data into --out; the run loads with zoo.load(OUT) and publishes with zoo push.
+
+    Families with their own trainer (e.g. style-transfer) take their own options: zoo train FAMILY --help.
+    """
     from zoo.registry import get_registry
     from zoo.training.settings import TrainSettings, resolve_settings
     from zoo.training.trainer import CHECKPOINT, RUN_CONFIG

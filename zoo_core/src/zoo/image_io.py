@@ -1,0 +1,139 @@
+"""Reading user images for image-to-image models: any common file becomes an upright RGB picture.
+
+Photos arrive as grayscale, palette, RGBA, 16-bit PNG or EXIF-rotated JPEG; every one of them is
+turned into 8-bit RGB the way a person viewing it would expect (transparency over white, 16-bit
+scaled, not clipped). Oversized images are shrunk to a cap and the caller is told so.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+import numpy as np
+
+from zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+ImageSource = Union[str, os.PathLike, "Image.Image"]
+MAX_PIXELS = 200_000_000
+"""Refuse to decode images above this many pixels (a decompression bomb or a mistake)."""
+MAX_SIDE = 4096
+"""Images are shrunk so that their longest side is at most this, unless a smaller size is asked."""
+
+
+@dataclass
+class LoadedImage:
+    """An RGB picture plus what happened to it on the way in (for messages to the user)."""
+
+    image: Image.Image
+    original_size: tuple[int, int]
+    notes: list[str]
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB: alpha composited on white, 16/32-bit grayscale scaled to 0..255."""
+    from PIL import Image
+
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I") and array.max(initial=0) > 255 else 255.0
+        if image.mode == "F":
+            top = max(float(array.max(initial=1.0)), 1.0)
+        gray = np.clip(np.round(array / top * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, mode="L").convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def open_image(source: ImageSource, *, max_side: int | None = None, what: str = "image") -> LoadedImage:
+    """Open ``source`` (a path or PIL image) as upright RGB, shrunk (with a note) to ``max_side`` or MAX_SIDE."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    cap = min(max_side or MAX_SIDE, MAX_SIDE)
+    if cap < 1:
+        raise ZooError(f"the image size must be at least 1 pixel, got {max_side}")
+    notes: list[str] = []
+    if isinstance(source, Image.Image):
+        image, name = source, f"the {what}"
+    else:
+        path = Path(source)
+        name = f"{what} {str(path)!r}"
+        if not path.exists():
+            raise ZooError(f"{name} does not exist: check the path")
+        if path.is_dir():
+            raise ZooError(f"{name} is a directory: give an image file")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(path)
+        except UnidentifiedImageError:
+            raise ZooError(f"{name} is not an image PIL can read: give a JPEG, PNG, WebP, BMP or TIFF file") from None
+        except Image.DecompressionBombError:
+            raise ZooError(f"{name} is too large to decode safely: shrink it below {MAX_PIXELS:,} pixels") from None
+        except OSError as exc:
+            raise ZooError(f"{name} cannot be read ({exc}): check the file") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ZooError(
+            f"{name} is {width}x{height} ({width * height:,} pixels), over the limit of {MAX_PIXELS:,}: shrink it first"
+        )
+    orientation = image.getexif().get(0x0112, 1)
+    original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    try:
+        if image.format == "JPEG" and max(width, height) > 2 * cap:
+            image.draft("RGB", (cap, cap))  # decode JPEG at a reduced scale: much faster for huge photos
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ZooError(f"{name} is damaged or truncated ({exc}): check the file") from None
+    if orientation not in (0, 1):
+        notes.append("rotated upright as its EXIF orientation says")
+    rgb = _to_rgb(upright)
+    if max(rgb.size) > cap:
+        scale = cap / max(rgb.size)
+        size = (max(1, round(rgb.size[0] * scale)), max(1, round(rgb.size[1] * scale)))
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS)
+        notes.append(f"{original[0]}x{original[1]} is over the size cap of {cap} px; shrunk to {size[0]}x{size[1]}")
+    return LoadedImage(rgb, original, notes)
+
+
+def resize_longest(image: Image.Image, side: int) -> Image.Image:
+    """``image`` scaled so that its longest side is ``side`` pixels (aspect kept)."""
+    from PIL import Image
+
+    scale = side / max(image.size)
+    size = (max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale)))
+    return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
+
+
+def to_tensor(image: Image.Image) -> torch.Tensor:
+    """(1, 3, H, W) float32 in [0, 1] from an RGB picture."""
+    import torch
+
+    array = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+
+def to_pil(images: torch.Tensor) -> Image.Image:
+    """An RGB picture from (1, 3, H, W) or (3, H, W) floats in [0, 1] (clamped, rounded)."""
+    from PIL import Image
+
+    tensor = images.detach().float().cpu()
+    if tensor.dim() == 4:
+        if tensor.shape[0] != 1:
+            raise ZooError(f"to_pil takes one image, got a batch of {tensor.shape[0]}")
+        tensor = tensor[0]
+    array = tensor.clamp(0, 1).mul(255).round().to(dtype=__import__("torch").uint8).permute(1, 2, 0).numpy()
+    return Image.fromarray(array, mode="RGB")
