@@ -1,0 +1,51 @@
+"""Neural style transfer for gan-zoo: Gatys et al. 2016 (optimisation) and Johnson et al. 2016 (fast networks).
+
+Registers the ``style-transfer`` family, the four classic style checkpoints, ``zoo stylize`` and
+the trainer behind ``zoo train style-transfer``. This module must stay free of torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
+
+ZOO_PLUGIN_API = 1
+__version__ = "0.1.0"
+
+_CHECKPOINTS = ("style-transfer-candy", "style-transfer-mosaic", "style-transfer-rain-princess", "style-transfer-udnie")
+
+
+@hookimpl
+def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None:
+    register(
+        ArchitectureSpec(
+            name="style-transfer",
+            task="image-to-image",
+            generator="zoo_style_transfer.transformer:TransformerNet",
+            default_config={"width": 32, "res_blocks": 5, "channels": 3, "resolution": 256},
+            tiny_config={"width": 4, "res_blocks": 1, "channels": 3, "resolution": 32},
+            default_checkpoint="style-transfer-candy",
+            trainer="zoo_style_transfer.cli:train_command",
+            paper="Johnson, Alahi & Fei-Fei 2016, arXiv:1603.08155; Gatys, Ecker & Bethge 2016, CVPR",
+            description="Fast style networks (instance norm) and Gatys optimisation over timm features.",
+        )
+    )
+
+
+@hookimpl
+def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
+    from zoo.cards import checkpoint_from_card
+
+    package = resources.files(__name__)
+    for name in _CHECKPOINTS:
+        register(checkpoint_from_card(str(package.joinpath("cards", f"{name}.md"))))
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from zoo_style_transfer.cli import stylize_command
+
+    cli.add_command(stylize_command)

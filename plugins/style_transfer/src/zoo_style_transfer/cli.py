@@ -1,0 +1,190 @@
+"""``zoo stylize`` and ``zoo train style-transfer`` (the core's ``zoo train`` hands its arguments here)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+from zoo.errors import ZooError
+
+BACKBONE_HELP = "A timm model name for the perceptual losses (any backbone; VGG layers as relu4_2 etc.)."
+LAYERS_HELP = "Comma-separated layer names (VGG aliases like relu3_1, or module names)."
+
+
+def _layers(value: str | None) -> tuple[str, ...] | None:
+    """'relu1_1, relu2_1' -> ('relu1_1', 'relu2_1'); None keeps the backbone's defaults."""
+    if value is None:
+        return None
+    layers = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not layers:
+        raise ZooError("a layer list must name at least one layer, e.g. relu4_2")
+    return layers
+
+
+def _check_output(output: Path) -> None:
+    from zoo.files import check_writable_dir
+
+    if output.suffix.lower() != ".png":
+        raise ZooError(f"output {str(output)!r} must end in .png")
+    if output.is_dir():
+        raise ZooError(f"output {str(output)!r} is a directory: give a file name ending in .png")
+    check_writable_dir(output.parent if str(output.parent) else Path("."))
+
+
+def _feature_options(function):  # type: ignore[no-untyped-def]
+    """Options shared by both commands: the feature network and the loss weights."""
+    options = [
+        click.option("--backbone", default="vgg19.tv_in1k", show_default=True, help=BACKBONE_HELP),
+        click.option("--content-layers", default=None, help=LAYERS_HELP + " [default: relu4_2 for VGG]"),
+        click.option("--style-layers", default=None, help=LAYERS_HELP + " [default: relu1_1..relu5_1 for VGG]"),
+        click.option(
+            "--random-backbone",
+            is_flag=True,
+            help="Random feature weights instead of ImageNet's (for tests: the result is not a stylisation).",
+        ),
+        click.option("--content-weight", type=float, default=1.0, show_default=True),
+        click.option("--style-weight", type=float, default=1e5, show_default=True),
+        click.option("--tv-weight", type=float, default=1e-5, show_default=True, help="Total-variation weight."),
+        click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@click.command("stylize")
+@click.argument("content", type=click.Path(path_type=Path))
+@click.option("--style", required=True, help="candy, mosaic, rain-princess, udnie; a trained run; or a style image.")
+@click.option("--method", type=click.Choice(["fast", "optimize"]), default=None, help="Default: fast for networks.")
+@click.option("--size", type=int, default=None, help="Longest side of the output [default: the content's, capped].")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the PNG.")
+@click.option("--dtype", default="float32", show_default=True, help="fast: float32 or bfloat16 (autocast).")
+@click.option("--steps", type=int, default=300, show_default=True, help="optimize: descent steps.")
+@click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True)
+@click.option("--lr", type=float, default=None, help="optimize: step size [default: 1.0 L-BFGS, 0.02 Adam].")
+@click.option("--init", type=click.Choice(["content", "noise"]), default="content", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@_feature_options
+def stylize_command(
+    content: Path,
+    style: str,
+    method: str | None,
+    size: int | None,
+    output: Path,
+    dtype: str,
+    steps: int,
+    optimizer: str,
+    lr: float | None,
+    init: str,
+    seed: int,
+    backbone: str,
+    content_layers: str | None,
+    style_layers: str | None,
+    random_backbone: bool,
+    content_weight: float,
+    style_weight: float,
+    tv_weight: float,
+    device: str,
+    quiet: bool,
+) -> None:
+    """Stylise the CONTENT photo and write a PNG (same size as the content unless --size or the cap says)."""
+    _check_output(output)
+    from zoo.files import atomic_path
+
+    from zoo_style_transfer.losses import LossWeights
+    from zoo_style_transfer.optimize import OptimizeSettings
+    from zoo_style_transfer.stylize import stylize
+
+    weights = LossWeights(content_weight, style_weight, tv_weight)
+    settings = OptimizeSettings(steps=steps, optimizer=optimizer, lr=lr, init=init, weights=weights, seed=seed)
+    result = stylize(
+        content,
+        style,
+        method=method,
+        size=size,
+        device=device,
+        dtype=dtype,
+        backbone=backbone,
+        content_layers=_layers(content_layers),
+        style_layers=_layers(style_layers),
+        pretrained_backbone=not random_backbone,
+        settings=settings,
+        progress=not quiet,
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    with atomic_path(output) as tmp:
+        result.image.save(tmp, format="PNG")
+    loss = f"; loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g}" if result.losses else ""
+    click.echo(f"wrote {output} ({result.image.size[0]}x{result.image.size[1]}){loss}")
+
+
+@click.command("style-transfer")
+@click.option("--style", required=True, type=click.Path(path_type=Path), help="The style image.")
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="A folder of content photos (COCO).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run directory (must not hold a run).")
+@click.option("--steps", type=int, default=40_000, show_default=True)
+@click.option("--batch-size", type=int, default=4, show_default=True)
+@click.option("--image-size", type=int, default=256, show_default=True, help="Square training crops.")
+@click.option("--style-size", type=int, default=512, show_default=True, help="Longest side of the style image.")
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--width", type=int, default=32, show_default=True, help="Channels of the first conv.")
+@click.option("--res-blocks", type=int, default=5, show_default=True)
+@click.option("--save-every", type=int, default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@_feature_options
+def train_command(
+    style: Path,
+    data: Path,
+    out: Path,
+    steps: int,
+    batch_size: int,
+    image_size: int,
+    style_size: int,
+    lr: float,
+    width: int,
+    res_blocks: int,
+    save_every: int,
+    seed: int,
+    backbone: str,
+    content_layers: str | None,
+    style_layers: str | None,
+    random_backbone: bool,
+    content_weight: float,
+    style_weight: float,
+    tv_weight: float,
+    device: str,
+    quiet: bool,
+) -> None:
+    """Train a fast style network on a folder of content photos (Johnson et al. 2016)."""
+    from zoo.files import check_writable_dir
+    from zoo.model import parse_device
+
+    from zoo_style_transfer.losses import LossWeights
+    from zoo_style_transfer.train import TrainSettings, train
+
+    check_writable_dir(out.parent if str(out.parent) else Path("."), "parent of --out")
+    settings = TrainSettings(
+        style=str(style),
+        data=str(data),
+        steps=steps,
+        batch_size=batch_size,
+        image_size=image_size,
+        style_size=style_size,
+        lr=lr,
+        weights=LossWeights(content_weight, style_weight, tv_weight),
+        backbone=backbone,
+        content_layers=_layers(content_layers),
+        style_layers=_layers(style_layers),
+        pretrained_backbone=not random_backbone,
+        width=width,
+        res_blocks=res_blocks,
+        seed=seed,
+        save_every=save_every,
+    )
+    command = shlex.join(["zoo", *sys.argv[1:]])
+    weights = train(settings, out, device=str(parse_device(device)), progress=not quiet, command=command)
+    click.echo(f"trained {steps} steps; stylise with: zoo stylize PHOTO --style {out} -o out.png ({weights})")

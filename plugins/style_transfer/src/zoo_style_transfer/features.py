@@ -1,0 +1,230 @@
+"""The frozen feature network of the perceptual losses: any timm backbone, layers picked by name.
+
+Gatys, Ecker & Bethge 2016 (CVPR) read VGG19's rectified responses: relu1_1 … relu5_1 for style,
+relu4_2 for content. Those names are aliases for timm's ``features.N`` modules; any other timm
+model works with its own module names (``model.named_modules()``) and defaults to the stages timm
+lists in ``feature_info``. Pretrained weights come from the Hub as ``model.safetensors`` only,
+through huggingface_hub (so HF_ENDPOINT, HF_HOME and offline mode behave as usual); pickles are refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from zoo.errors import ZooError
+
+DEFAULT_BACKBONE = "vgg19.tv_in1k"
+GATYS_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+GATYS_CONTENT_LAYERS = ("relu4_2",)
+WEIGHTS_FILE = "model.safetensors"
+
+
+class _Enough(Exception):
+    """Raised by the last hook needed: the layers above it would be computed for nothing."""
+
+
+@dataclass(frozen=True)
+class LayerChoice:
+    """Which layers feed the content loss and which the style loss."""
+
+    content: tuple[str, ...]
+    style: tuple[str, ...]
+
+
+def vgg_aliases(model: nn.Module) -> dict[str, str]:
+    """conv{b}_{i} / relu{b}_{i} -> timm module name, counting blocks at each max-pool (VGG papers' naming)."""
+    features = getattr(model, "features", None)
+    if not isinstance(features, nn.Sequential):
+        return {}
+    aliases, block, index = {}, 1, 0
+    for name, module in features.named_children():
+        if isinstance(module, nn.MaxPool2d):
+            block, index = block + 1, 0
+        elif isinstance(module, nn.Conv2d):
+            index += 1
+            aliases[f"conv{block}_{index}"] = f"features.{name}"
+        elif isinstance(module, nn.ReLU):
+            aliases[f"relu{block}_{index}"] = f"features.{name}"
+    return aliases
+
+
+def _create(backbone: str) -> nn.Module:
+    """A randomly initialised timm model, or a ZooError naming the closest valid backbones."""
+    import timm
+
+    if backbone.startswith(("hf-hub:", "hf_hub:", "local-dir:")):
+        raise ZooError(f"backbone {backbone!r}: give a timm model name such as {DEFAULT_BACKBONE}")
+    try:
+        return timm.create_model(backbone, pretrained=False)
+    except RuntimeError as exc:
+        if "Unknown model" not in str(exc) and "Invalid pretrained tag" not in str(exc):
+            raise
+    names = timm.list_models(pretrained=True) + timm.list_models()
+    close = difflib.get_close_matches(backbone, names, n=5, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else "see timm.list_models(pretrained=True)"
+    raise ZooError(f"unknown backbone {backbone!r}: {hint} (default {DEFAULT_BACKBONE})")
+
+
+def _default_layers(model: nn.Module, aliases: dict[str, str]) -> LayerChoice:
+    """Gatys' layers for VGG; otherwise every stage timm reports, content from the middle one."""
+    if all(name in aliases for name in GATYS_STYLE_LAYERS + GATYS_CONTENT_LAYERS):
+        return LayerChoice(GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS)
+    stages = [info["module"] for info in getattr(model, "feature_info", []) if isinstance(info, dict)]
+    if not stages:
+        raise ZooError("this backbone lists no feature stages: pass content and style layers by module name")
+    return LayerChoice((stages[len(stages) // 2],), tuple(stages))
+
+
+class FeatureNet(nn.Module):
+    """Frozen backbone that returns ``{layer: activation}`` for the requested layers, ImageNet-normalised input."""
+
+    def __init__(
+        self,
+        backbone: str = DEFAULT_BACKBONE,
+        content_layers: Sequence[str] | None = None,
+        style_layers: Sequence[str] | None = None,
+        pretrained: bool = True,
+        revision: str | None = None,
+    ) -> None:
+        super().__init__()
+        model = _create(backbone)
+        for module in model.modules():
+            if getattr(module, "inplace", False):
+                module.inplace = False  # an in-place ReLU would overwrite the conv output a hook kept
+        self.backbone_name = backbone
+        self.aliases = vgg_aliases(model)
+        default = _default_layers(model, self.aliases) if not (content_layers and style_layers) else None
+        self.layers = LayerChoice(
+            tuple(content_layers or default.content),
+            tuple(style_layers or default.style),  # type: ignore[union-attr]
+        )
+        modules = dict(model.named_modules())
+        self._targets = {layer: self._resolve(layer, modules) for layer in self.all_layers}
+        cfg = getattr(model, "pretrained_cfg", {}) or {}
+        self.register_buffer("mean", torch.tensor(cfg.get("mean", (0.485, 0.456, 0.406))).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(cfg.get("std", (0.229, 0.224, 0.225))).view(1, -1, 1, 1))
+        self.model = model
+        used = self._used_state_keys()
+        if pretrained:
+            self._load_hub_weights(cfg, used, revision)
+        self.model.eval().requires_grad_(False)
+
+    @property
+    def all_layers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.layers.content + self.layers.style))
+
+    def _resolve(self, layer: str, modules: dict[str, nn.Module]) -> nn.Module:
+        """The module behind a layer name or alias; a ZooError listing valid names otherwise."""
+        name = self.aliases.get(layer, layer)
+        if name in modules and name:
+            return modules[name]
+        if self.aliases:
+            valid = ", ".join(self.aliases)
+        else:
+            stages = [info["module"] for info in getattr(modules[""], "feature_info", []) if isinstance(info, dict)]
+            valid = ", ".join(stages) + " or any name in model.named_modules()"
+        close = difflib.get_close_matches(layer, list(self.aliases) + list(modules), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ZooError(f"{self.backbone_name} has no layer {layer!r}{hint}: choose from {valid}")
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Activations of the chosen layers for images ``x`` in [0, 1]; stops after the last one needed."""
+        found: dict[str, torch.Tensor] = {}
+        wanted = self._targets
+
+        def hook(layer: str):  # type: ignore[no-untyped-def]
+            def save(module: nn.Module, inputs: object, output: torch.Tensor) -> None:
+                found[layer] = output
+                if len(found) == len(wanted):
+                    raise _Enough
+
+            return save
+
+        handles = [module.register_forward_hook(hook(layer)) for layer, module in wanted.items()]
+        try:
+            self.model((x - self.mean.to(x.dtype)) / self.std.to(x.dtype))
+        except _Enough:
+            pass
+        finally:
+            for handle in handles:
+                handle.remove()
+        missing = [layer for layer in wanted if layer not in found]
+        if missing:
+            raise ZooError(f"{self.backbone_name}: layer(s) {', '.join(missing)} never ran in its forward pass")
+        return found
+
+    def _used_state_keys(self) -> set[str]:
+        """State-dict keys of the modules a forward pass runs before its last requested layer."""
+        ran: set[str] = set()
+        names = {module: name for name, module in self.model.named_modules()}
+        hooks = [
+            module.register_forward_pre_hook(lambda m, _inputs: ran.add(names[m]))
+            for module in self.model.modules()
+            if not list(module.children())
+        ]
+        cfg = getattr(self.model, "pretrained_cfg", {}) or {}
+        size = tuple(cfg["input_size"][-2:]) if cfg.get("fixed_input_size") and cfg.get("input_size") else (64, 64)
+        try:
+            with torch.no_grad():
+                self(torch.zeros(1, 3, *size))
+        finally:
+            for handle in hooks:
+                handle.remove()
+        return {key for key in self.model.state_dict() if key.rpartition(".")[0] in ran}
+
+    def _load_hub_weights(self, cfg: dict, used: set[str], revision: str | None) -> None:
+        """Fill the layers in use from the Hub's model.safetensors (read lazily: the classifier is never loaded)."""
+        from safetensors import safe_open
+
+        repo_id = cfg.get("hf_hub_id")
+        if not repo_id:
+            raise ZooError(
+                f"timm publishes no Hub weights for {self.backbone_name}: choose a backbone with a tag "
+                f"(e.g. {DEFAULT_BACKBONE}) or use random weights"
+            )
+        path = _download(repo_id, revision)
+        state = self.model.state_dict()
+        problems, tensors = [], {}
+        with safe_open(path, framework="pt") as handle:
+            stored = set(handle.keys())
+            for key in sorted(used):
+                if key not in stored:
+                    problems.append(f"missing {key}")
+                    continue
+                tensor = handle.get_tensor(key)
+                if tuple(tensor.shape) != tuple(state[key].shape):
+                    problems.append(f"{key} has shape {tuple(tensor.shape)}, needs {tuple(state[key].shape)}")
+                tensors[key] = tensor.to(state[key].dtype)
+        if problems:
+            raise ZooError(
+                f"{repo_id}/{WEIGHTS_FILE} does not fit timm's {self.backbone_name} ({'; '.join(problems[:4])}): "
+                "check the backbone name"
+            )
+        self.model.load_state_dict(tensors, strict=False)
+
+
+def _download(repo_id: str, revision: str | None) -> str:
+    """model.safetensors of a Hub repo via huggingface_hub; never a pickle, one-line errors."""
+    from huggingface_hub import errors as hf
+    from huggingface_hub import hf_hub_download
+    from zoo.hub_errors import hub_error
+
+    try:
+        return hf_hub_download(repo_id, WEIGHTS_FILE, revision=revision)
+    except hf.EntryNotFoundError as exc:
+        if not isinstance(exc, hf.LocalEntryNotFoundError):
+            raise ZooError(
+                f"{repo_id} has no {WEIGHTS_FILE} (only pickled weights, which the zoo never loads): "
+                "choose another backbone tag"
+            ) from None
+        error = hub_error(exc, repo_id, revision, WEIGHTS_FILE)
+        raise (error or exc) from None
+    except Exception as exc:  # noqa: BLE001 - huggingface_hub and its HTTP client raise many types
+        error = hub_error(exc, repo_id, revision, WEIGHTS_FILE)
+        if error is None:
+            raise
+        raise error from None

@@ -1,0 +1,166 @@
+"""``stylize``: one content photo + a style (a published name, a trained run, or a style image) -> a picture.
+
+Fast: a trained TransformerNet (a published style or a run directory), one forward pass.
+Optimise: Gatys et al. from a style image, a few hundred descent steps through the feature network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from zoo_style_transfer.optimize import OptimizeSettings
+
+STYLES = ("candy", "mosaic", "rain-princess", "udnie")
+"""The classic styles of Johnson et al.'s follow-ups; checkpoints are 'style-transfer-<style>'."""
+METHODS = ("fast", "optimize")
+DEFAULT_CAP = {"fast": 1024, "optimize": 512}
+"""Longest side when no --size is given: bigger content is shrunk to it (and the user is told)."""
+MIN_SIDE = 16
+
+
+@dataclass
+class Style:
+    """What ``--style`` named: a checkpoint or run for the fast method, or an image for optimisation."""
+
+    kind: str  # "network" or "image"
+    ref: str
+
+
+@dataclass
+class Result:
+    """The stylised picture, what happened to the input, and the loss curve of an optimisation."""
+
+    image: Image.Image
+    notes: list[str] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+
+
+def published_styles() -> dict[str, str]:
+    """Style name -> checkpoint name, for every registered style-transfer checkpoint."""
+    from zoo.registry import get_registry
+
+    prefix = "style-transfer-"
+    return {
+        name.removeprefix(prefix): name
+        for name, spec in get_registry().checkpoints.items()
+        if spec.family == "style-transfer" and name.startswith(prefix)
+    }
+
+
+def resolve_style(style: str) -> Style:
+    """A style name, a run directory / .safetensors file (fast), or an image file (optimise)."""
+    styles = published_styles()
+    if style in styles:
+        return Style("network", styles[style])
+    if style.startswith("style-transfer-") and style.removeprefix("style-transfer-") in styles:
+        return Style("network", style)
+    path = Path(style)
+    if path.is_dir() or path.suffix == ".safetensors":
+        if not (path / "model.safetensors" if path.is_dir() else path).exists():
+            raise ZooError(f"style {style!r}: no trained network there (model.safetensors is missing)")
+        return Style("network", str(path))
+    if path.exists():
+        return Style("image", str(path))
+    if path.suffix or "/" in style or "\\" in style:
+        raise ZooError(f"style file {style!r} does not exist: check the path")
+    names = ", ".join(sorted(styles) or STYLES)
+    raise ZooError(f"unknown style {style!r}: choose one of {names}, or give a style image or a trained run directory")
+
+
+def _content(path: str | Path, size: int | None, method: str) -> tuple[Image.Image, list[str]]:
+    """The content picture at the working size, with notes about capping, rotation, conversion."""
+    from zoo.image_io import open_image, resize_longest
+
+    if size is not None and not MIN_SIDE <= size <= 4096:
+        raise ZooError(f"--size must be between {MIN_SIDE} and 4096 pixels, got {size}")
+    loaded = open_image(path, max_side=size or DEFAULT_CAP[method], what="content image")
+    image = resize_longest(loaded.image, size) if size else loaded.image
+    if min(image.size) < MIN_SIDE:
+        raise ZooError(f"content image is {image.size[0]}x{image.size[1]}: at least {MIN_SIDE} px a side is needed")
+    # With --size the user chose the scale: only say what else happened (rotation, conversion).
+    notes = [note for note in loaded.notes if not size or "size cap" not in note]
+    return image, notes
+
+
+def stylize(
+    content: str | Path,
+    style: str,
+    *,
+    method: str | None = None,
+    size: int | None = None,
+    device: str = "cpu",
+    dtype: str | None = None,
+    backbone: str = "vgg19.tv_in1k",
+    content_layers: tuple[str, ...] | None = None,
+    style_layers: tuple[str, ...] | None = None,
+    pretrained_backbone: bool = True,
+    settings: OptimizeSettings | None = None,
+    progress: bool = True,
+) -> Result:
+    """Stylise ``content`` with ``style``; ``method`` defaults to fast for networks and optimize for images."""
+    resolved = resolve_style(style)
+    method = method or ("fast" if resolved.kind == "network" else "optimize")
+    if method not in METHODS:
+        raise ZooError(f"unknown method {method!r}: choose fast or optimize")
+    if method == "fast" and resolved.kind == "image":
+        raise ZooError(
+            f"--method fast needs a network trained on {style!r}: train one with "
+            f"'zoo train style-transfer --style {style} --data CONTENT_DIR --out RUN' or use --method optimize"
+        )
+    if method == "optimize" and resolved.kind == "network":
+        raise ZooError(f"--method optimize needs a style image, and {style!r} is a trained network: give an image path")
+    image, notes = _content(content, size, method)
+    if method == "fast":
+        return Result(_fast(image, resolved.ref, device, dtype), notes)
+    return _optimize(
+        image,
+        resolved.ref,
+        notes,
+        device,
+        backbone,
+        content_layers,
+        style_layers,
+        pretrained_backbone,
+        settings,
+        progress,
+    )
+
+
+def _fast(image: Image.Image, network: str, device: str, dtype: str | None) -> Image.Image:
+    """One forward pass; bf16 runs under autocast so the weights stay in fp32."""
+    import torch
+    import zoo
+    from zoo.image_io import to_pil, to_tensor
+    from zoo.model import parse_dtype
+
+    handle = zoo.load(network, device=device)
+    cast = parse_dtype(dtype) if dtype else torch.float32
+    x = to_tensor(image).to(handle.device)
+    with torch.no_grad(), torch.autocast(handle.device.type, dtype=cast, enabled=cast != torch.float32):
+        return to_pil(handle.generator(x).float())
+
+
+def _optimize(image, style_path, notes, device, backbone, content_layers, style_layers, pretrained, settings, progress):  # type: ignore[no-untyped-def]
+    """Gatys et al. with the style image at the content's working size."""
+    from zoo.image_io import open_image, to_pil, to_tensor
+    from zoo.model import parse_device
+
+    from zoo_style_transfer.features import FeatureNet
+    from zoo_style_transfer.losses import PerceptualLoss
+    from zoo_style_transfer.optimize import OptimizeSettings, optimize
+
+    settings = settings or OptimizeSettings()
+    settings.check()
+    target = parse_device(device)
+    style = open_image(style_path, max_side=max(image.size), what="style image")
+    features = FeatureNet(backbone, content_layers, style_layers, pretrained=pretrained).to(target)
+    loss = PerceptualLoss(features, to_tensor(style.image).to(target), settings.weights)
+    result, history = optimize(to_tensor(image).to(target), loss, settings, progress=progress)
+    return Result(to_pil(result), notes + [f"style {n}" for n in style.notes if "size cap" not in n], history)

@@ -1,0 +1,49 @@
+"""Tiny pictures and a tiny random feature network, made inside the tests (no shared data needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TINY_BACKBONE = "test_resnet.r160_in1k"  # timm's 0.5 M-parameter test model: the generic (non-VGG) path, fast
+TINY_LAYERS = {"content_layers": ("layer2",), "style_layers": ("act1", "layer1", "layer2")}
+
+
+def picture(path: Path, size: tuple[int, int] = (40, 32), seed: int = 0, mode: str = "RGB") -> Path:
+    """A smooth random picture (gradients plus blobs) written as ``path``; returns the path."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w] / max(w, h)
+    channels = [
+        np.sin(6 * xx * rng.uniform(0.5, 2) + rng.uniform(0, 6)) * np.cos(5 * yy + rng.uniform(0, 6)) for _ in range(3)
+    ]
+    array = ((np.stack(channels, axis=-1) + 1) * 127.5).astype(np.uint8)
+    Image.fromarray(array).convert(mode).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """content.png (40x32), style.png (48x48) and a folder of four content photos."""
+    root = tmp_path_factory.mktemp("pictures")
+    folder = root / "photos"
+    folder.mkdir()
+    for index in range(4):
+        picture(folder / f"photo{index}.jpg", (48, 40), seed=10 + index)
+    return {
+        "content": picture(root / "content.png", (40, 32), seed=1),
+        "style": picture(root / "style.png", (48, 48), seed=2),
+        "folder": folder,
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_features():
+    """A random-weight feature network small enough for many optimisation steps per second."""
+    from zoo_style_transfer.features import FeatureNet
+
+    return FeatureNet(TINY_BACKBONE, pretrained=False, **TINY_LAYERS)
