@@ -39,6 +39,39 @@ class Generator(nn.Module):
         return torch.randn(n, self.z_dim, generator=generator)
 
 
+class StyleGenerator(Generator):
+    """A style-based generator (Karras et al. 2019): z -> w by ``mapping``, then one w per layer into ``synthesis``.
+
+    The core uses this protocol generically: truncation in W, interpolation in W and style
+    mixing (``ModelHandle.interpolate`` / ``style_mix``) work for any subclass.
+    Subclasses set ``num_ws`` and ``w_dim`` and register a ``w_avg`` buffer of shape (w_dim,).
+    """
+
+    num_ws: int  # how many w vectors synthesis takes, one per style input, coarse (0) to fine
+    w_dim: int
+    w_avg: torch.Tensor  # the mean w, tracked during training; the centre of truncation
+
+    @abc.abstractmethod
+    def mapping(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Map latents (N, z_dim) to intermediate latents w of shape (N, w_dim)."""
+
+    @abc.abstractmethod
+    def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
+        """Render images in [-1, 1] from per-layer latents ws of shape (N, num_ws, w_dim)."""
+
+    def truncate(self, w: torch.Tensor, truncation: float) -> torch.Tensor:
+        """Pull w towards ``w_avg`` (the truncation trick in W): w_avg + ψ·(w − w_avg)."""
+        return self.w_avg.to(w.dtype).lerp(w, truncation)
+
+    def broadcast(self, w: torch.Tensor) -> torch.Tensor:
+        """One w (N, w_dim) repeated for every style input: (N, num_ws, w_dim)."""
+        return w.unsqueeze(1).expand(-1, self.num_ws, -1)
+
+    def truncated(self, z: torch.Tensor, y: torch.Tensor | None, truncation: float) -> torch.Tensor:
+        """Images for ``z`` with every layer's w truncated by ψ = ``truncation`` (1 = untruncated)."""
+        return self.synthesis(self.broadcast(self.truncate(self.mapping(z, y), truncation)))
+
+
 class Discriminator(nn.Module):
     """Scores images: ``forward(x, y=None)`` returns raw logits of shape (N,)."""
 

@@ -1,0 +1,172 @@
+"""Building blocks of StyleGAN2 (Karras et al. 2020, arXiv:1912.04958) with equalised learning rate.
+
+Equalised learning rate (Karras et al. 2018, arXiv:1710.10196, §4.1): weights are stored as
+N(0, 1) and scaled by He's constant 1/sqrt(fan_in) at run time, so Adam updates every layer at
+the same relative speed. ``lr_mul`` (the mapping network's 0.01) slows a layer down further.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LRELU_GAIN = math.sqrt(2.0)  # keeps the activation variance of leaky ReLU(0.2) near 1
+
+
+def lrelu(x: torch.Tensor) -> torch.Tensor:
+    """Leaky ReLU(0.2) times sqrt(2), the activation of every StyleGAN layer."""
+    return F.leaky_relu(x, 0.2) * LRELU_GAIN
+
+
+def _fir_kernel(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The paper's separable [1, 3, 3, 1] low-pass filter, normalised to sum to 1, as a 4×4 kernel."""
+    taps = torch.tensor([1.0, 3.0, 3.0, 1.0], device=device)
+    return (torch.outer(taps, taps) / 64.0).to(dtype)
+
+
+def upsample2x(x: torch.Tensor) -> torch.Tensor:
+    """2× upsampling with the [1, 3, 3, 1] filter.
+
+    Zero-insertion followed by the paper's FIR filter equals bilinear interpolation with
+    align_corners=False away from the border, so the fast built-in kernel is used.
+    """
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+
+def downsample2x(x: torch.Tensor) -> torch.Tensor:
+    """2× downsampling: the [1, 3, 3, 1] filter evaluated at every other pixel (a depthwise conv)."""
+    channels = x.shape[1]
+    kernel = _fir_kernel(x.dtype, x.device).expand(channels, 1, 4, 4)
+    return F.conv2d(x, kernel, stride=2, padding=1, groups=channels)
+
+
+class EqualLinear(nn.Module):
+    """Fully connected layer with equalised learning rate and an optional lrelu."""
+
+    def __init__(
+        self, in_features: int, out_features: int, *, bias_init: float = 0.0, lr_mul: float = 1.0, act: bool = False
+    ) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_features,), float(bias_init) / lr_mul))
+        self.weight_gain = lr_mul / math.sqrt(in_features)
+        self.lr_mul = lr_mul
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.linear(x, self.weight * self.weight_gain, self.bias * self.lr_mul)
+        return lrelu(out) if self.act else out
+
+
+class EqualConv2d(nn.Module):
+    """Convolution with equalised learning rate (stride 1, 'same' padding) and an optional lrelu."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, *, bias: bool = True, act: bool = True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        self.weight_gain = 1.0 / math.sqrt(in_channels * kernel * kernel)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.weight * self.weight_gain
+        if weight.shape[-1] == 1:
+            # A 1×1 conv is a matrix product over channels. Computing it as one avoids a crash
+            # (SIGFPE) of oneDNN's bf16 1×1 convolution in R1's double backward (torch 2.14,
+            # e.g. 24 -> 48 channels at 32×32).
+            out = F.linear(x.permute(0, 2, 3, 1), weight.flatten(1), self.bias).permute(0, 3, 1, 2)
+        else:
+            out = F.conv2d(x, weight, self.bias, padding=weight.shape[-1] // 2)
+        return lrelu(out) if self.act else out
+
+
+def demodulation(weight: torch.Tensor, styles: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Per-sample, per-output-channel 1/σ of the modulated weights (StyleGAN2 eq. 3), shape (N, out).
+
+    σ_j² = Σ_{i,k} (s_i·w_ijk)² = Σ_i s_i²·(Σ_k w_ijk²): one small matrix product instead of
+    materialising the (N, out, in, k, k) modulated weights.
+    """
+    return (styles.float().square() @ weight.float().square().sum(dim=(2, 3)).t() + eps).rsqrt()
+
+
+class ModulatedConv2d(nn.Module):
+    """Modulated convolution with weight demodulation (StyleGAN2 §2.2).
+
+    The style scales the input feature maps, the shared convolution runs once for the whole
+    batch, and the demodulation coefficients rescale the output: mathematically the per-sample
+    modulated weight of the paper, computed the way its official implementation does in training
+    ("non-fused" modulation), which is also the faster form on a CPU.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, w_dim: int, *, demodulate: bool = True):
+        super().__init__()
+        self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)  # styles start at 1: plain convolution
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel, kernel))
+        self.weight_gain = 1.0 / math.sqrt(in_channels * kernel * kernel)
+        self.demodulate = demodulate
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        styles = self.affine(w)  # (N, in)
+        weight = self.weight * self.weight_gain
+        x = x * styles.to(x.dtype)[:, :, None, None]
+        out = F.conv2d(x, weight.to(x.dtype), padding=self.weight.shape[-1] // 2)
+        if self.demodulate:
+            out = out * demodulation(weight, styles).to(out.dtype)[:, :, None, None]
+        return out
+
+
+class SynthesisLayer(nn.Module):
+    """Modulated 3×3 conv, per-pixel noise with learned per-channel strengths, bias, lrelu.
+
+    Noise is fresh Gaussian noise while training; in eval mode a fixed noise image stored in the
+    weights is used (the official 'const' noise mode), so a seed always gives the same image and
+    latent walks do not flicker.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, *, up: bool = False):
+        super().__init__()
+        self.up = up
+        self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim)
+        self.noise_strength = nn.Parameter(torch.zeros(1, out_channels, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(1, out_channels, 1, 1))
+        self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if self.up:
+            x = upsample2x(x)
+        x = self.conv(x, w)
+        if self.training:
+            noise = torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device, dtype=x.dtype)
+        else:
+            noise = self.noise_const.to(x.dtype)
+        return lrelu(x + noise * self.noise_strength.to(x.dtype) + self.bias.to(x.dtype))
+
+
+class ToRGB(nn.Module):
+    """1×1 modulated conv without demodulation to the image channels (StyleGAN2's skip generator)."""
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int) -> None:
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, out_channels, 1, w_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(1, out_channels, 1, 1))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return self.conv(x, w) + self.bias.to(x.dtype)
+
+
+def minibatch_stddev(x: torch.Tensor, group_size: int = 4) -> torch.Tensor:
+    """Append the mean feature std over groups of samples as one channel (Karras et al. 2018, §3).
+
+    Groups are *consecutive* samples (the official code strides): the core trainer scores reals
+    and fakes in one concatenated batch, and consecutive groups never mix the two when the batch
+    size is a multiple of the group size.
+    """
+    n, c, h, w = x.shape
+    group = max(g for g in range(1, min(group_size, n) + 1) if n % g == 0)
+    y = x.float().reshape(n // group, group, c, h, w)
+    y = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (n // group,)
+    y = y.repeat_interleave(group).reshape(n, 1, 1, 1).expand(n, 1, h, w)
+    return torch.cat([x, y.to(x.dtype)], dim=1)
