@@ -89,3 +89,22 @@ class R1Penalty(Regulariser):
 
     def penalty(self, inputs: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         return 0.5 * _input_gradients(inputs, logits).pow(2).sum(dim=1).mean()
+
+
+def orthogonal_regularisation(module: torch.nn.Module) -> torch.Tensor:
+    """Σ_W ‖W Wᵀ ⊙ (1 − I)‖²_F over weight matrices: BigGAN's modified orthogonal regulariser (Brock et al. 2018, §3.1).
+
+    W is each weight with ≥ 2 dimensions reshaped to (filters, fan-in), taken *before* spectral
+    normalisation (the parametrisation's ``original``). Only the filters' mutual cosine-like
+    overlaps are penalised, not their norms. Embedding tables are excluded: they are lookups,
+    not filter banks, and the authors' code leaves BigGAN's shared class embedding out too.
+    """
+    embeddings = {id(p) for m in module.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters()}
+    total = torch.zeros((), device=next(module.parameters()).device)
+    for param in module.parameters():
+        if param.ndim < 2 or id(param) in embeddings or not param.requires_grad:
+            continue
+        w = param.float().flatten(1)
+        gram = w @ w.T
+        total = total + (gram - torch.diag_embed(torch.diagonal(gram))).pow(2).sum()
+    return total

@@ -31,6 +31,7 @@ class TrainSettings:
     regulariser: str = ""
     reg_weight: float = 0.0
     reg_every: int = 1
+    ortho_weight: float = 0.0  # BigGAN's orthogonal regularisation of G's weights (Brock et al. 2018, §3.1)
     ema_decay: float = 0.999
     ema_start: int = 0
     bf16: bool = True
@@ -51,6 +52,8 @@ class TrainSettings:
                 raise ZooError(f"{key} must be at least 1, got {getattr(self, key)}")
         if not 0 <= self.ema_decay < 1:
             raise ZooError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.ortho_weight < 0:
+            raise ZooError(f"ortho_weight must be 0 (off) or positive, got {self.ortho_weight}")
         if self.lr_g <= 0 or self.lr_d <= 0:
             raise ZooError("learning rates lr_g and lr_d must be positive")
 

@@ -20,6 +20,7 @@ from zoo.checkpoint import load_training_state, save_training_state
 from zoo.errors import ZooError
 from zoo.files import write_atomically
 from zoo.images import make_grid, save_png, to_uint8
+from zoo.losses import orthogonal_regularisation
 from zoo.specs import ArchitectureSpec, import_object
 from zoo.training import distributed
 from zoo.training.augment import diff_augment, parse_policy
@@ -179,13 +180,19 @@ class Trainer:
         return stats
 
     def _g_step(self, gen: torch.Generator) -> dict[str, Any]:
+        """One generator update; with ``ortho_weight`` > 0 plus BigGAN's orthogonal regulariser on G's weights."""
         z, y = self._latents(self.settings.batch_size, gen)
         with self._autocast():
             loss = self.loss.g_loss(self.D_train(self._augment(self.G_train(z, y)), y).float())
+        stats = {"g_loss": loss.detach()}
+        if self.settings.ortho_weight > 0:
+            penalty = orthogonal_regularisation(self.G)
+            loss = loss + self.settings.ortho_weight * penalty
+            stats["ortho"] = penalty.detach()
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
-        return {"g_loss": loss.detach()}
+        return stats
 
     def _update_ema(self) -> None:
         update_ema(self.G_ema, self.G, self.settings.ema_decay if self.step >= self.settings.ema_start else 0.0)
