@@ -108,12 +108,15 @@ def _load_hub(name: str, pretrained: bool, download: bool | None) -> ModelHandle
 def _load_from_file(path: Path, arch: ArchitectureSpec, config: Mapping[str, Any], checkpoint: CheckpointSpec | None):
     """Build the generator for ``config`` and fill it from the safetensors file at ``path``."""
     from zoo.model import ModelHandle
-    from zoo.weights import apply_state, load_tensors
+    from zoo.weights import apply_state, load_tensors, read_classes
 
     generator = _construct(arch.generator, config, f"{arch.name} generator")
     apply_state(generator, load_tensors(path), str(path))
     generator.eval().requires_grad_(False)
-    return ModelHandle(generator, arch, config, checkpoint=checkpoint, source=str(path))
+    classes = read_classes(path)
+    if len(classes) != generator.num_classes:
+        classes = ()  # names that do not cover the model's classes would mislabel them
+    return ModelHandle(generator, arch, config, checkpoint=checkpoint, source=str(path), classes=classes)
 
 
 def _local_path(name: str) -> Path | None:

@@ -78,3 +78,18 @@ def load_images(path: str | os.PathLike[str], split: str = "train") -> tuple[np.
     if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) == 0:
         raise ZooError(f"{path}: expected N×H×W×3 images, found shape {images.shape}")
     return images, labels
+
+
+def class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Class names an ``.npz`` stores under ``classes`` (label i is name i), or () when it has none."""
+    path = Path(path)
+    if path.is_dir() or not path.is_file():
+        return ()
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "classes" not in archive.files:
+                return ()
+            names = archive["classes"]
+    except (ValueError, OSError, zipfile.BadZipFile, AttributeError):
+        return ()  # load_images reports unreadable files; names are optional
+    return tuple(str(name) for name in names.tolist()) if names.ndim == 1 else ()

@@ -81,6 +81,8 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
         command = data.get("command") or data.get("train_command")
         if isinstance(command, str):
             fields["train_command"] = command
+        if data.get("classes") and isinstance(data["classes"], list):
+            fields["classes"] = data["classes"]
     metrics = run / "metrics.json"
     if metrics.is_file():
         fields["metrics"] = _read_json(metrics)

@@ -54,8 +54,10 @@ class ModelHandle:
         checkpoint: CheckpointSpec | None = None,
         discriminator: torch.nn.Module | None = None,
         source: str = "",
+        classes: Sequence[str] = (),
     ) -> None:
         self.generator = generator
+        self._classes = tuple(classes)  # recorded by the trainer, for weights that have no card
         self.discriminator = discriminator
         self.architecture = architecture
         self.config = dict(config)
@@ -76,8 +78,8 @@ class ModelHandle:
 
     @property
     def classes(self) -> tuple[str, ...]:
-        """Class names of a conditional checkpoint (empty when unknown or unconditional)."""
-        return self.checkpoint.classes if self.checkpoint else ()
+        """Class names of a conditional model: its card's, else the ones its weights record (empty if unknown)."""
+        return (self.checkpoint.classes if self.checkpoint else ()) or self._classes
 
     @property
     def device(self) -> torch.device:

@@ -25,6 +25,7 @@ FORMAT_VERSION = "1"
 META_FAMILY = "zoo.family"
 META_CONFIG = "zoo.config"
 META_FORMAT = "zoo.format"
+META_CLASSES = "zoo.classes"  # JSON list of class names, written when training data names its labels
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
 
 
@@ -77,6 +78,17 @@ def read_config(path: str | os.PathLike[str]) -> tuple[str | None, dict[str, Any
     except json.JSONDecodeError:
         raise ZooError(f"{path}: the architecture config in its metadata is not valid JSON") from None
     return meta.get(META_FAMILY), config
+
+
+def read_classes(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The class names a zoo weights file records (empty when it records none)."""
+    try:
+        names = json.loads(read_metadata(path).get(META_CLASSES, "[]"))
+    except json.JSONDecodeError:
+        raise ZooError(f"{path}: the class names in its metadata are not valid JSON") from None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ZooError(f"{path}: the class names in its metadata must be a list of strings")
+    return tuple(names)
 
 
 def count_parameters(path: str | os.PathLike[str], prefix: str = "") -> int:

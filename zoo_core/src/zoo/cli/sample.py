@@ -70,6 +70,10 @@ def sample_command(
 
     target_device, target_dtype = parse_device(device), parse_dtype(dtype)
     handle = load(name, device=target_device, dtype=target_dtype)
+    num_classes = getattr(handle.generator, "num_classes", 0)
+    if num_classes and not labels:  # the API refuses too; here the fix is a flag
+        choices = ", ".join(handle.classes) or f"0..{num_classes - 1}"
+        raise ZooError(f"{handle.spec.name} is class-conditional: pass --class NAME (one of {choices})")
     images = handle.sample(n, seed=seed, labels=list(labels) or None, truncation=truncation, batch_size=batch_size)
     array = images.numpy()
     if output is not None:

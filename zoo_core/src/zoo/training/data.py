@@ -14,22 +14,23 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
-from zoo.data import load_images
+from zoo.data import class_names, load_images
 from zoo.errors import ZooError
 
 
 @dataclass
 class ImageData:
-    """uint8 images (N, C, R, R) and optional int64 labels (N,)."""
+    """uint8 images (N, C, R, R), optional int64 labels (N,) and the labels' class names if known."""
 
     images: torch.Tensor
     labels: torch.Tensor | None
+    classes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.images)
 
 
-def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
+def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...]]:
     """``torchvision:NAME:ROOT`` (e.g. torchvision:CIFAR10:/data) read without downloading."""
     import torchvision
 
@@ -45,12 +46,15 @@ def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None]:
         raise ZooError(f"{spec!r}: {exc}") from None
     images = np.stack([np.asarray(dataset[i][0].convert("RGB")) for i in range(len(dataset))])
     labels = np.asarray([dataset[i][1] for i in range(len(dataset))])
-    return images, labels
+    return images, labels, tuple(str(name) for name in getattr(dataset, "classes", ()))
 
 
 def load_training_data(path: str, resolution: int, conditional: bool) -> ImageData:
     """Load images at ``resolution`` (resizing with a warning) and labels when the model needs them."""
-    images, labels = _torchvision_dataset(path) if path.startswith("torchvision:") else load_images(path)
+    if path.startswith("torchvision:"):
+        images, labels, classes = _torchvision_dataset(path)
+    else:
+        (images, labels), classes = load_images(path), class_names(path)
     data = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
     if data.shape[1] != 3:
         data = data.expand(-1, 3, -1, -1)
@@ -67,7 +71,7 @@ def load_training_data(path: str, resolution: int, conditional: bool) -> ImageDa
         if labels is None:
             raise ZooError(f"{path} has no labels but the model is class-conditional: use a labelled dataset")
         label_tensor = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-    return ImageData(data.contiguous(), label_tensor)
+    return ImageData(data.contiguous(), label_tensor, classes if conditional else ())
 
 
 class BatchSchedule:

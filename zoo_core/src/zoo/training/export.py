@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import torch
 
 from zoo.interfaces import Generator
-from zoo.weights import save_weights
+from zoo.weights import META_CLASSES, save_weights
 
 
 @torch.no_grad()
@@ -58,9 +59,15 @@ def export_generator(
     family: str,
     config: Mapping[str, Any],
     dtype: torch.dtype = torch.float32,
+    classes: tuple[str, ...] = (),
 ) -> str:
-    """Write a float copy of ``generator`` (BN re-estimated) as safetensors; return its sha256."""
+    """Write a float copy of ``generator`` (BN re-estimated) as safetensors; return its sha256.
+
+    ``classes`` (the training data's label names) go into the metadata so a run directory can be
+    sampled by class name, like a published checkpoint whose card lists them.
+    """
     final = copy.deepcopy(generator).float().to(memory_format=torch.contiguous_format)
     recalibrate_batchnorm(final)
     state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in final.state_dict().items()}
-    return save_weights(path, state, family=family, config=config)
+    metadata = {META_CLASSES: json.dumps(list(classes))} if classes else None
+    return save_weights(path, state, family=family, config=config, metadata=metadata)

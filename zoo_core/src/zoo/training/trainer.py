@@ -84,6 +84,7 @@ class Trainer:
         except ValueError as exc:
             raise ZooError(str(exc)) from None
         self.num_classes = self.G.num_classes
+        self.classes: tuple[str, ...] = ()  # the data's class names, recorded in the exported weights
         self.step = 0
 
     # ---- state -----------------------------------------------------------------------------
@@ -119,7 +120,9 @@ class Trainer:
                 optimizers=self._optimizers(),
                 progress={"step": self.step},
             )
-            export_generator(self.G_ema, self.out / "model.safetensors", self.arch.name, self.settings.model)
+            export_generator(
+                self.G_ema, self.out / "model.safetensors", self.arch.name, self.settings.model, classes=self.classes
+            )
         distributed.barrier(self.context)
 
     # ---- one step --------------------------------------------------------------------------
@@ -240,6 +243,8 @@ class Trainer:
 
         s = self.settings
         data = load_training_data(self.data_path, self.G.resolution, conditional=bool(self.num_classes))
+        if len(data.classes) == self.num_classes:  # names that do not match the model's classes are not kept
+            self.classes = data.classes
         schedule = BatchSchedule(len(data), s.batch_size, s.seed, self.context.rank, self.context.world)
         fixed_gen = torch.Generator().manual_seed(1234)
         fixed = self._latents(64, fixed_gen)
@@ -251,6 +256,7 @@ class Trainer:
                 "data": self.data_path,
                 "command": self.command,
                 "settings": json.loads(s.to_json()),
+                "classes": list(self.classes),
             }
             write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
         bar = tqdm(
