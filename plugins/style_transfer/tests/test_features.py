@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import TINY_BACKBONE
+from styletools import TINY_BACKBONE
 from zoo.errors import ZooError
 from zoo_style_transfer.features import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS, FeatureNet
 
@@ -25,6 +25,10 @@ def test_default_vgg19_builds_with_gatys_layers_and_stops_after_relu5_1():
     assert sorted(found) == sorted(GATYS_CONTENT_LAYERS + GATYS_STYLE_LAYERS)
     assert found["relu1_1"].shape == (1, 64, 32, 32) and found["relu5_1"].shape == (1, 512, 2, 2)
     assert ran == [], "layers above relu5_1 ran for nothing"
+    with pytest.raises(
+        ZooError, match=r"no layer 'relu9_1' \(did you mean relu5_1.*choose from conv1_1, relu1_1, conv1_2"
+    ):
+        net._resolve("relu9_1", dict(net.model.named_modules()))
     assert not any(p.requires_grad for p in net.parameters())
 
 

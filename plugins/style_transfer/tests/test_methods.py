@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 import zoo
-from conftest import TINY_BACKBONE, TINY_LAYERS
 from PIL import Image
+from styletools import TINY_BACKBONE, TINY_LAYERS
 from zoo.errors import ZooError
 from zoo.image_io import open_image, to_tensor
 from zoo_style_transfer.losses import LossWeights, PerceptualLoss, gram, total_variation

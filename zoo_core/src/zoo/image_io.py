@@ -89,15 +89,15 @@ def open_image(source: ImageSource, *, max_side: int | None = None, what: str = 
         raise ZooError(
             f"{name} is {width}x{height} ({width * height:,} pixels), over the limit of {MAX_PIXELS:,}: shrink it first"
         )
-    orientation = image.getexif().get(0x0112, 1)
-    original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     try:
+        orientation = image.getexif().get(0x0112, 1)
         if image.format == "JPEG" and max(width, height) > 2 * cap:
             image.draft("RGB", (cap, cap))  # decode JPEG at a reduced scale: much faster for huge photos
         image.load()
         upright = ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError) as exc:
         raise ZooError(f"{name} is damaged or truncated ({exc}): check the file") from None
+    original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     if orientation not in (0, 1):
         notes.append("rotated upright as its EXIF orientation says")
     rgb = _to_rgb(upright)

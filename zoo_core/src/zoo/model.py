@@ -200,6 +200,50 @@ class ModelHandle:
             chunks.append(to_uint8(images) if output == "uint8" else images.float().cpu())
         return torch.cat(chunks)
 
+    def interpolate(
+        self,
+        seed_a: int,
+        seed_b: int,
+        steps: int,
+        labels: Sequence[int | str] | torch.Tensor | None = None,
+        truncation: float | None = None,
+        output: str = "uint8",
+    ) -> torch.Tensor:
+        """``steps`` images walking from seed_a's image to seed_b's, both ends included (uint8 or 'tensor').
+
+        Style generators walk linearly in W (truncated first when ``truncation`` is given); others
+        walk a great circle in z. The ends equal ``sample(1, seed=seed_a)`` and ``seed=seed_b``.
+        """
+        from zoo import latent
+
+        if output not in ("uint8", "tensor"):
+            raise ZooError(f"output must be 'uint8' or 'tensor', got {output!r}")
+        latent.check_truncation(truncation)
+        y = self._labels(1, labels)  # one class for the whole walk
+        return latent.interpolate(self.generator, seed_a, seed_b, steps, y, truncation, output)
+
+    def style_mix(
+        self,
+        seeds_a: Sequence[int],
+        seeds_b: Sequence[int],
+        layers: Sequence[int],
+        truncation: float | None = None,
+        output: str = "uint8",
+    ) -> torch.Tensor:
+        """Style mixing (StyleGAN §3.1): image [i, j] takes seeds_a[i]'s w at every style input except
+        ``layers``, which take seeds_b[j]'s w. Returns (len(a), len(b), H, W, C) uint8, or
+        (len(a), len(b), C, H, W) floats with output='tensor'.
+
+        Style inputs count from 0 (coarsest, 4×4) to ``generator.num_ws - 1`` (finest): low
+        indices carry pose and shape, high ones colour and texture. Needs a style-based generator.
+        """
+        from zoo import latent
+
+        if output not in ("uint8", "tensor"):
+            raise ZooError(f"output must be 'uint8' or 'tensor', got {output!r}")
+        name = self.checkpoint.name if self.checkpoint else self.architecture.name
+        return latent.style_mix(self.generator, name, seeds_a, seeds_b, layers, truncation, output)
+
     def __repr__(self) -> str:
         name = self.checkpoint.name if self.checkpoint else f"{self.architecture.name} (untrained)"
         return f"<ModelHandle {name} {self.config} on {self.device}/{self.dtype}>"

@@ -1,0 +1,169 @@
+"""``zoo stylize`` and ``zoo train style-transfer``: subprocesses for the happy paths, one-line errors in-process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+from PIL import Image
+from styletools import TINY_BACKBONE, picture
+
+FEATURES = [
+    "--backbone",
+    TINY_BACKBONE,
+    "--random-backbone",
+    "--content-layers",
+    "layer2",
+    "--style-layers",
+    "act1,layer1",
+]
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def zoo_process(*args: str, cwd) -> Ran:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")} | {
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    proc = subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env=env, cwd=cwd)
+    return Ran(proc.returncode, proc.stdout, proc.stderr)
+
+
+def zoo_here(capsys, *args: str) -> Ran:  # type: ignore[no-untyped-def]
+    """The CLI in this process (fast): for errors that happen before any heavy work."""
+    from zoo.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return Ran(exit_info.value.code, out.out, out.err)
+
+
+def one_line_error(result: Ran, *fragments: str) -> str:
+    assert result.returncode == 2, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def test_stylize_by_optimisation_writes_a_png_of_the_content_size(images, tmp_path):
+    out = tmp_path / "opt.png"
+    args = ["stylize", str(images["content"]), "--style", str(images["style"]), "--steps", "3", "-o", str(out)]
+    result = zoo_process(*args, *FEATURES, "--style-weight", "1000", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out} (40x32); loss " in result.stdout
+    with Image.open(out) as image:
+        assert image.size == (40, 32) and image.mode == "RGB"
+
+
+def test_train_through_zoo_train_then_stylize_fast_in_bf16(images, tmp_path):
+    run = tmp_path / "run"
+    train = ["train", "style-transfer", "--style", str(images["style"]), "--data", str(images["folder"])]
+    train += ["--out", str(run), "--steps", "2", "--batch-size", "2", "--image-size", "32", "--width", "4"]
+    train += ["--res-blocks", "1", "--quiet", *FEATURES]
+    result = zoo_process(*train, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (run / "model.safetensors").is_file() and "zoo stylize PHOTO --style" in result.stdout
+    out = tmp_path / "fast.png"
+    fast = [
+        "stylize",
+        str(images["content"]),
+        "--style",
+        str(run),
+        "--dtype",
+        "bfloat16",
+        "--size",
+        "64",
+        "-o",
+        str(out),
+    ]
+    result = zoo_process(*fast, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as image:
+        assert image.size == (64, 51)
+
+
+def test_train_help_shows_the_family_options(capsys):
+    result = zoo_here(capsys, "train", "style-transfer", "--help")
+    assert result.returncode == 0
+    assert "Usage: zoo train style-transfer [OPTIONS]" in result.stdout and "--style-weight" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("style", "fragments"),
+    [
+        ("van-gogh", ["unknown style 'van-gogh': choose one of candy, mosaic, rain-princess, udnie"]),
+        ("candy", ["no weights for style-transfer-candy are published yet", "zoo train style-transfer --style"]),
+        ("missing.jpg", ["style file 'missing.jpg' does not exist"]),
+    ],
+)
+def test_style_errors(capsys, images, tmp_path, style, fragments):
+    result = zoo_here(capsys, "stylize", str(images["content"]), "--style", style, "-o", str(tmp_path / "o.png"))
+    one_line_error(result, *fragments)
+
+
+def test_content_errors_and_method_mismatch(capsys, images, tmp_path):
+    out = str(tmp_path / "o.png")
+    style = str(images["style"])
+    one_line_error(zoo_here(capsys, "stylize", str(tmp_path / "no.jpg"), "--style", style, "-o", out), "does not exist")
+    (tmp_path / "notes.txt").write_text("hello")
+    not_image = zoo_here(capsys, "stylize", str(tmp_path / "notes.txt"), "--style", style, "-o", out)
+    one_line_error(not_image, "content image", "is not an image PIL can read")
+    fast = zoo_here(capsys, "stylize", str(images["content"]), "--style", style, "--method", "fast", "-o", out)
+    one_line_error(fast, "--method fast needs a network trained on", "or use --method optimize")
+    one_line_error(
+        zoo_here(capsys, "stylize", str(images["content"]), "--style", style, "-o", "o.jpg"), "must end in .png"
+    )
+
+
+def test_backbone_and_layer_errors(capsys, images, tmp_path):
+    base = ["stylize", str(images["content"]), "--style", str(images["style"]), "-o", str(tmp_path / "o.png")]
+    one_line_error(
+        zoo_here(capsys, *base, "--backbone", "resnet999", "--random-backbone"), "unknown backbone 'resnet999'"
+    )
+    layer = zoo_here(capsys, *base, *FEATURES[:2], "--random-backbone", "--style-layers", "act1,layer9")
+    one_line_error(layer, "has no layer 'layer9'", "choose from act1, layer1")
+
+
+def test_odd_photos_are_stylised_upright_with_a_note_when_capped(capsys, images, tmp_path):
+    """RGBA and EXIF-rotated content go through; an oversized one is shrunk to the cap and the user told."""
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    picture(tmp_path / "rot.png", (40, 24))
+    Image.open(tmp_path / "rot.png").save(tmp_path / "rot.jpg", exif=exif)
+    picture(tmp_path / "rgba.png", (30, 20), mode="RGBA")
+    run = tmp_path / "net"
+    run.mkdir()
+    _save_tiny_network(run)
+    for name, size in (("rot.jpg", (24, 40)), ("rgba.png", (30, 20))):
+        result = zoo_here(capsys, "stylize", str(tmp_path / name), "--style", str(run), "-o", str(tmp_path / "o.png"))
+        assert result.returncode == 0, result.stderr
+        assert Image.open(tmp_path / "o.png").size == size
+    picture(tmp_path / "wide.png", (1100, 40))
+    result = zoo_here(capsys, "stylize", str(tmp_path / "wide.png"), "--style", str(run), "-o", str(tmp_path / "o.png"))
+    assert "note: 1100x40 is over the size cap of 1024 px; shrunk to 1024x37" in result.stderr
+    assert Image.open(tmp_path / "o.png").size == (1024, 37)
+
+
+def _save_tiny_network(run) -> None:  # type: ignore[no-untyped-def]
+    import torch
+    from zoo.weights import save_weights
+    from zoo_style_transfer.transformer import TransformerNet
+
+    torch.manual_seed(0)
+    config = {"width": 4, "res_blocks": 1, "channels": 3, "resolution": 32}
+    save_weights(
+        run / "model.safetensors", TransformerNet(**config).state_dict(), family="style-transfer", config=config
+    )
