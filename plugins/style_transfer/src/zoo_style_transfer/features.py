@@ -215,16 +215,27 @@ def _download(repo_id: str, revision: str | None) -> str:
 
     try:
         return hf_hub_download(repo_id, WEIGHTS_FILE, revision=revision)
-    except hf.EntryNotFoundError as exc:
-        if not isinstance(exc, hf.LocalEntryNotFoundError):
-            raise ZooError(
-                f"{repo_id} has no {WEIGHTS_FILE} (only pickled weights, which the zoo never loads): "
-                "choose another backbone tag"
-            ) from None
-        error = hub_error(exc, repo_id, revision, WEIGHTS_FILE)
-        raise (error or exc) from None
     except Exception as exc:  # noqa: BLE001 - huggingface_hub and its HTTP client raise many types
+        if isinstance(exc, (hf.EntryNotFoundError, hf.RepositoryNotFoundError)) and not isinstance(
+            exc, hf.LocalEntryNotFoundError
+        ):
+            _refuse_pickles_only(repo_id, revision)
         error = hub_error(exc, repo_id, revision, WEIGHTS_FILE)
         if error is None:
             raise
         raise error from None
+
+
+def _refuse_pickles_only(repo_id: str, revision: str | None) -> None:
+    """When the repo exists but has no model.safetensors, say so (some servers answer 'repo not found')."""
+    from huggingface_hub import HfApi
+
+    try:
+        files = HfApi().list_repo_files(repo_id, revision=revision)
+    except Exception:  # noqa: BLE001 - the repo really is missing: the caller reports that
+        return
+    if WEIGHTS_FILE not in files:
+        raise ZooError(
+            f"{repo_id} has no {WEIGHTS_FILE} (only {', '.join(sorted(files)) or 'no files'}; the zoo never loads "
+            "pickled weights): choose another backbone tag"
+        )

@@ -1,0 +1,76 @@
+"""The style-transfer feature network comes from the Hub the way timm publishes it: timm/vgg19.tv_in1k,
+config.json + model.safetensors, pulled through huggingface_hub from an olah server (random weights here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hubkit import HubServer, Zoo
+
+pytest.importorskip("zoo_style_transfer", reason="the style-transfer plugin is not installed")
+
+VGG19 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
+LOAD = """
+import sys, torch
+from safetensors.torch import load_file
+from zoo_style_transfer.features import FeatureNet
+
+net = FeatureNet("vgg19.tv_in1k")  # pretrained=True: the Hub path
+served, state = load_file(sys.argv[1]), net.model.state_dict()
+for key in ("features.0.weight", "features.28.weight"):  # conv1_1 and conv5_1
+    assert torch.equal(state[key], served[key].float()), f"{key} is not the served tensor"
+assert not torch.equal(state["features.34.weight"], served["features.34.weight"].float()), "conv5_4 is never needed"
+print("FEATURES", tuple(net(torch.rand(1, 3, 32, 32))["relu5_1"].shape))
+"""
+REFUSE = """
+import zoo
+from zoo_style_transfer.features import FeatureNet
+try:
+    FeatureNet("test_resnet.r160_in1k")
+except zoo.ZooError as exc:
+    print("ZOOERROR", exc)
+"""
+
+
+def _vgg19_features(folder: Path) -> Path:
+    """timm's key layout for VGG19's convolutions (features.N.weight/bias), random fp16 values."""
+    import torch
+    from safetensors.torch import save_file
+
+    generator, tensors, c_in, index = torch.Generator().manual_seed(0), {}, 3, 0
+    for item in VGG19:
+        if item == "M":
+            index += 1
+            continue
+        tensors[f"features.{index}.weight"] = torch.randn(item, c_in, 3, 3, generator=generator).half() * 0.05
+        tensors[f"features.{index}.bias"] = torch.zeros(item, dtype=torch.float16)
+        c_in, index = item, index + 2  # conv, ReLU
+    save_file(tensors, str(folder / "model.safetensors"))
+    config = {
+        "architecture": "vgg19",
+        "num_classes": 1000,
+        "pretrained_cfg": {"tag": "tv_in1k", "license": "bsd-3-clause"},
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder / "model.safetensors"
+
+
+def test_vgg19_features_are_pulled_from_the_hub_as_safetensors(zoo_env: Zoo, hub_server: HubServer, tmp_path):
+    folder = tmp_path / "vgg19"
+    folder.mkdir()
+    weights = _vgg19_features(folder)
+    hub_server.publish(folder, "timm/vgg19.tv_in1k")
+    result = zoo_env.python(LOAD, str(weights))
+    assert result.returncode == 0, result.stderr
+    assert "FEATURES (1, 512, 2, 2)" in result.stdout
+    cached = list((zoo_env.repos / "models--timm--vgg19.tv_in1k").rglob("model.safetensors"))
+    assert cached, "the weights did not go through the huggingface_hub cache"
+
+
+def test_a_backbone_published_only_as_a_pickle_is_refused(zoo_env: Zoo, hub_server: HubServer):
+    hub_server.publish(None, "timm/test_resnet.r160_in1k", {"pytorch_model.bin": b"not loaded, ever"})
+    result = zoo_env.python(REFUSE)
+    assert result.returncode == 0, result.stderr
+    assert "has no model.safetensors (only pytorch_model.bin; the zoo never loads pickled" in result.stdout
