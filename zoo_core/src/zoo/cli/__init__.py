@@ -34,6 +34,7 @@ def make_cli() -> click.Group:
     from zoo.cli.eval import eval_command
     from zoo.cli.hub import HUB_COMMANDS
     from zoo.cli.install import install_command, uninstall_command
+    from zoo.cli.latent import LATENT_COMMANDS
     from zoo.cli.listing import info_command, list_command, plugins_command
     from zoo.cli.new_plugin import new_plugin_command
     from zoo.cli.sample import sample_command
@@ -47,7 +48,7 @@ def make_cli() -> click.Group:
 
     for command in (list_command, info_command, plugins_command, sample_command, train_command, eval_command):
         cli.add_command(command)
-    for command in (*HUB_COMMANDS, install_command, uninstall_command, new_plugin_command):
+    for command in (*HUB_COMMANDS, *LATENT_COMMANDS, install_command, uninstall_command, new_plugin_command):
         cli.add_command(command)
     try:
         registry = get_registry()
