@@ -37,10 +37,15 @@ def upsample2x(x: torch.Tensor) -> torch.Tensor:
 
 
 def downsample2x(x: torch.Tensor) -> torch.Tensor:
-    """2× downsampling: the [1, 3, 3, 1] filter evaluated at every other pixel (a depthwise conv)."""
+    """2× downsampling: the [1, 3, 3, 1] filter evaluated at every other pixel (a depthwise conv).
+
+    Runs in float32 even under bf16 autocast: on CPUs oneDNN's bf16 depthwise convolution is
+    about 3× slower (forward + backward) than the float32 one, and was half of a training step.
+    """
     channels = x.shape[1]
-    kernel = _fir_kernel(x.dtype, x.device).expand(channels, 1, 4, 4)
-    return F.conv2d(x, kernel, stride=2, padding=1, groups=channels)
+    with torch.autocast(x.device.type, enabled=False):
+        kernel = _fir_kernel(torch.float32, x.device).expand(channels, 1, 4, 4)
+        return F.conv2d(x.float(), kernel, stride=2, padding=1, groups=channels).to(x.dtype)
 
 
 class EqualLinear(nn.Module):
@@ -101,17 +106,21 @@ class ModulatedConv2d(nn.Module):
     ("non-fused" modulation), which is also the faster form on a CPU.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel: int, w_dim: int, *, demodulate: bool = True):
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel: int, w_dim: int, *, demodulate: bool = True, up: bool = False
+    ) -> None:
         super().__init__()
         self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)  # styles start at 1: plain convolution
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel, kernel))
         self.weight_gain = 1.0 / math.sqrt(in_channels * kernel * kernel)
-        self.demodulate = demodulate
+        self.demodulate, self.up = demodulate, up
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)  # (N, in)
         weight = self.weight * self.weight_gain
         x = x * styles.to(x.dtype)[:, :, None, None]
+        if self.up:  # per-channel scaling commutes with upsampling: scale the 4× smaller map
+            x = upsample2x(x)
         out = F.conv2d(x, weight.to(x.dtype), padding=self.weight.shape[-1] // 2)
         if self.demodulate:
             out = out * demodulation(weight, styles).to(out.dtype)[:, :, None, None]
@@ -119,7 +128,7 @@ class ModulatedConv2d(nn.Module):
 
 
 class SynthesisLayer(nn.Module):
-    """Modulated 3×3 conv, per-pixel noise with learned per-channel strengths, bias, lrelu.
+    """Modulated 3×3 conv (2× upsampling first if ``up``), noise with learned per-channel strengths, bias, lrelu.
 
     Noise is fresh Gaussian noise while training; in eval mode a fixed noise image stored in the
     weights is used (the official 'const' noise mode), so a seed always gives the same image and
@@ -128,15 +137,12 @@ class SynthesisLayer(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, *, up: bool = False):
         super().__init__()
-        self.up = up
-        self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim)
+        self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim, up=up)
         self.noise_strength = nn.Parameter(torch.zeros(1, out_channels, 1, 1))
         self.bias = nn.Parameter(torch.zeros(1, out_channels, 1, 1))
         self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        if self.up:
-            x = upsample2x(x)
         x = self.conv(x, w)
         if self.training:
             noise = torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device, dtype=x.dtype)

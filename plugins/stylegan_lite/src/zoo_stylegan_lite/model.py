@@ -76,7 +76,7 @@ class Generator(StyleGenerator):
         resolution: int = 64,
         z_dim: int = 128,
         w_dim: int = 128,
-        width: int = 32,
+        width: int = 16,
         mapping_layers: int = 8,
         channels: int = 3,
         mixing_prob: float = 0.9,
@@ -154,7 +154,7 @@ class DiscriminatorBlock(nn.Module):
 class Discriminator(BaseDiscriminator):
     """images -> logits: fromRGB, residual blocks down to 4×4, minibatch stddev, conv, two dense layers."""
 
-    def __init__(self, resolution: int = 64, width: int = 32, channels: int = 3) -> None:
+    def __init__(self, resolution: int = 64, width: int = 16, channels: int = 3) -> None:
         super().__init__(resolution=resolution, channels=channels)
         _check_resolution(resolution)
         levels = [2**i for i in range(int(math.log2(resolution)), 2, -1)]  # resolution, ..., 8
