@@ -73,6 +73,20 @@ def test_other_generators_walk_a_great_circle_in_z():
         handle.style_mix([1], [2], [0])
 
 
+def test_conditional_walks_keep_one_class_and_bf16_handles_walk_and_mix(style):
+    torch.manual_seed(0)
+    handle = zoo.build("sagan", with_discriminator=False, resolution=32, z_dim=8, width=8, num_classes=3).eval()
+    walk = handle.interpolate(1, 2, steps=3, labels=[1])
+    assert torch.equal(walk[-1], handle.sample(1, seed=2, labels=[1])[0])
+    with pytest.raises(ZooError, match="class-conditional: pass labels"):
+        handle.interpolate(1, 2, steps=3)
+    with pytest.raises(ZooError, match="got 2 labels"):
+        handle.interpolate(1, 2, steps=3, labels=[0, 1])
+    bf16 = zoo.build("stylegan-lite", with_discriminator=False, **STYLE_TINY).eval().to(dtype="bfloat16")
+    assert bf16.interpolate(1, 2, steps=3, truncation=0.7).shape == (3, 32, 32, 3)
+    assert bf16.style_mix([1], [2, 3], [0]).shape == (1, 2, 32, 32, 3)
+
+
 def test_style_mix_takes_listed_layers_from_b_and_the_rest_from_a(style):
     g = style.generator
     grid = style.style_mix([1, 2], [7, 8, 9], layers=[0, 1], output="tensor")
