@@ -30,8 +30,8 @@ def check_seeds(seeds: Sequence[int], what: str) -> list[int]:
     if not seeds:
         raise ZooError(f"{what} is empty: give at least one seed")
     for seed in seeds:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ZooError(f"{what}: seed {seed!r} is not a non-negative integer")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+            raise ZooError(f"{what}: seed {seed!r} is not an integer from 0 to 2**63 - 1")
     return seeds
 
 

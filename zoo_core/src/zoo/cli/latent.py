@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 MAX_SCALE = 16
 MAX_STEPS = 1000  # images per leg
+MAX_LAYER = 1000  # far above any model's style inputs; stops '0-999999999' building a huge list
 
 
 def parse_seeds(text: str, option: str) -> list[int]:
@@ -37,6 +38,8 @@ def parse_layers(text: str) -> list[int]:
         if not low.isdigit() or (sep and not high.isdigit()):
             raise ZooError(f"--layers takes indices and ranges like 0-3 or 0,1,6-9, got {text!r}")
         first, last = int(low), int(high) if sep else int(low)
+        if last > MAX_LAYER:
+            raise ZooError(f"--layers index {last} is out of range: style inputs are numbered from 0 to num_ws - 1")
         if last < first:
             raise ZooError(f"--layers range {item!r} runs backwards: write it as {last}-{first}")
         layers.update(range(first, last + 1))
