@@ -45,6 +45,8 @@ class StyleGenerator(Generator):
     The core uses this protocol generically: truncation in W, interpolation in W and style
     mixing (``ModelHandle.interpolate`` / ``style_mix``) work for any subclass.
     Subclasses set ``num_ws`` and ``w_dim`` and register a ``w_avg`` buffer of shape (w_dim,).
+    Like StyleGAN's, the output layer may be linear: in training mode ``forward`` and ``synthesis``
+    may return values outside [-1, 1] for D to see; in eval mode they return images in [-1, 1].
     """
 
     num_ws: int  # how many w vectors synthesis takes, one per style input, coarse (0) to fine

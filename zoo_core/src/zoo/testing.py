@@ -66,7 +66,12 @@ def check_architecture(name: str) -> None:
         images = generator(z, y)
         size = generator.resolution
         assert images.shape == (2, generator.channels, size, size), f"{name}: output shape {tuple(images.shape)}"
-        assert images.min() >= -1 and images.max() <= 1, f"{name}: images must lie in [-1, 1]"
+        # What users get (eval mode) must lie in [-1, 1]; in training mode a generator may hand D its
+        # raw output (StyleGAN's linear output layer, whose overshoot D has to see).
+        with torch.no_grad():
+            shown = generator.eval()(z, y)
+        generator.train()
+        assert shown.min() >= -1 and shown.max() <= 1, f"{name}: images must lie in [-1, 1] (in eval mode)"
         if discriminator is not None:
             assert isinstance(discriminator, Discriminator), (
                 f"{name}: the discriminator must subclass zoo.interfaces.Discriminator"

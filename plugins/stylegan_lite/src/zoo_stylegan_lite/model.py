@@ -43,16 +43,6 @@ def _check_resolution(resolution: int) -> None:
         raise ValueError(f"StyleGAN-lite supports resolution 32 or 64, not {resolution}")
 
 
-def _straight_through_clamp(images: torch.Tensor) -> torch.Tensor:
-    """Clamp to [-1, 1] in the forward pass but pass gradients unchanged.
-
-    StyleGAN's output layer is linear; the zoo's contract is images in [-1, 1]. The clamped
-    values are what users see, while G keeps the paper's gradients of a linear output (a plain
-    clamp would stop learning at every saturated pixel).
-    """
-    return images + (images.clamp(-1, 1) - images).detach()
-
-
 class MappingNetwork(nn.Module):
     """z -> w: normalise z to unit second moment, then an MLP with lr multiplier 0.01 (StyleGAN §2)."""
 
@@ -123,7 +113,11 @@ class Generator(StyleGenerator):
             x = self.layers[first](x, ws[:, first])
             x = self.layers[first + 1](x, ws[:, first + 1])
             image = upsample2x(image) + to_rgb(x, ws[:, first + 2])
-        return _straight_through_clamp(image)
+        # The output layer is linear, as in the paper, and D sees it unclamped while training, so an
+        # overshoot past the data's range is something D can penalise. (Clamping with straight-through
+        # gradients diverged on emoji64: white backgrounds were pushed past 1 without limit.) Eval mode
+        # returns what users get, images in [-1, 1].
+        return image if self.training else image.clamp(-1, 1)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Images for ``z``; in training mode, with probability ``mixing_prob`` two latents are mixed."""
