@@ -155,3 +155,11 @@ def test_ffhq64_card_says_no_weights_are_published_and_how_to_train():
     assert validate_card(spec.card, registry=get_registry()) == []
     with pytest.raises(ZooError, match="no weights for stylegan-lite-ffhq64 are published yet: .*recipe ffhq64"):
         zoo.load("stylegan-lite-ffhq64")
+
+
+def test_d_sees_the_raw_linear_output_while_training_and_users_get_clamped_images(generator):
+    torch.nn.init.constant_(generator.to_rgb[-1].bias, 20.0)  # push every pixel past 1
+    z = torch.randn(2, 8)
+    with torch.no_grad():
+        assert generator.train()(z).min() > 1, "training mode keeps the linear output"
+        assert torch.equal(generator.eval()(z), torch.ones(2, 3, 32, 32))
