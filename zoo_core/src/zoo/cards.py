@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,21 @@ def checkpoint_from_card(path: str | os.PathLike[str], *, bundled: str | None = 
     if bundled is not None:
         fields["bundled"] = bundled
     return CheckpointSpec.from_mapping({k: v for k, v in fields.items() if v is not None}, str(path))
+
+
+def register_cards(register: Any, package: str, names: Sequence[str]) -> None:
+    """Register each ``cards/NAME.md`` of ``package``; weights in ``weights/NAME.safetensors`` count as bundled.
+
+    The one-liner a plugin's ``register_checkpoints`` hook needs; cards marked ``unpublished``
+    register without weights.
+    """
+    from importlib import resources
+
+    root = resources.files(package)
+    for name in names:
+        weights = f"weights/{name}.safetensors"
+        bundled = f"{package}:{weights}" if root.joinpath(weights).is_file() else None
+        register(checkpoint_from_card(str(root.joinpath("cards", f"{name}.md")), bundled=bundled))
 
 
 def card_body(spec: CheckpointSpec) -> str | None:

@@ -6,7 +6,6 @@ This module must stay free of torch: the registry imports it to list models.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
@@ -48,12 +47,9 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
 
 @hookimpl
 def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
-    from zoo.cards import checkpoint_from_card
+    from zoo.cards import register_cards
 
-    package = resources.files(__name__)
-    for name in _CHECKPOINTS:
-        card = package.joinpath("cards", f"{name}.md")
-        register(checkpoint_from_card(str(card), bundled=f"{__name__}:weights/{name}.safetensors"))
+    register_cards(register, __name__, _CHECKPOINTS)
 
 
 @hookimpl

@@ -7,7 +7,6 @@ the trainer behind ``zoo train style-transfer``. This module must stay free of t
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
@@ -37,11 +36,9 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
 
 @hookimpl
 def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
-    from zoo.cards import checkpoint_from_card
+    from zoo.cards import register_cards
 
-    package = resources.files(__name__)
-    for name in _CHECKPOINTS:
-        register(checkpoint_from_card(str(package.joinpath("cards", f"{name}.md"))))
+    register_cards(register, __name__, _CHECKPOINTS)
 
 
 @hookimpl

@@ -7,7 +7,6 @@ free of torch: the registry imports it to list models.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 
 from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 
@@ -70,8 +69,6 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
 
 @hookimpl
 def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
-    from zoo.cards import checkpoint_from_card
+    from zoo.cards import register_cards
 
-    package = resources.files(__name__)
-    for name in _CARDS:
-        register(checkpoint_from_card(str(package.joinpath("cards", f"{name}.md"))))
+    register_cards(register, __name__, _CARDS)
