@@ -37,6 +37,9 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def tiny_features():
     """A random-weight feature network small enough for many optimisation steps per second."""
+    import torch
     from zoo_style_transfer.features import FeatureNet
 
-    return FeatureNet(TINY_BACKBONE, pretrained=False, **TINY_LAYERS)
+    with torch.random.fork_rng():  # the same random network whatever ran before (test order must not matter)
+        torch.manual_seed(0)
+        return FeatureNet(TINY_BACKBONE, pretrained=False, **TINY_LAYERS)

@@ -30,7 +30,7 @@ def test_gram_and_total_variation_on_known_inputs():
 def test_gatys_optimisation_lowers_the_loss_and_keeps_size_and_range(images, tiny_features, optimizer, init):
     content = to_tensor(open_image(images["content"]).image)
     style = to_tensor(open_image(images["style"]).image)
-    loss = PerceptualLoss(tiny_features, style, LossWeights(content=1.0, style=1e3, tv=1e-4))
+    loss = PerceptualLoss(tiny_features, style, LossWeights(content=1.0, style=1e5, tv=1e-5))  # the CLI defaults
     settings = OptimizeSettings(steps=12, optimizer=optimizer, init=init, lr=None if optimizer == "lbfgs" else 0.05)
     result, history = optimize(content, loss, settings, progress=False)
     final = float(loss(result, loss.content_targets(content))["total"])

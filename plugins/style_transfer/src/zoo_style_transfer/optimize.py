@@ -51,7 +51,15 @@ def optimize(
         start = torch.rand(content.shape, generator=torch.Generator().manual_seed(settings.seed)).to(content.device)
     image = start.requires_grad_(True)
     if settings.optimizer == "lbfgs":
-        opt: torch.optim.Optimizer = torch.optim.LBFGS([image], lr=settings.lr or 1.0, max_iter=1, history_size=50)
+        opt: torch.optim.Optimizer = torch.optim.LBFGS(
+            [image],
+            lr=settings.lr or 1.0,
+            max_iter=1,
+            history_size=50,
+            line_search_fn="strong_wolfe",
+            tolerance_grad=0.0,
+            tolerance_change=0.0,  # the step count decides when to stop, not the loss scale
+        )
     else:
         opt = torch.optim.Adam([image], lr=settings.lr or 0.02)
     history: list[float] = []
@@ -67,11 +75,13 @@ def optimize(
     bar = tqdm(range(settings.steps), desc="optimising", unit="step", disable=not progress, dynamic_ncols=True)
     for _ in bar:
         opt.step(closure)
-        with torch.no_grad():
-            image.clamp_(0, 1)  # stay a valid picture; both optimisers tolerate the projection
+        if settings.optimizer == "adam":
+            with torch.no_grad():
+                image.clamp_(0, 1)  # projected Adam; L-BFGS is clipped once at the end (a projection
+                # between its steps breaks its curvature pairs and can stall it on an ascent direction)
         value = float(last["total"])
         if not math.isfinite(value):
             raise ZooError("the loss diverged (not finite): lower --style-weight or --lr, or use --optimizer adam")
         history.append(value)
         bar.set_postfix({name: f"{float(term):.3g}" for name, term in last.items() if name != "total"}, refresh=False)
-    return image.detach(), history
+    return image.detach().clamp(0, 1), history
