@@ -46,3 +46,16 @@ def test_cli_samples_a_run_by_class_name(zoo_cli, clean_error, run, tmp_path):
     result = zoo_cli("sample", str(run), "-n", "2", "--class", "dog", "-o", str(tmp_path / "g.png"))
     assert result.returncode == 0, result.stderr
     clean_error(zoo_cli("sample", str(run), "-n", "2", "-o", str(tmp_path / "h.png")), "pass --class NAME", "cat, dog")
+
+
+def test_cli_per_class_grid_has_one_row_per_class(zoo_cli, clean_error, run, tmp_path):
+    from PIL import Image
+
+    grid = tmp_path / "per-class.png"
+    result = zoo_cli("sample", str(run), "--per-class", "4", "-o", str(grid))
+    assert result.returncode == 0, result.stderr
+    assert "wrote 12 images" in result.stdout
+    width, height = Image.open(grid).size
+    assert (width, height) == (2 + 4 * 34, 2 + 3 * 34)  # 4 columns, 3 class rows of 32 px with 2 px padding
+    clean_error(zoo_cli("sample", str(run), "--per-class", "2", "--class", "dog", "-o", str(grid)), "replaces --class")
+    clean_error(zoo_cli("sample", "dcgan", "--per-class", "2", "-o", str(grid)), "unconditional", "--per-class")

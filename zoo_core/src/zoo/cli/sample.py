@@ -41,6 +41,12 @@ def _check_outputs(output: Path | None, out_dir: Path | None) -> None:
 @click.option("--dtype", default="float32", show_default=True, help="float32, bfloat16 or float16.")
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Images per forward pass.")
 @click.option("--class", "labels", multiple=True, help="Class name or index for conditional models (repeatable).")
+@click.option(
+    "--per-class",
+    type=int,
+    default=None,
+    help="Conditional models: this many images of every class, one grid row per class (replaces -n and --class).",
+)
 @click.option("--truncation", type=float, default=None, help="Truncation in (0, 1] where the family supports it.")
 def sample_command(
     name: str,
@@ -53,6 +59,7 @@ def sample_command(
     dtype: str,
     batch_size: int,
     labels: tuple[str, ...],
+    per_class: int | None,
     truncation: float | None,
 ) -> None:
     """Sample N images from NAME (a family, a checkpoint or a run directory)."""
@@ -62,6 +69,8 @@ def sample_command(
         raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
     if nrow is not None and nrow < 1:
         raise ZooError(f"--nrow must be at least 1, got {nrow}")
+    if per_class is not None and (per_class < 1 or labels):
+        raise ZooError("--per-class takes a positive number and replaces --class: drop one of them")
     _check_outputs(output, out_dir)
 
     from zoo.api import load
@@ -71,6 +80,13 @@ def sample_command(
     target_device, target_dtype = parse_device(device), parse_dtype(dtype)
     handle = load(name, device=target_device, dtype=target_dtype)
     num_classes = getattr(handle.generator, "num_classes", 0)
+    if per_class is not None:
+        if not num_classes:
+            raise ZooError(f"{handle.spec.name} is unconditional: --per-class needs a class-conditional model")
+        labels = tuple(str(index) for index in range(num_classes) for _ in range(per_class))
+        n, nrow = len(labels), per_class
+        if n > MAX_CLI_SAMPLES:
+            raise ZooError(f"--per-class {per_class} asks for {n} images, more than {MAX_CLI_SAMPLES}: use fewer")
     if num_classes and not labels:  # the API refuses too; here the fix is a flag
         choices = ", ".join(handle.classes) or f"0..{num_classes - 1}"
         raise ZooError(f"{handle.spec.name} is class-conditional: pass --class NAME (one of {choices})")
