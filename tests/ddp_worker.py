@@ -1,4 +1,7 @@
-"""Run under torchrun by test_training.py: train a tiny DCGAN with a gradient penalty (two D forwards per step) on every rank, save each rank's weights."""
+"""Run under torchrun by test_training.py: train a tiny DCGAN on every rank, save each rank's weights.
+
+The run uses a gradient penalty, so every critic step makes two D forwards before one backward.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ from zoo.weights import save_weights
 
 data, out = sys.argv[1], Path(sys.argv[2])
 arch = get_registry().architecture("dcgan")
-settings = resolve_settings(arch, None, {"batch_size": "8", "model.width": "4", "model.z_dim": "8", "steps": "3", "loss": "wasserstein", "regulariser": "gp", "reg_weight": "10"})
+overrides = {"batch_size": "8", "model.width": "4", "model.z_dim": "8", "steps": "3"}
+overrides |= {"loss": "wasserstein", "regulariser": "gp", "reg_weight": "10"}
+settings = resolve_settings(arch, None, overrides)
 (out / "run").mkdir(exist_ok=True)
 trainer = Trainer(arch, settings, data, out / "run", device="cpu", quiet=True)
 rank = trainer.context.rank
