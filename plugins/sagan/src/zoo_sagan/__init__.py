@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from zoo import ArchitectureSpec, hookimpl
+from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
+
+_CHECKPOINTS = ("sagan-cifar10-32",)
 
 
 @hookimpl
@@ -35,7 +37,15 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
                     "ema_decay": 0.9999,
                 },
             },
+            default_checkpoint="sagan-cifar10-32",
             paper="Zhang, Goodfellow, Metaxas & Odena 2018, arXiv:1805.08318",
             description="Self-attention GAN with spectral norm, conditional BN and a projection discriminator.",
         )
     )
+
+
+@hookimpl
+def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
+    from zoo.cards import register_cards
+
+    register_cards(register, __name__, _CHECKPOINTS)
