@@ -6,6 +6,7 @@ import pytest
 import torch
 import zoo
 from zoo.errors import ZooError
+from zoo.registry import get_registry
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,9 @@ def test_unknown_names_suggest_close_ones():
 
 def test_list_models_wildcards():
     assert zoo.list_models("dcgan*") == ["dcgan", "dcgan-cifar10-32"]
-    assert zoo.list_models("*-32") == ["dcgan-cifar10-32"]
+    registered = sorted({*get_registry().architectures, *get_registry().checkpoints})
+    assert zoo.list_models("*-32") == [name for name in registered if name.endswith("-32")]
+    assert "dcgan-cifar10-32" in zoo.list_models("*-32") and "dcgan" not in zoo.list_models("*-32")
     assert zoo.list_models("nope*") == []
 
 
