@@ -107,3 +107,15 @@ class SelfAttention(nn.Module):
         attention = torch.softmax(query.transpose(1, 2) @ key, dim=-1)  # (n, hw, hw/4)
         out = (value @ attention.transpose(1, 2)).view(n, c // 2, h, w)
         return x + self.gamma * self.out(out)
+
+
+def projection_logits(
+    h: torch.Tensor, linear: nn.Module, embed: nn.Module | None, y: torch.Tensor | None
+) -> torch.Tensor:
+    """Pooled features -> logits, plus ⟨embed(y), h⟩ for a class-conditional D (Miyato & Koyama 2018)."""
+    logits = linear(h).flatten()
+    if embed is not None:
+        if y is None:
+            raise ValueError("a class-conditional discriminator needs labels y")
+        logits = logits + (embed(y) * h).sum(dim=1)
+    return logits

@@ -16,7 +16,7 @@ from torch import nn
 from zoo.interfaces import TASK_CONDITIONAL, TASK_UNCONDITIONAL
 from zoo.interfaces import Discriminator as BaseDiscriminator
 from zoo.interfaces import Generator as BaseGenerator
-from zoo.layers import DiscriminatorBlock, GeneratorBlock, SelfAttention, conv3x3, maybe_sn
+from zoo.layers import DiscriminatorBlock, GeneratorBlock, SelfAttention, conv3x3, maybe_sn, projection_logits
 
 
 def _stages(resolution: int) -> int:
@@ -74,9 +74,4 @@ class Discriminator(BaseDiscriminator):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = F.relu(self.blocks(x)).sum(dim=(2, 3))
-        logits = self.linear(h).flatten()
-        if self.embed is not None:
-            if y is None:
-                raise ValueError("a class-conditional discriminator needs labels y")
-            logits = logits + (self.embed(y) * h).sum(dim=1)
-        return logits
+        return projection_logits(h, self.linear, self.embed, y)
