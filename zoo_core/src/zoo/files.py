@@ -51,3 +51,14 @@ def check_writable_dir(directory: str | os.PathLike[str], what: str = "output di
     if not os.access(path, os.W_OK | os.X_OK):
         raise ZooError(f"{what} {str(path)!r} is not writable: choose another location")
     return path
+
+
+def check_output_file(output: Path, suffixes: tuple[str, ...] = (".png",)) -> None:
+    """Fail before any work if ``output`` has the wrong suffix, is a directory or cannot be written."""
+    from zoo.errors import ZooError
+
+    if output.suffix.lower() not in suffixes:
+        raise ZooError(f"output {str(output)!r} must end in {' or '.join(suffixes)}")
+    if output.is_dir():
+        raise ZooError(f"output {str(output)!r} is a directory: give a file name ending in {suffixes[0]}")
+    check_writable_dir(output.parent if str(output.parent) else Path("."))

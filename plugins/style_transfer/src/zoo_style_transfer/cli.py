@@ -23,16 +23,6 @@ def _layers(value: str | None) -> tuple[str, ...] | None:
     return layers
 
 
-def _check_output(output: Path) -> None:
-    from zoo.files import check_writable_dir
-
-    if output.suffix.lower() != ".png":
-        raise ZooError(f"output {str(output)!r} must end in .png")
-    if output.is_dir():
-        raise ZooError(f"output {str(output)!r} is a directory: give a file name ending in .png")
-    check_writable_dir(output.parent if str(output.parent) else Path("."))
-
-
 def _feature_options(function):  # type: ignore[no-untyped-def]
     """Options shared by both commands: the feature network and the loss weights."""
     options = [
@@ -91,7 +81,9 @@ def stylize_command(
     quiet: bool,
 ) -> None:
     """Stylise the CONTENT photo and write a PNG (same size as the content unless --size or the cap says)."""
-    _check_output(output)
+    from zoo.files import check_output_file
+
+    check_output_file(output)
     from zoo.files import atomic_path
 
     from zoo_style_transfer.losses import LossWeights

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zoo.errors import ZooError
-from zoo.files import check_writable_dir
+from zoo.files import check_output_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,15 +44,6 @@ def parse_layers(text: str) -> list[int]:
             raise ZooError(f"--layers range {item!r} runs backwards: write it as {last}-{first}")
         layers.update(range(first, last + 1))
     return sorted(layers)
-
-
-def _check_output(output: Path, suffixes: tuple[str, ...]) -> None:
-    """Fail before loading anything if ``output`` has the wrong suffix or cannot be written."""
-    if output.suffix.lower() not in suffixes:
-        raise ZooError(f"output {str(output)!r} must end in {' or '.join(suffixes)}")
-    if output.is_dir():
-        raise ZooError(f"output {str(output)!r} is a directory: give a file name ending in {suffixes[0]}")
-    check_writable_dir(output.parent if str(output.parent) else Path("."))
 
 
 def _check_numbers(truncation: float | None, scale: int) -> None:
@@ -130,7 +121,7 @@ def interpolate_command(
     if not 10 <= duration <= 10_000:
         raise ZooError(f"--duration must be between 10 and 10000 ms, got {duration}")
     _check_numbers(truncation, scale)
-    _check_output(output, (".gif", ".png"))
+    check_output_file(output, (".gif", ".png"))
 
     import numpy as np
 
@@ -182,7 +173,7 @@ def style_mix_command(
     row_seeds, col_seeds = parse_seeds(rows, "--rows"), parse_seeds(cols, "--cols")
     chosen = parse_layers(layers)
     _check_numbers(truncation, scale)
-    _check_output(output, (".png",))
+    check_output_file(output)
 
     import numpy as np
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from zoo.errors import ZooError
-from zoo.files import check_writable_dir
+from zoo.files import check_output_file, check_writable_dir
 
 MAX_CLI_SAMPLES = 10_000
 
@@ -17,11 +17,7 @@ def _check_outputs(output: Path | None, out_dir: Path | None) -> None:
     if (output is None) == (out_dir is None):
         raise ZooError("choose exactly one of -o/--output FILE.png and --out-dir DIR")
     if output is not None:
-        if output.suffix.lower() != ".png":
-            raise ZooError(f"output {str(output)!r} must end in .png")
-        if output.is_dir():
-            raise ZooError(f"output {str(output)!r} is a directory: give a file name ending in .png")
-        check_writable_dir(output.parent if str(output.parent) else Path("."))
+        check_output_file(output)
     else:
         assert out_dir is not None
         if out_dir.exists():
