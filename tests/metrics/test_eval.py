@@ -11,6 +11,7 @@ import pytest
 from conftest import write_npz
 from zoo.api import bundled_path
 from zoo.cli import main
+from zoo.errors import ZooError
 from zoo.metrics.extractors import metric_label
 from zoo.registry import get_registry
 
@@ -147,6 +148,22 @@ def test_zoo_eval_with_the_cifar10_resnet_in_a_subprocess(zoo_cli, zoo_home, tin
     assert "FID (zoo-cifar10-resnet features): " in result.stdout
     assert "Recall (zoo-cifar10-resnet features): " in result.stdout
     assert "\nFID:" not in "\n" + result.stdout
+
+
+def test_cifar10_resnet_features_of_64px_images_are_those_of_their_2x2_means():
+    import torch
+
+    from zoo.metrics.extractors import build_extractor
+
+    extractor = build_extractor("zoo-cifar10-resnet")
+    gen = torch.Generator().manual_seed(0)
+    small = torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8, generator=gen)
+    large = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # each pixel a 2x2 block: its mean is itself
+    assert torch.allclose(extractor(large)["pool"], extractor(small)["pool"], atol=1e-5)
+    shuffled = large[..., torch.randperm(64, generator=gen)]
+    assert not torch.allclose(extractor(shuffled)["pool"], extractor(small)["pool"], atol=1e-3)
+    with pytest.raises(ZooError, match=r"needs 32x32 images \(or 64x64, 96x96, …\), got 48x48"):
+        extractor(torch.zeros(1, 3, 48, 48, dtype=torch.uint8))
 
 
 PIXEL_PLUGIN = """

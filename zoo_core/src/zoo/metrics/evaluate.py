@@ -179,9 +179,9 @@ def evaluate(
     if generator.channels != 3:
         raise ZooError(f"the generator makes {generator.channels}-channel images; the metrics need RGB (3 channels)")
     resolution = generator.resolution
-    if spec.input_size is not None and resolution != spec.input_size:
+    if not spec.accepts(resolution):
         raise ZooError(
-            f"{extractor} needs {spec.input_size}x{spec.input_size} images but the generator makes "
+            f"{extractor} needs {spec.size_requirement()} but the generator makes "
             f"{resolution}x{resolution}: use --extractor {STANDARD_INCEPTION}"
         )
     check_sample_counts(names, extractor, n, n_real or n)

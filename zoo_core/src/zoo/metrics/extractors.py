@@ -31,8 +31,20 @@ class ExtractorSpec:
     dims: Mapping[str, int] = field(hash=False)
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    input_size: int | None = None
+    input_size: int | None = None  # the network's input; with ``pool_multiples`` also 2x, 3x … that size
+    pool_multiples: bool = False  # 32k x 32k images are area-averaged (k x k mean) down to input_size
     inception: bool = False
+
+    def accepts(self, size: int) -> bool:
+        """Whether images of size x size can be featurised: the net's input size or a pooled multiple of it."""
+        if self.input_size is None or size == self.input_size:
+            return True
+        return self.pool_multiples and size % self.input_size == 0
+
+    def size_requirement(self) -> str:
+        """The accepted image sizes, for error messages."""
+        n = self.input_size
+        return f"{n}x{n} images (or {2 * n}x{2 * n}, {3 * n}x{3 * n}, …)" if self.pool_multiples else f"{n}x{n} images"
 
     def __post_init__(self) -> None:
         check_name(self.name, "extractor")
@@ -75,8 +87,9 @@ _BUILTIN = (
         name="zoo-cifar10-resnet",
         builder="zoo.metrics.resnet:ResNetExtractor",
         dims={POOL: 256, LOGITS: 10},
-        description="the zoo's own CIFAR-10 ResNet classifier (32x32 input); penultimate features",
+        description="the zoo's own CIFAR-10 ResNet classifier (32x32 input, larger multiples area-averaged)",
         input_size=32,
+        pool_multiples=True,
     ),
 )
 _EXTRACTORS: dict[str, ExtractorSpec] = {spec.name: spec for spec in _BUILTIN}
@@ -128,7 +141,7 @@ def check_precision(precision: str) -> str:
     return precision
 
 
-def check_images(images: Any, *, input_size: int | None = None, min_size: int = 1) -> torch.Tensor:
+def check_images(images: Any, *, spec: ExtractorSpec | None = None, min_size: int = 1) -> torch.Tensor:
     """Return ``images`` if they are uint8 (N, 3, H, W); otherwise a one-line error saying how to fix them."""
     import torch
 
@@ -149,9 +162,9 @@ def check_images(images: Any, *, input_size: int | None = None, min_size: int = 
         hint = ": repeat the channel 3 times for grayscale images" if channels == 1 else ""
         raise ZooError(f"images must have 3 channels (RGB), got {channels}{hint}")
     height, width = images.shape[-2:]
-    if input_size is not None and (height, width) != (input_size, input_size):
+    if spec is not None and (height != width or not spec.accepts(height)):
         raise ZooError(
-            f"this feature extractor needs {input_size}x{input_size} images, got {height}x{width}: "
+            f"{spec.name} needs {spec.size_requirement()}, got {height}x{width}: "
             f"use --extractor {STANDARD_INCEPTION} for other resolutions"
         )
     if min(height, width) < min_size:

@@ -113,7 +113,7 @@ class ResNetExtractor:
     ) -> None:
         from zoo.weights import sha256_file
 
-        self.name, self.dims, self.input_size = spec.name, dict(spec.dims), spec.input_size or 32
+        self.spec, self.name, self.dims, self.input_size = spec, spec.name, dict(spec.dims), spec.input_size or 32
         self.precision = check_precision(precision)
         self.device = torch.device(device)
         path = Path(weights) if weights is not None else bundled_weights()
@@ -128,18 +128,21 @@ class ResNetExtractor:
             "extractor": self.name,
             "network": "zoo CIFAR-10 ResNet classifier, 256-d penultimate features",
             "weights_sha256": self.sha256,
-            "resize": "none (32x32 input required)",
+            "resize": "none for 32x32; 32k x 32k images are averaged over k x k blocks (area) to 32x32",
             "precision": self.precision,
         }
 
     @torch.no_grad()
     def __call__(self, images: torch.Tensor, outputs: Sequence[str] = (POOL,)) -> dict[str, torch.Tensor]:
-        """Float32 features of uint8 images (N, 3, 32, 32) for each requested output."""
+        """Float32 features of uint8 images (N, 3, 32k, 32k), area-averaged to 32x32, for each requested output."""
         unknown = sorted(set(outputs) - set(self.dims))
         if unknown:
             raise ZooError(f"{self.name} has no output(s) {', '.join(unknown)}: choose from {', '.join(self.dims)}")
-        images = check_images(images, input_size=self.input_size)
+        images = check_images(images, spec=self.spec)
         x = images.to(device=self.device, dtype=self.dtype) / 255
+        factor = images.shape[-1] // self.input_size
+        if factor > 1:
+            x = torch.nn.functional.avg_pool2d(x, factor)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
             pool = self.network.embed(x)
             logits = self.network.fc(pool) if LOGITS in outputs else None
