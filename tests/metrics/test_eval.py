@@ -152,7 +152,6 @@ def test_zoo_eval_with_the_cifar10_resnet_in_a_subprocess(zoo_cli, zoo_home, tin
 
 def test_cifar10_resnet_features_of_64px_images_are_those_of_their_2x2_means():
     import torch
-
     from zoo.metrics.extractors import build_extractor
 
     extractor = build_extractor("zoo-cifar10-resnet")
