@@ -132,7 +132,7 @@ def test_cli_train_writes_run_that_loads(zoo_cli, tiny_data, tmp_path):
     [
         (["--data", "missing.npz"], "does not exist"),
         (["--data", "empty_dir"], "contains no image files"),
-        (["--data", "not_images.npz"], "could not be read"),
+        (["--data", "not_images.npz"], "is not a readable .npz"),
         (["--data", "DATA", "--set", "colour=red"], "unknown --set key 'colour': valid keys are"),
         (["--data", "DATA", "--set", "model.depth=3"], "model keys are model.channels"),
         (["--data", "DATA", "--set", "lr_g=fast"], "lr_g takes a float"),

@@ -120,8 +120,14 @@ def _load_from_file(path: Path, arch: ArchitectureSpec, config: Mapping[str, Any
 
 
 def _local_path(name: str) -> Path | None:
-    """Interpret ``name`` as a run directory or a .safetensors file, if it looks like one."""
-    if name.endswith(".safetensors") or os.sep in name or name.startswith("."):
+    """Interpret ``name`` as a run directory or a .safetensors file, if it looks like one.
+
+    A bare name ('myrun', as ``zoo train --out myrun`` prints) is a directory only when no model
+    of that name is registered: registered names always win.
+    """
+    registry = get_registry()
+    bare_run = Path(name).is_dir() and name not in registry.checkpoints and name not in registry.architectures
+    if name.endswith(".safetensors") or os.sep in name or name.startswith(".") or bare_run:
         path = Path(name)
         if path.is_dir():
             path = path / WEIGHTS_FILENAME

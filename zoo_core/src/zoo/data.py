@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,10 @@ from zoo.errors import ZooError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 _NPZ_IMAGE_KEYS = ("images", "x_train", "train_images", "x")
+_NPZ_LABEL_KEYS = ("labels", "y_train", "y")
+# What numpy and zipfile raise on an empty, truncated or corrupted archive (measured by truncating and
+# flipping bytes of real .npz files): none of it should reach the user as a traceback.
+_NPZ_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError)
 
 
 def _decode(blob: bytes) -> np.ndarray:
@@ -23,38 +28,68 @@ def _decode(blob: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+def _unreadable_npz(path: Path, exc: BaseException) -> ZooError:
+    """One line naming why ``path`` is no usable .npz (empty, not a zip, or the reader's own words)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(6)
+    except OSError:
+        head = b"PK"
+    if not head:
+        detail = "the file is empty"
+    elif not head.startswith(b"PK"):
+        detail = "it is not a zip archive"
+    else:
+        reason = " ".join(str(exc).split())
+        detail = f"truncated or damaged, {type(exc).__name__}" + (f": {reason}" if reason else "")
+    return ZooError(f"{path} is not a readable .npz ({detail}): re-create it with numpy.savez(path, images=...)")
+
+
 def _from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Images (and labels if present) from an npz: raw arrays or JPEG bytes with offsets."""
     try:
         archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ZooError(
-            f"{path} could not be read as an .npz of uint8 arrays ({type(exc).__name__}): check the file"
-        ) from None
+    except _NPZ_READ_ERRORS as exc:
+        raise _unreadable_npz(path, exc) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ZooError(f"{path} is a single .npy array, not an .npz archive: save it with np.savez(path, images=...)")
-    with archive:
-        keys = set(archive.files)
-        if f"{split}_jpeg" in keys and f"{split}_offsets" in keys:
-            blob, offsets = archive[f"{split}_jpeg"], archive[f"{split}_offsets"]
-            images = np.stack([_decode(blob[offsets[i] : offsets[i + 1]].tobytes()) for i in range(len(offsets) - 1)])
-            labels = archive[f"{split}_labels"] if f"{split}_labels" in keys else None
-            return images, labels
-        for key in _NPZ_IMAGE_KEYS:
-            if key in keys:
-                label_key = next((k for k in ("labels", "y_train", "y") if k in keys), None)
-                return archive[key], (archive[label_key] if label_key else None)
+    try:  # members are read lazily, so a damaged member only shows up here
+        with archive:
+            return _npz_arrays(path, archive, split)
+    except _NPZ_READ_ERRORS as exc:
+        raise _unreadable_npz(path, exc) from None
+
+
+def _npz_arrays(path: Path, archive: np.lib.npyio.NpzFile, split: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The image array (raw or decoded from JPEG bytes) and the label array of an open npz."""
+    keys = set(archive.files)
+    if f"{split}_jpeg" in keys and f"{split}_offsets" in keys:
+        blob, offsets = archive[f"{split}_jpeg"], archive[f"{split}_offsets"]
+        images = np.stack([_decode(blob[offsets[i] : offsets[i + 1]].tobytes()) for i in range(len(offsets) - 1)])
+        labels = archive[f"{split}_labels"] if f"{split}_labels" in keys else None
+        return images, labels
+    for key in _NPZ_IMAGE_KEYS:
+        if key in keys:
+            label_key = next((k for k in _NPZ_LABEL_KEYS if k in keys), None)
+            return archive[key], (archive[label_key] if label_key else None)
     raise ZooError(
         f"{path} holds no images: expected a key among {', '.join(_NPZ_IMAGE_KEYS)} "
         f"or '{split}_jpeg' with '{split}_offsets'"
     )
 
 
-def _from_folder(path: Path) -> tuple[np.ndarray, None]:
-    """Every image file under ``path`` (recursively), decoded to RGB."""
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ZooError(f"{path} contains no image files ({', '.join(IMAGE_SUFFIXES)})")
+def _image_files(path: Path) -> list[Path]:
+    """Every image file under ``path`` (recursively), in sorted order."""
+    return sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _class_dirs(path: Path) -> list[Path]:
+    """Sub-folders of ``path`` sorted by name: torchvision ImageFolder's classes (hidden folders skipped)."""
+    return sorted((p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+
+
+def _decode_files(path: Path, files: list[Path]) -> np.ndarray:
+    """Decode ``files`` into one (N, H, W, 3) array; they must share one size."""
     try:
         images = [_decode(p.read_bytes()) for p in files]
     except OSError as exc:
@@ -62,34 +97,117 @@ def _from_folder(path: Path) -> tuple[np.ndarray, None]:
     shapes = {image.shape for image in images}
     if len(shapes) > 1:
         raise ZooError(f"{path}: images have different sizes {sorted(shapes)[:3]}: resize them to one size first")
-    return np.stack(images), None
+    return np.stack(images)
 
 
-def load_images(path: str | os.PathLike[str], split: str = "train") -> tuple[np.ndarray, np.ndarray | None]:
-    """Return (N, H, W, 3) uint8 images and optional (N,) labels from an npz or an image folder."""
+def _from_folder(path: Path) -> tuple[np.ndarray, None]:
+    """Every image file under ``path`` (recursively), decoded to RGB, without labels."""
+    files = _image_files(path)
+    if not files:
+        raise ZooError(f"{path} contains no image files ({', '.join(IMAGE_SUFFIXES)})")
+    return _decode_files(path, files), None
+
+
+def _from_class_folders(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images of ROOT/CLASSNAME/**: label i is the i-th class folder in sorted order, as in ImageFolder."""
+    dirs = _class_dirs(path)
+    loose = sorted(p.name for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not dirs:
+        if not loose:
+            raise ZooError(f"{path} contains no image files ({', '.join(IMAGE_SUFFIXES)})")
+        raise ZooError(
+            f"{path} is a flat folder, so its images have no class labels: put each class's images in a "
+            f"sub-folder ({path}/CLASSNAME/*.png) or use an .npz with `images` and `labels`"
+        )
+    if loose:
+        raise ZooError(
+            f"{path} has {len(loose)} image(s) outside its class sub-folders (e.g. {loose[0]}): "
+            "move them into the folder of their class"
+        )
+    files: list[Path] = []
+    labels: list[int] = []
+    for label, folder in enumerate(dirs):
+        found = _image_files(folder)
+        if not found:
+            raise ZooError(
+                f"{path}: class folder {folder.name!r} holds no image files: add images or remove it "
+                "(labels follow the sorted folder names)"
+            )
+        files += found
+        labels += [label] * len(found)
+    return _decode_files(path, files), np.asarray(labels, dtype=np.int64)
+
+
+def load_images(
+    path: str | os.PathLike[str], split: str = "train", *, class_folders: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return (N, H, W, 3) uint8 images and optional (N,) labels from an npz or an image folder.
+
+    With ``class_folders`` a folder must be laid out ROOT/CLASSNAME/*.png and yields labels;
+    without it every image under the folder is read and there are no labels.
+    """
     path = Path(path)
     if not path.exists():
         raise ZooError(f"data path {str(path)!r} does not exist")
-    images, labels = _from_folder(path) if path.is_dir() else _from_npz(path, split)
+    if path.is_dir():
+        images, labels = _from_class_folders(path) if class_folders else _from_folder(path)
+    else:
+        images, labels = _from_npz(path, split)
     if images.dtype != np.uint8:
         raise ZooError(f"{path}: images must be uint8, found {images.dtype}")
     if images.ndim == 3:
         images = np.repeat(images[..., None], 3, axis=-1)
     if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) == 0:
         raise ZooError(f"{path}: expected N×H×W×3 images, found shape {images.shape}")
+    if labels is not None and labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels.reshape(-1)  # Keras datasets store labels as (N, 1)
     return images, labels
 
 
+def check_labels(
+    path: str | os.PathLike[str],
+    labels: np.ndarray,
+    count: int,
+    num_classes: int | None = None,
+    classes: tuple[str, ...] = (),
+) -> np.ndarray:
+    """(N,) integer labels for ``count`` images, each in [0, num_classes): caught here, not deep in one_hot."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels.reshape(-1)
+    if labels.ndim != 1:
+        hint = ": one-hot labels? store labels.argmax(1)" if labels.ndim == 2 else ""
+        raise ZooError(f"{path}: labels have shape {labels.shape}, expected one class index per image{hint}")
+    if len(labels) != count:
+        raise ZooError(f"{path}: {len(labels)} labels for {count} images: give exactly one label per image")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ZooError(f"{path}: labels are {labels.dtype}, not integers: store class indices (labels.astype('int64'))")
+    high = num_classes if num_classes else None
+    bad = np.flatnonzero((labels < 0) | (labels >= high)) if high else np.flatnonzero(labels < 0)
+    if len(bad):
+        index, value = int(bad[0]), int(labels[bad[0]])
+        name = f" (class {classes[value]!r})" if 0 <= value < len(classes) else ""
+        valid = f"0..{high - 1} (the model has {high} classes)" if high else "0 or more"
+        fix = "train a model with more classes (--set model.num_classes=K) or relabel" if high else "relabel"
+        raise ZooError(
+            f"{path}: label {value}{name} of image {index} is out of range ({len(bad)} such labels); "
+            f"labels must be {valid}: {fix}"
+        )
+    return labels
+
+
 def class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
-    """Class names an ``.npz`` stores under ``classes`` (label i is name i), or () when it has none."""
+    """Class names of the data: an ``.npz``'s ``classes`` (label i is name i) or a folder's class sub-folders."""
     path = Path(path)
-    if path.is_dir() or not path.is_file():
+    if path.is_dir():
+        return tuple(p.name for p in _class_dirs(path))
+    if not path.is_file():
         return ()
     try:
         with np.load(path, allow_pickle=False) as archive:
             if "classes" not in archive.files:
                 return ()
             names = archive["classes"]
-    except (ValueError, OSError, zipfile.BadZipFile, AttributeError):
+    except (*_NPZ_READ_ERRORS, AttributeError):
         return ()  # load_images reports unreadable files; names are optional
     return tuple(str(name) for name in names.tolist()) if names.ndim == 1 else ()

@@ -80,7 +80,8 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
                 fields["dataset_sha256"] = sha256_file(dataset)
         command = data.get("command") or data.get("train_command")
         if isinstance(command, str):
-            fields["train_command"] = command
+            changed = [r for r in data.get("resumed", []) if isinstance(r, dict) and "--set" in str(r.get("command"))]
+            fields["train_command"] = command + "".join(f"; from step {r['step']}: {r['command']}" for r in changed)
         if data.get("classes") and isinstance(data["classes"], list):
             fields["classes"] = data["classes"]
     metrics = run / "metrics.json"

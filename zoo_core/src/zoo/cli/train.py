@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -38,6 +39,25 @@ def _family_trainer(args: list[str]) -> tuple[str, click.Command] | None:
     if not isinstance(command, click.Command):
         raise ZooError(f"{arch.name}: trainer {arch.trainer!r} is not a click command: reinstall or fix its plugin")
     return arch.name, command
+
+
+def _check_device(device: str) -> None:
+    """Refuse a device this machine lacks before any work starts ('auto' picks CUDA when present)."""
+    if device != "auto":
+        from zoo.model import parse_device
+
+        parse_device(device)
+
+
+def _run_record(path: Path) -> dict:
+    """A run's train_config.json, or a one-line error when it is missing or damaged."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise ZooError(f"{path} is missing or damaged: the run cannot be resumed; start a new --out") from None
+    if not isinstance(record, dict) or not isinstance(record.get("settings"), dict):
+        raise ZooError(f"{path} records no settings: the run cannot be resumed; start a new --out")
+    return record
 
 
 class TrainCommand(click.Command):
@@ -84,7 +104,7 @@ def train_command(
     Families with their own trainer (e.g. style-transfer) take their own options: zoo train FAMILY --help.
     """
     from zoo.registry import get_registry
-    from zoo.training.settings import TrainSettings, resolve_settings
+    from zoo.training.settings import RESUMABLE_KEYS, apply_overrides, resolve_settings, saved_settings
     from zoo.training.trainer import CHECKPOINT, RUN_CONFIG
 
     arch = get_registry().architecture(family)
@@ -92,14 +112,17 @@ def train_command(
     if not data.startswith("torchvision:") and not Path(data).exists():
         raise ZooError(f"data path {data!r} does not exist")
     check_writable_dir(out.parent if str(out.parent) else Path("."), "parent of --out")
+    _check_device(device)
     if resume:
         if not (out / CHECKPOINT).exists():
             raise ZooError(f"{out} holds no checkpoint to resume: drop --resume to start a new run")
-        if overrides or recipe:
-            raise ZooError("a resumed run keeps its settings: only --steps may change with --resume")
-        saved = json.loads((out / RUN_CONFIG).read_text())["settings"]
-        saved["betas_g"], saved["betas_d"] = tuple(saved["betas_g"]), tuple(saved["betas_d"])
-        settings = TrainSettings(**saved)
+        if recipe:
+            raise ZooError("a resumed run keeps its recipe: drop --recipe")
+        record = _run_record(out / RUN_CONFIG)
+        if record.get("family") != arch.name:
+            raise ZooError(f"{out} is a {record.get('family')} run; resume it with zoo train {record.get('family')}")
+        settings = saved_settings(record["settings"])
+        apply_overrides(settings, arch, overrides, allowed=RESUMABLE_KEYS)
     else:
         if (out / CHECKPOINT).exists():
             raise ZooError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
@@ -110,16 +133,21 @@ def train_command(
 
     from zoo.training.trainer import Trainer
 
+    created = not out.exists()
     out.mkdir(exist_ok=True)
     command = shlex.join(["zoo", *sys.argv[1:]])
-    trainer = Trainer(arch, settings, data, out, device=device, quiet=quiet, command=command)
+    trainer = None
     try:
+        trainer = Trainer(arch, settings, data, out, device=device, quiet=quiet, command=command)
         if resume:
             trainer.resume()
         weights = trainer.run()
     finally:
-        from zoo.training.distributed import shutdown
+        if trainer is not None:
+            from zoo.training.distributed import shutdown
 
-        shutdown(trainer.context)
+            shutdown(trainer.context)
+        if created and os.environ.get("RANK", "0") == "0" and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a run that failed before writing anything leaves nothing behind
     if trainer.context.is_main:
         click.echo(f"trained {family} to step {trainer.step}; load it with zoo.load({str(out)!r}) -> {weights}")

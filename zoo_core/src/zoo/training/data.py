@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
-from zoo.data import class_names, load_images
+from zoo.data import check_labels, class_names, load_images
 from zoo.errors import ZooError
 
 
@@ -30,9 +30,21 @@ class ImageData:
         return len(self.images)
 
 
+RESIZE_CHUNK = 1024  # images resized at a time: float32 memory is one chunk, not the whole dataset
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message`` with the message's whitespace (newlines included) collapsed."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...]]:
     """``torchvision:NAME:ROOT`` (e.g. torchvision:CIFAR10:/data) read without downloading."""
-    import torchvision
+    try:
+        import torchvision
+    except ImportError:
+        raise ZooError(f"{spec!r} needs torchvision: pip install torchvision") from None
 
     _, name, root = (spec.split(":", 2) + ["", ""])[:3]
     cls = getattr(torchvision.datasets, name, None)
@@ -42,19 +54,55 @@ def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None, tupl
         )
     try:
         dataset = cls(root, train=True, download=False) if "train" in cls.__init__.__code__.co_varnames else cls(root)
-    except RuntimeError as exc:
-        raise ZooError(f"{spec!r}: {exc}") from None
-    images = np.stack([np.asarray(dataset[i][0].convert("RGB")) for i in range(len(dataset))])
-    labels = np.asarray([dataset[i][1] for i in range(len(dataset))])
+    except Exception as exc:  # noqa: BLE001 - datasets raise RuntimeError, FileNotFoundError, ValueError, TypeError...
+        raise ZooError(
+            f"{spec!r}: torchvision could not open {name} in {root!r} ({_one_line(exc)}): "
+            "put the dataset's files there (zoo does not download them)"
+        ) from None
+    try:
+        items = [dataset[i] for i in range(len(dataset))]
+        if not items:
+            raise ZooError(f"{spec!r}: {name} in {root!r} holds no images")
+        images = np.stack([np.asarray(image.convert("RGB")) for image, _ in items])
+        labels = np.asarray([label for _, label in items])
+    except ZooError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file or an odd dataset must not end in a traceback
+        raise ZooError(
+            f"{spec!r}: reading {name} from {root!r} failed ({_one_line(exc)}): check the files there"
+        ) from None
     return images, labels, tuple(str(name) for name in getattr(dataset, "classes", ()))
 
 
-def load_training_data(path: str, resolution: int, conditional: bool) -> ImageData:
-    """Load images at ``resolution`` (resizing with a warning) and labels when the model needs them."""
+def _resize(data: torch.Tensor, resolution: int) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> (N, C, R, R), RESIZE_CHUNK images at a time into one uint8 result."""
+    mode = "area" if data.shape[-1] > resolution else "bilinear"
+    out = torch.empty((len(data), data.shape[1], resolution, resolution), dtype=torch.uint8)
+    for start in range(0, len(data), RESIZE_CHUNK):
+        chunk = data[start : start + RESIZE_CHUNK].float()
+        resized = F.interpolate(chunk, size=(resolution, resolution), mode=mode)
+        out[start : start + RESIZE_CHUNK] = resized.round_().clamp_(0, 255).to(torch.uint8)
+    return out
+
+
+def load_training_data(path: str, resolution: int, conditional: bool, *, num_classes: int | None = None) -> ImageData:
+    """Load images at ``resolution`` (resizing with a warning) and labels when the model needs them.
+
+    ``num_classes`` (the model's) lets bad labels fail here in one line rather than deep in training.
+    """
     if path.startswith("torchvision:"):
         images, labels, classes = _torchvision_dataset(path)
     else:
-        (images, labels), classes = load_images(path), class_names(path)
+        (images, labels), classes = load_images(path, class_folders=conditional), class_names(path)
+    label_tensor = None
+    if conditional:
+        if labels is None:
+            raise ZooError(
+                f"{path} has no labels but the model is class-conditional: add a `labels` array "
+                "(one class index per image) with np.savez(path, images=..., labels=...)"
+            )
+        labels = check_labels(path, labels, len(images), num_classes, classes)
+        label_tensor = torch.from_numpy(labels.astype(np.int64))
     data = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
     if data.shape[1] != 3:
         data = data.expand(-1, 3, -1, -1)
@@ -62,15 +110,7 @@ def load_training_data(path: str, resolution: int, conditional: bool) -> ImageDa
         if data.shape[-2] != data.shape[-1]:
             raise ZooError(f"{path}: images are {tuple(data.shape[-2:])}, not square: crop them to a square first")
         warnings.warn(f"resizing {tuple(data.shape[-2:])} images to {resolution}x{resolution}", stacklevel=2)
-        mode = "area" if data.shape[-1] > resolution else "bilinear"
-        data = (
-            F.interpolate(data.float(), size=(resolution, resolution), mode=mode).round().clamp(0, 255).to(torch.uint8)
-        )
-    label_tensor = None
-    if conditional:
-        if labels is None:
-            raise ZooError(f"{path} has no labels but the model is class-conditional: use a labelled dataset")
-        label_tensor = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        data = _resize(data, resolution)
     return ImageData(data.contiguous(), label_tensor, classes if conditional else ())
 
 

@@ -60,3 +60,12 @@ def shutdown(context: DistributedContext) -> None:
     """Leave the process group cleanly."""
     if context.distributed and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def all_ranks(flag: bool, context: DistributedContext) -> bool:
+    """Whether ``flag`` holds on every rank (one tiny all-reduce), so ranks take the same branch."""
+    if not context.distributed:
+        return flag
+    value = torch.tensor([1 if flag else 0], device=context.device)
+    dist.all_reduce(value, op=dist.ReduceOp.MIN)
+    return bool(value.item())

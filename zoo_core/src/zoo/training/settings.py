@@ -14,6 +14,13 @@ from zoo.errors import ZooError
 from zoo.specs import ArchitectureSpec
 
 MODEL_PREFIX = "model."
+LR_DECAYS = ("", "linear")
+# What --resume may change: rates and weights that a diverging run needs lowered, and logging.
+# Everything else (batch, n_critic, seed, model …) decides which data and noise each step sees.
+RESUMABLE_KEYS = (
+    "lr_g", "lr_d", "lr_decay", "reg_weight", "ortho_weight", "ema_decay",
+    "sample_every", "checkpoint_every", "log_every",
+)  # fmt: skip
 
 
 @dataclass
@@ -28,6 +35,7 @@ class TrainSettings:
     lr_d: float = 2e-4
     betas_g: tuple[float, float] = (0.5, 0.999)
     betas_d: tuple[float, float] = (0.5, 0.999)
+    lr_decay: str = ""  # "" keeps the rates; "linear" takes both to 0 at ``steps`` (Gulrajani et al. 2017)
     regulariser: str = ""
     reg_weight: float = 0.0
     reg_every: int = 1
@@ -56,6 +64,12 @@ class TrainSettings:
             raise ZooError(f"ortho_weight must be 0 (off) or positive, got {self.ortho_weight}")
         if self.lr_g <= 0 or self.lr_d <= 0:
             raise ZooError("learning rates lr_g and lr_d must be positive")
+        if self.lr_decay not in LR_DECAYS:
+            raise ZooError(f"lr_decay must be '' (constant) or 'linear', got {self.lr_decay!r}")
+        if self.regulariser and self.reg_weight <= 0:
+            raise ZooError(f"regulariser {self.regulariser!r} needs a positive reg_weight (e.g. 10 for gp)")
+        if self.reg_weight > 0 and not self.regulariser:
+            raise ZooError(f"reg_weight={self.reg_weight} has no regulariser: also set regulariser=gp or r1")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -80,6 +94,15 @@ def _coerce(key: str, raw: str, current: Any) -> Any:
     return value
 
 
+def saved_settings(record: Mapping[str, Any]) -> TrainSettings:
+    """The settings a run recorded in its train_config.json; keys added since then take their defaults."""
+    known = {f.name for f in fields(TrainSettings)}
+    unknown = sorted(set(record) - known)
+    if unknown:
+        raise ZooError(f"the run was made by a newer gan-zoo (settings {', '.join(unknown)}): upgrade zoo-core")
+    return TrainSettings(**{k: tuple(v) if k in ("betas_g", "betas_d") else v for k, v in record.items()})
+
+
 def resolve_settings(arch: ArchitectureSpec, recipe: str | None, overrides: Mapping[str, str]) -> TrainSettings:
     """Defaults ← the family's recipe ← ``--set`` overrides (``model.KEY`` sets the architecture config)."""
     recipes = dict(arch.recipes)
@@ -89,8 +112,19 @@ def resolve_settings(arch: ArchitectureSpec, recipe: str | None, overrides: Mapp
     base = dict(recipes.get(name, {}))
     model = {**arch.default_config, **base.pop("model", {})}
     settings = TrainSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in base.items()}, model=model)
+    apply_overrides(settings, arch, overrides)
+    settings.validate()
+    return settings
+
+
+def apply_overrides(
+    settings: TrainSettings, arch: ArchitectureSpec, overrides: Mapping[str, str], allowed: tuple[str, ...] = ()
+) -> None:
+    """Set ``--set`` overrides on ``settings`` in place; ``allowed`` (if given) limits which keys may change."""
     valid = sorted(f.name for f in fields(TrainSettings) if f.name != "model")
     for key, raw in overrides.items():
+        if allowed and key not in allowed:
+            raise ZooError(f"--set {key} cannot change in a resumed run: only {', '.join(allowed)} can")
         if key.startswith(MODEL_PREFIX):
             sub = key[len(MODEL_PREFIX) :]
             if sub not in arch.default_config:
@@ -102,5 +136,3 @@ def resolve_settings(arch: ArchitectureSpec, recipe: str | None, overrides: Mapp
         else:
             model_keys = "|".join(sorted(arch.default_config))
             raise ZooError(f"unknown --set key {key!r}: valid keys are {', '.join(valid)} and model.<{model_keys}>")
-    settings.validate()
-    return settings

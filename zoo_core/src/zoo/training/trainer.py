@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from zoo.checkpoint import load_training_state, save_training_state
 from zoo.errors import ZooError
 from zoo.files import write_atomically
 from zoo.images import make_grid, save_png, to_uint8
+from zoo.interfaces import Loss, Regulariser
 from zoo.losses import orthogonal_regularisation
 from zoo.specs import ArchitectureSpec, import_object
 from zoo.training import distributed
@@ -39,11 +41,33 @@ def _step_seed(seed: int, step: int, rank: int) -> int:
     return (seed * 1_000_003 + step) * 1_009 + rank
 
 
-def _component(kind: str, name: str) -> Any:
-    """Instantiate a registered loss or regulariser by name."""
+def _finite(module: torch.nn.Module) -> bool:
+    """Whether every parameter and buffer of ``module`` is finite (a step can leave NaN with finite losses)."""
+    tensors = [*module.parameters(), *module.buffers()]
+    return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
+
+
+def _log_records(log: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(line, record) for each complete line of progress.jsonl; a line cut off by a kill is dropped."""
+    records = []
+    for line in log.read_text().splitlines():
+        try:
+            records.append((line, json.loads(line)))
+        except ValueError:
+            continue
+    return records
+
+
+def _component(setting: str, name: str, base: type) -> Any:
+    """Instantiate the registered loss or regulariser ``name``; a loss given as a regulariser (or back) is refused."""
     from zoo.registry import get_registry
 
-    return import_object(get_registry().component(kind, name).builder)()
+    registry = get_registry()
+    component = import_object(registry.component("losses", name).builder)()
+    if not isinstance(component, base):
+        fitting = sorted(n for n, spec in registry.losses.items() if issubclass(import_object(spec.builder), base))
+        raise ZooError(f"{setting}={name!r} is not a {base.__name__}: choose one of {', '.join(fitting)}")
+    return component
 
 
 class Trainer:
@@ -77,8 +101,10 @@ class Trainer:
         self.D_train = distributed.wrap(self.D, self.context)
         self.opt_g = torch.optim.Adam(self.G.parameters(), settings.lr_g, betas=settings.betas_g)
         self.opt_d = torch.optim.Adam(self.D.parameters(), settings.lr_d, betas=settings.betas_d)
-        self.loss = _component("losses", settings.loss)
-        self.regulariser = _component("losses", settings.regulariser) if settings.regulariser else None
+        self.loss = _component("loss", settings.loss, Loss)
+        self.regulariser = None
+        if settings.regulariser:
+            self.regulariser = _component("regulariser", settings.regulariser, Regulariser)
         try:
             self.policy = parse_policy(settings.diffaug)
         except ValueError as exc:
@@ -86,6 +112,7 @@ class Trainer:
         self.num_classes = self.G.num_classes
         self.classes: tuple[str, ...] = ()  # the data's class names, recorded in the exported weights
         self.step = 0
+        self.resumed = False
 
     # ---- state -----------------------------------------------------------------------------
 
@@ -104,13 +131,26 @@ class Trainer:
         if family != self.arch.name:
             raise ZooError(f"{self.out} is a {family} run; it cannot be resumed as {self.arch.name}")
         self.step = int(load_training_state(path, modules=self._modules(), optimizers=self._optimizers())["step"])
+        self.resumed = True
+        self._set_learning_rates()  # the saved optimiser state carries the old rates; --set may lower them
         log = self.out / PROGRESS
         if self.context.is_main and log.exists():
-            kept = [line for line in log.read_text().splitlines() if json.loads(line)["step"] <= self.step]
+            kept = [line for line, record in _log_records(log) if record["step"] <= self.step]
             write_atomically(log, lambda p: p.write_text("".join(line + "\n" for line in kept)))
+
+    def _set_learning_rates(self) -> None:
+        """The settings' rates, scaled by the decay schedule at the current step."""
+        s = self.settings
+        scale = 1.0 - self.step / s.steps if s.lr_decay == "linear" else 1.0
+        for optimizer, rate in ((self.opt_g, s.lr_g), (self.opt_d, s.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = rate * max(scale, 0.0)
 
     def save(self) -> None:
         """Checkpoint (resumable state) and the exported EMA generator, both atomically, rank 0 only."""
+        bad = [name for name, module in self._modules().items() if not _finite(module)]
+        if bad:
+            raise ZooError(self._diverged(f"the {' and '.join(bad)} weights became non-finite at step {self.step}"))
         if self.context.is_main:
             save_training_state(
                 self.out / CHECKPOINT,
@@ -202,6 +242,8 @@ class Trainer:
 
     def train_step(self, schedule: BatchSchedule, data) -> dict[str, float]:
         """n_critic D updates, one G update, the EMA; all randomness from (seed, step, rank)."""
+        if self.settings.lr_decay:
+            self._set_learning_rates()
         seed = _step_seed(self.settings.seed, self.step, self.context.rank)
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
@@ -212,15 +254,41 @@ class Trainer:
         stats.update(self._g_step(gen))
         self._update_ema()
         values = {key: float(value) for key, value in stats.items()}
-        if not all(map(lambda v: v == v and abs(v) != float("inf"), values.values())):
-            raise ZooError(
-                f"losses became non-finite at step {self.step + 1} ({values}); the last good checkpoint in "
-                f"{self.out} is kept: lower the learning rates or enable a regulariser, then --resume"
-            )
+        finite = all(math.isfinite(v) for v in values.values())
+        if not distributed.all_ranks(finite, self.context):  # every rank stops together, none waits forever
+            raise ZooError(self._diverged(f"losses became non-finite at step {self.step + 1} ({values})"))
         self.step += 1
         return values
 
+    def _diverged(self, what: str) -> str:
+        """The one-line message of a diverged run: what happened and how to go on from what is saved."""
+        if (self.out / CHECKPOINT).exists():
+            return (
+                f"{what}; the last good checkpoint in {self.out} is kept: resume it with lower rates, "
+                "e.g. --resume --set lr_g=… --set lr_d=… (or a larger reg_weight)"
+            )
+        return f"{what}, before the first checkpoint: start again with lower lr_g/lr_d or a regulariser"
+
     # ---- the loop --------------------------------------------------------------------------
+
+    def _start_records(self) -> None:
+        """Write train_config.json (a resume keeps the first command and adds its own) and clear stale files."""
+        for leftover in [*self.out.glob(".*.tmp"), *self.out.glob("samples/.*.tmp")]:
+            leftover.unlink(missing_ok=True)  # atomic writes cut short by a kill
+        record = {
+            "family": self.arch.name,
+            "data": self.data_path,
+            "command": self.command,
+            "settings": json.loads(self.settings.to_json()),
+            "classes": list(self.classes),
+        }
+        if self.resumed:
+            previous = json.loads((self.out / RUN_CONFIG).read_text())
+            record["command"] = previous.get("command", self.command)
+            record["resumed"] = [*previous.get("resumed", []), {"step": self.step, "command": self.command}]
+        else:
+            (self.out / PROGRESS).unlink(missing_ok=True)  # a log left by an earlier run that never checkpointed
+        write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
 
     def _samples(self, fixed: tuple[torch.Tensor, torch.Tensor | None]) -> None:
         """Grid of the EMA generator on fixed latents, plus the loss-curve PNG."""
@@ -228,7 +296,8 @@ class Trainer:
             images = self.G_ema(*fixed)
         (self.out / "samples").mkdir(exist_ok=True)
         save_png(self.out / "samples" / f"step-{self.step:06d}.png", make_grid(to_uint8(images).numpy(), nrow=8))
-        records = [json.loads(line) for line in (self.out / PROGRESS).read_text().splitlines()]
+        log = self.out / PROGRESS
+        records = [record for _, record in _log_records(log)] if log.exists() else []
         if len(records) > 1:
             keys = [k for k in records[-1] if k.endswith("loss")]
             plot_curves(
@@ -242,7 +311,9 @@ class Trainer:
         from tqdm import tqdm
 
         s = self.settings
-        data = load_training_data(self.data_path, self.G.resolution, conditional=bool(self.num_classes))
+        data = load_training_data(
+            self.data_path, self.G.resolution, conditional=bool(self.num_classes), num_classes=self.num_classes or None
+        )
         if len(data.classes) == self.num_classes:  # names that do not match the model's classes are not kept
             self.classes = data.classes
         schedule = BatchSchedule(len(data), s.batch_size, s.seed, self.context.rank, self.context.world)
@@ -251,14 +322,7 @@ class Trainer:
         main = self.context.is_main
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
-            record = {
-                "family": self.arch.name,
-                "data": self.data_path,
-                "command": self.command,
-                "settings": json.loads(s.to_json()),
-                "classes": list(self.classes),
-            }
-            write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
+            self._start_records()
         bar = tqdm(
             total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True
         )
