@@ -169,6 +169,7 @@ def test_style_mix_cli_puts_the_sources_along_the_top_row_and_left_column(zoo_cl
         (["style-mix", "RUN", "--rows", "1", "--cols", "2", "--layers", "0-9999999999", "-o", "m.png"], "range"),
         (["style-mix", "RUN", "--rows", "1", "--cols", "2", "--layers", "0-8", "-o", "m.png"], "choose from 0..7"),
         (["style-mix", "dcgan", "--rows", "1", "--cols", "2", "--layers", "0", "-o", "m.png"], "not a style-based"),
+        (["interpolate", "sagan", "--seeds", "1,2", "-o", "w.png"], "conditional: pass --class NAME (one of airplane"),
     ],
 )
 def test_cli_bad_input_is_one_line(zoo_cli, clean_error, style_run, tmp_path, args, message):

@@ -126,10 +126,12 @@ def interpolate_command(
     import numpy as np
 
     from zoo.api import load
+    from zoo.cli.sample import require_class_flag
     from zoo.images import make_grid, save_png
     from zoo.model import parse_device, parse_dtype
 
     handle = load(name, device=parse_device(device), dtype=parse_dtype(dtype))
+    require_class_flag(handle, label is not None)
     legs = list(zip(stops, stops[1:] + stops[:1] if loop else stops[1:], strict=False))
     labels = [label] if label is not None else None
     walks = [handle.interpolate(a, b, steps, labels=labels, truncation=truncation).numpy() for a, b in legs]

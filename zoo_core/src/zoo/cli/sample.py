@@ -26,6 +26,14 @@ def _check_outputs(output: Path | None, out_dir: Path | None) -> None:
             check_writable_dir(out_dir.parent, "parent of --out-dir")
 
 
+def require_class_flag(handle, given: bool) -> None:
+    """A class-conditional model needs --class: say so in CLI words (the API's error speaks of labels=)."""
+    num_classes = getattr(handle.generator, "num_classes", 0)
+    if num_classes and not given:
+        choices = ", ".join(handle.classes) or f"0..{num_classes - 1}"
+        raise ZooError(f"{handle.spec.name} is class-conditional: pass --class NAME (one of {choices})")
+
+
 @click.command("sample")
 @click.argument("name")
 @click.option("-n", "--num", "n", type=int, default=64, show_default=True, help="Number of images.")
@@ -83,9 +91,7 @@ def sample_command(
         n, nrow = len(labels), per_class
         if n > MAX_CLI_SAMPLES:
             raise ZooError(f"--per-class {per_class} asks for {n} images, more than {MAX_CLI_SAMPLES}: use fewer")
-    if num_classes and not labels:  # the API refuses too; here the fix is a flag
-        choices = ", ".join(handle.classes) or f"0..{num_classes - 1}"
-        raise ZooError(f"{handle.spec.name} is class-conditional: pass --class NAME (one of {choices})")
+    require_class_flag(handle, bool(labels))
     images = handle.sample(n, seed=seed, labels=list(labels) or None, truncation=truncation, batch_size=batch_size)
     array = images.numpy()
     if output is not None:
