@@ -13,7 +13,7 @@ from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
 
-_CARDS = ("stylegan-lite-ffhq64",)  # cards without weights yet ('unpublished:' in their front matter)
+_CARDS = ("stylegan-lite-emoji64", "stylegan-lite-ffhq64")  # ffhq64: recipe only ('unpublished:' in its card)
 
 # StyleGAN2 (Karras et al. 2020, Appendix B) and StyleGAN2-ADA (Karras et al. 2020b, its 'auto'
 # config for 64 px): non-saturating loss, Adam(lr 0.0025, β = (0, 0.99)), R1 with
@@ -65,6 +65,7 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
                 # FFHQ (70,000 faces) at 64 px: wider networks, no augmentation, 3.2M images.
                 "ffhq64": {**_STYLEGAN2, "steps": 100_000, "model": {"width": 64, "z_dim": 256, "w_dim": 256}},
             },
+            default_checkpoint="stylegan-lite-emoji64",
             paper="Karras, Laine & Aila 2019, arXiv:1812.04948; Karras et al. 2020, arXiv:1912.04958",
             description="StyleGAN2 at 32/64 px: mapping net, modulated convs, noise, style mixing, R1, truncation.",
         )
