@@ -28,6 +28,12 @@ def _decode(blob: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` with the message's whitespace (newlines included) collapsed, for one-line errors."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _unreadable_npz(path: Path, exc: BaseException) -> ZooError:
     """One line naming why ``path`` is no usable .npz (empty, not a zip, or the reader's own words)."""
     try:
@@ -40,8 +46,7 @@ def _unreadable_npz(path: Path, exc: BaseException) -> ZooError:
     elif not head.startswith(b"PK"):
         detail = "it is not a zip archive"
     else:
-        reason = " ".join(str(exc).split())
-        detail = f"truncated or damaged, {type(exc).__name__}" + (f": {reason}" if reason else "")
+        detail = f"truncated or damaged, {one_line(exc)}"
     return ZooError(f"{path} is not a readable .npz ({detail}): re-create it with numpy.savez(path, images=...)")
 
 

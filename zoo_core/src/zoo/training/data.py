@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
-from zoo.data import check_labels, class_names, load_images
+from zoo.data import check_labels, class_names, load_images, one_line
 from zoo.errors import ZooError
 
 
@@ -31,12 +31,6 @@ class ImageData:
 
 
 RESIZE_CHUNK = 1024  # images resized at a time: float32 memory is one chunk, not the whole dataset
-
-
-def _one_line(exc: BaseException) -> str:
-    """``Type: message`` with the message's whitespace (newlines included) collapsed."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...]]:
@@ -56,7 +50,7 @@ def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None, tupl
         dataset = cls(root, train=True, download=False) if "train" in cls.__init__.__code__.co_varnames else cls(root)
     except Exception as exc:  # noqa: BLE001 - datasets raise RuntimeError, FileNotFoundError, ValueError, TypeError...
         raise ZooError(
-            f"{spec!r}: torchvision could not open {name} in {root!r} ({_one_line(exc)}): "
+            f"{spec!r}: torchvision could not open {name} in {root!r} ({one_line(exc)}): "
             "put the dataset's files there (zoo does not download them)"
         ) from None
     try:
@@ -69,7 +63,7 @@ def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None, tupl
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file or an odd dataset must not end in a traceback
         raise ZooError(
-            f"{spec!r}: reading {name} from {root!r} failed ({_one_line(exc)}): check the files there"
+            f"{spec!r}: reading {name} from {root!r} failed ({one_line(exc)}): check the files there"
         ) from None
     return images, labels, tuple(str(name) for name in getattr(dataset, "classes", ()))
 
