@@ -32,11 +32,19 @@ def test_kid_agrees_with_torch_fidelity():
 
 
 def test_kid_is_about_zero_for_one_distribution_and_caps_the_subset_size():
-    mean, std, used = kernel_distance(_features(2, 300, 32), _features(3, 200, 32), subsets=10, subset_size=1000)
+    mean, std, used, _ = kernel_distance(_features(2, 300, 32), _features(3, 200, 32), subsets=10, subset_size=1000)
     assert used == 200
     assert abs(mean) < 3 * std + 1e-4
-    shifted, _, _ = kernel_distance(_features(2, 300, 32, shift=0.5), _features(3, 200, 32), subsets=10)
+    shifted, _, _, _ = kernel_distance(_features(2, 300, 32, shift=0.5), _features(3, 200, 32), subsets=10)
     assert shifted > 10 * abs(mean)
+
+
+def test_kid_on_two_whole_sets_is_computed_once_with_an_exact_zero_std():
+    fake, real = _features(2, 120, 16), _features(3, 120, 16)
+    mean, std, used, drawn = kernel_distance(fake, real, subsets=50, subset_size=1000)
+    assert (used, drawn, std) == (120, 1, 0.0)
+    reordered, _, _, _ = kernel_distance(fake.flip(0), real.flip(0), subsets=1, subset_size=120)
+    assert mean == pytest.approx(reordered, rel=1e-9)
 
 
 def test_inception_score_agrees_with_torch_fidelity():

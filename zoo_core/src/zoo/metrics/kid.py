@@ -35,11 +35,17 @@ def mmd2_unbiased(k_xx: torch.Tensor, k_yy: torch.Tensor, k_xy: torch.Tensor) ->
 
 def kernel_distance(
     fake: torch.Tensor, real: torch.Tensor, subsets: int = 100, subset_size: int = 1000, seed: int = 2020
-) -> tuple[float, float, int]:
-    """(mean, std, subset size used) of MMD^2 over random subsets; the size is capped at the smaller set."""
+) -> tuple[float, float, int, int]:
+    """(mean, std, subset size, subsets drawn) of MMD^2 over random subsets; the size is capped at the smaller set.
+
+    When the subsets would be both whole sets, every draw gives the same value (the estimate does not
+    depend on order), so it is computed once and the std is exactly 0, not float noise.
+    """
     m = min(subset_size, len(fake), len(real))
     if m < 2:
         raise ZooError(f"KID needs at least 2 images per side, got {len(fake)} generated and {len(real)} real")
+    if m == len(fake) == len(real):
+        subsets = 1
     rng = np.random.RandomState(seed)
     fake, real = fake.double(), real.double()
     values = np.empty(subsets)
@@ -47,7 +53,7 @@ def kernel_distance(
         x = fake[torch.from_numpy(rng.choice(len(fake), m, replace=False))]
         y = real[torch.from_numpy(rng.choice(len(real), m, replace=False))]
         values[index] = mmd2_unbiased(polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y))
-    return float(values.mean()), float(values.std()), m
+    return float(values.mean()), float(values.std()), m, subsets
 
 
 class KID(FeatureMetric):
@@ -70,12 +76,12 @@ class KID(FeatureMetric):
         if subsets < 1 or subset_size < 2:
             raise ZooError(f"KID needs subsets >= 1 and subset_size >= 2, got {subsets} and {subset_size}")
         self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
-        self._used_size = subset_size
+        self._used_size, self._used_subsets = subset_size, subsets
         super().__init__(extractor, device=device, precision=precision)
 
     def compute(self) -> Mapping[str, float]:
         """{'kid': mean, 'kid_std': std}."""
-        mean, std, self._used_size = kernel_distance(
+        mean, std, self._used_size, self._used_subsets = kernel_distance(
             self.features(real=False, minimum=2),
             self.features(real=True, minimum=2),
             self.subsets,
@@ -86,7 +92,7 @@ class KID(FeatureMetric):
 
     def protocol(self) -> dict[str, Any]:
         return {
-            "kid_subsets": self.subsets,
+            "kid_subsets": self._used_subsets,
             "kid_subset_size": self._used_size,
             "kid_seed": self.seed,
             "kid_kernel": "(x.y/d+1)^3",
