@@ -152,3 +152,20 @@ def test_pinned_card_after_upload_is_a_valid_registry_card(pushed: dict[str, Pat
     text = card.read_text()
     assert "revision: 0123456789abcdef" in text and "/gan-zoo-test/dcgan-tiny/resolve/0123456789abcdef" in text
     assert validate_card(card, registry=zoo.get_registry()) == []
+
+
+@pytest.mark.parametrize(
+    ("task", "pipeline_tag", "task_tag"),
+    [
+        ("class-conditional-image-generation", "unconditional-image-generation", "class-conditional"),
+        ("unconditional-image-generation", "unconditional-image-generation", None),
+        ("image-to-image", "image-to-image", None),
+    ],
+)
+def test_pushed_cards_use_a_pipeline_tag_the_hub_knows(task: str, pipeline_tag: str, task_tag: str | None) -> None:
+    from zoo.hub_push import PushPlan, _card_text
+
+    plan = PushPlan("gan-zoo/toy", Path("model.safetensors"), "toy", {"resolution": 32}, fields={"name": "toy"})
+    meta = yaml.safe_load(_card_text(plan, "b" * 64, 10, task).split("---")[1])
+    assert meta["pipeline_tag"] == pipeline_tag
+    assert ("class-conditional" in meta["tags"]) == (task_tag is not None)

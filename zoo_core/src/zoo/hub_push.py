@@ -154,6 +154,13 @@ def plan_push(
     return PushPlan(repo_id, weights, family, config, fields, meta, body, samples or run_samples)
 
 
+# The Hub's task list has no class-conditional generation: class-conditional generators there (DiT,
+# MAR) are filed under unconditional-image-generation and say the rest in a tag, so ours are too.
+HUB_PIPELINE_TAGS: dict[str, tuple[str, str | None]] = {
+    "class-conditional-image-generation": ("unconditional-image-generation", "class-conditional"),
+}
+
+
 def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
     """The repo's README.md: HF front matter, the zoo block (no revision), and a readable body."""
     import yaml
@@ -166,9 +173,11 @@ def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
     ordered = {key: block[key] for key in _BLOCK_ORDER if block.get(key) not in (None, "", {}, [])}
     ordered.update({k: v for k, v in block.items() if k not in ordered and v not in (None, "", {}, [])})
     meta = {"library_name": LIBRARY_NAME, **plan.meta}
-    if task:
-        meta.setdefault("pipeline_tag", task)
-    meta["tags"] = list(dict.fromkeys([*(meta.get("tags") or []), "gan", LIBRARY_NAME, plan.family]))
+    pipeline_tag, task_tag = HUB_PIPELINE_TAGS.get(task or "", (task, None))
+    if pipeline_tag:
+        meta.setdefault("pipeline_tag", pipeline_tag)
+    tags = [*(meta.get("tags") or []), "gan", LIBRARY_NAME, plan.family, task_tag]
+    meta["tags"] = list(dict.fromkeys(tag for tag in tags if tag))
     meta["zoo"] = ordered
     body = plan.body.strip()
     if not body or body == "PLACEHOLDER":
