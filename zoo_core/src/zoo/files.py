@@ -18,14 +18,18 @@ def _current_umask() -> int:
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
+    """Yield a temporary path beside ``target``; rename it over ``target`` only on success.
+
+    mkstemp makes the file 0600, and some writers (safetensors' save_file) replace it with their own
+    0600 file, so the mode open() would have given (0666 less the umask) is set after the write.
+    """
     target = Path(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_current_umask())
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_current_umask())
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
