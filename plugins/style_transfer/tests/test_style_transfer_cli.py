@@ -167,3 +167,19 @@ def _save_tiny_network(run) -> None:  # type: ignore[no-untyped-def]
     save_weights(
         run / "model.safetensors", TransformerNet(**config).state_dict(), family="style-transfer", config=config
     )
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_a_gan_run_as_style_says_it_is_not_a_style_network(capsys, images, tmp_path, as_file):
+    """A GAN's run (latent generator) used to crash in its forward pass with a shape error."""
+    import zoo
+    from zoo.weights import save_weights
+
+    pytest.importorskip("zoo_dcgan")
+    gan = zoo.build("dcgan", with_discriminator=False, width=4)
+    run = tmp_path / "dcgan-run"
+    run.mkdir()
+    save_weights(run / "model.safetensors", gan.generator.state_dict(), family="dcgan", config=gan.config)
+    style = str(run / "model.safetensors" if as_file else run)
+    result = zoo_here(capsys, "stylize", str(images["content"]), "--style", style, "-o", str(tmp_path / "o.png"))
+    one_line_error(result, "is a dcgan generator, not a style-transfer network", "a run of 'zoo train style-transfer'")

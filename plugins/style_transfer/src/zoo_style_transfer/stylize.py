@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 STYLES = ("candy", "mosaic", "rain-princess", "udnie")
 """The classic styles of Johnson et al.'s follow-ups; checkpoints are 'style-transfer-<style>'."""
+FAMILY = "style-transfer"
 METHODS = ("fast", "optimize")
 DEFAULT_CAP = {"fast": 1024, "optimize": 512}
 """Longest side when no --size is given: bigger content is shrunk to it (and the user is told)."""
@@ -50,7 +51,7 @@ def published_styles() -> dict[str, str]:
     return {
         name.removeprefix(prefix): name
         for name, spec in get_registry().checkpoints.items()
-        if spec.family == "style-transfer" and name.startswith(prefix)
+        if spec.family == FAMILY and name.startswith(prefix)
     }
 
 
@@ -63,8 +64,10 @@ def resolve_style(style: str) -> Style:
         return Style("network", style)
     path = Path(style)
     if path.is_dir() or path.suffix == ".safetensors":
-        if not (path / "model.safetensors" if path.is_dir() else path).exists():
+        weights = path / "model.safetensors" if path.is_dir() else path
+        if not weights.exists():
             raise ZooError(f"style {style!r}: no trained network there (model.safetensors is missing)")
+        _check_family(style, weights, styles)
         return Style("network", str(path.resolve()))  # absolute: zoo.load reads a bare 'run' as a model name
     if path.exists():
         return Style("image", str(path))
@@ -72,6 +75,19 @@ def resolve_style(style: str) -> Style:
         raise ZooError(f"style file {style!r} does not exist: check the path")
     names = ", ".join(sorted(styles) or STYLES)
     raise ZooError(f"unknown style {style!r}: choose one of {names}, or give a style image or a trained run directory")
+
+
+def _check_family(style: str, weights: Path, styles: dict[str, str]) -> None:
+    """Refuse weights of another family (a GAN run) before they are fed a photo they cannot take."""
+    from zoo.weights import read_config
+
+    family, _ = read_config(weights)
+    if family is not None and family != FAMILY:
+        names = ", ".join(sorted(styles) or STYLES)
+        raise ZooError(
+            f"style {style!r} is a {family} generator, not a style-transfer network: --style takes a published style "
+            f"({names}), a run of 'zoo train style-transfer', or a style image"
+        )
 
 
 def _content(path: str | Path, size: int | None, method: str) -> tuple[Image.Image, list[str]]:
