@@ -187,3 +187,29 @@ def test_help_does_not_import_torch(command):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr
+
+
+def test_image_to_image_models_have_no_latents_and_latent_models_take_no_images(tmp_path):
+    """Both used to fail inside the generator's forward with a raw TypeError / AttributeError."""
+    pytest.importorskip("zoo_style_transfer")
+    network = zoo.build("style-transfer", with_discriminator=False, width=4, res_blocks=1).eval()
+    with pytest.raises(ZooError, match="style-transfer is image-to-image: it has no latent space to walk"):
+        network.interpolate(1, 2, steps=3)
+    with pytest.raises(ZooError, match="image-to-image: it has no latent space to mix"):
+        network.style_mix([1], [2], [0])
+    gan = zoo.build("dcgan", with_discriminator=False, **DCGAN_TINY).eval()
+    with pytest.raises(ZooError, match=r"dcgan generates images from latents .* use \.sample\(n\)"):
+        gan(str(tmp_path / "photo.jpg"))
+    assert gan(torch.zeros(1, 8)).shape == (1, 3, 32, 32), "latent tensors still go to the forward"
+    with pytest.raises(ZooError, match="^dcgan does not support truncation: leave it out$"):
+        gan.interpolate(1, 2, steps=3, truncation=0.5)
+
+
+def test_interpolate_cli_on_a_style_transfer_run_is_one_line(zoo_cli, clean_error, tmp_path):
+    pytest.importorskip("zoo_style_transfer")
+    network = zoo.build("style-transfer", with_discriminator=False, width=4, res_blocks=1)
+    save_weights(
+        tmp_path / "model.safetensors", network.generator.state_dict(), family="style-transfer", config=network.config
+    )
+    result = zoo_cli("interpolate", str(tmp_path), "--seeds", "1,2", "--steps", "3", "-o", "w.png")
+    clean_error(result, "is image-to-image: it has no latent space to walk")

@@ -105,7 +105,17 @@ class ModelHandle:
         """The generator's forward; image-to-image models also take a PIL image or a path (see ``transform``)."""
         if self.architecture.task == TASK_IMAGE_TO_IMAGE:
             return self.transform(*args, **kwargs)
+        if args and not torch.is_tensor(args[0]):
+            raise ZooError(
+                f"{self.spec.name} generates images from latents and cannot be called on a {type(args[0]).__name__}: "
+                f"use .sample(n) (calling the handle runs forward(z, y) on latent tensors)"
+            )
         return self.generator(*args, **kwargs)
+
+    def _require_latents(self, what: str) -> None:
+        """Image-to-image networks have no latent space: say so instead of failing inside their forward."""
+        if self.architecture.task == TASK_IMAGE_TO_IMAGE:
+            raise ZooError(f"{self.spec.name} is image-to-image: it has no latent space to {what}; call it on an image")
 
     @torch.no_grad()
     def transform(self, image: Any, size: int | None = None) -> Any:
@@ -184,7 +194,7 @@ class ModelHandle:
         if truncation is not None and not (0 < truncation <= 1):
             raise ZooError(f"truncation must be in (0, 1], got {truncation}")
         if truncation is not None and not hasattr(self.generator, "truncated"):
-            raise ZooError(f"{self.architecture.name} does not support truncation: leave it out")
+            raise ZooError(f"{self.spec.name} does not support truncation: leave it out")
         y = self._labels(n, labels)
         z = self.generator.sample_latents(n, torch.Generator().manual_seed(seed))
         device, dtype = self.device, self.dtype
@@ -216,9 +226,12 @@ class ModelHandle:
         """
         from zoo import latent
 
+        self._require_latents("walk")
         if output not in ("uint8", "tensor"):
             raise ZooError(f"output must be 'uint8' or 'tensor', got {output!r}")
         latent.check_truncation(truncation)
+        if truncation is not None and not hasattr(self.generator, "truncated"):
+            raise ZooError(f"{self.spec.name} does not support truncation: leave it out")
         y = self._labels(1, labels)  # one class for the whole walk
         return latent.interpolate(self.generator, seed_a, seed_b, steps, y, truncation, output)
 
@@ -239,10 +252,10 @@ class ModelHandle:
         """
         from zoo import latent
 
+        self._require_latents("mix")
         if output not in ("uint8", "tensor"):
             raise ZooError(f"output must be 'uint8' or 'tensor', got {output!r}")
-        name = self.checkpoint.name if self.checkpoint else self.architecture.name
-        return latent.style_mix(self.generator, name, seeds_a, seeds_b, layers, truncation, output)
+        return latent.style_mix(self.generator, self.spec.name, seeds_a, seeds_b, layers, truncation, output)
 
     def __repr__(self) -> str:
         name = self.checkpoint.name if self.checkpoint else f"{self.architecture.name} (untrained)"
