@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from zoo.errors import ZooError
 from zoo.registry import get_registry
 from zoo.specs import ArchitectureSpec, CheckpointSpec, import_object
-from zoo.weights import read_config
+from zoo.weights import META_TRAINING_STATE, read_config, read_header
 
 if TYPE_CHECKING:
     import torch
@@ -126,15 +126,34 @@ def _local_path(name: str) -> Path | None:
     of that name is registered: registered names always win.
     """
     registry = get_registry()
-    bare_run = Path(name).is_dir() and name not in registry.checkpoints and name not in registry.architectures
-    if name.endswith(".safetensors") or os.sep in name or name.startswith(".") or bare_run:
+    bare_path = Path(name).exists() and name not in registry.checkpoints and name not in registry.architectures
+    if name.endswith(".safetensors") or os.sep in name or name.startswith(".") or bare_path:
         path = Path(name)
         if path.is_dir():
             path = path / WEIGHTS_FILENAME
         if not path.exists():
             raise ZooError(f"{name!r} is not a model name and {path} does not exist")
+        _check_weights_file(path)
         return path
     return None
+
+
+def _check_weights_file(path: Path) -> None:
+    """Refuse files that are not a model's weights with what to pass instead, before any tensor is read."""
+    if path.suffix != ".safetensors":
+        try:
+            read_header(path)
+        except ZooError:  # only a file named .safetensors deserves the 'corrupted, pull it again' advice
+            raise ZooError(
+                f"{path} is not a weights file: zoo.load takes a registered name ('zoo list'), a Hub name "
+                f"(hf-hub:ORG/REPO), a run directory or a .safetensors weights file"
+            ) from None
+    header = read_header(path)
+    if META_TRAINING_STATE in (header.get("__metadata__") or {}):
+        raise ZooError(
+            f"{path} is a training checkpoint (generator, discriminator and optimiser state): "
+            f"pass the run directory or its {WEIGHTS_FILENAME}"
+        )
 
 
 def load(

@@ -14,9 +14,9 @@ from typing import Any
 import torch
 
 from zoo.errors import ZooError
-from zoo.weights import load_tensors, read_metadata, save_weights, state_dict_with_prefix
+from zoo.weights import META_TRAINING_STATE, load_tensors, read_metadata, save_weights, state_dict_with_prefix
 
-_STATE_KEY = "zoo.training_state"
+_STATE_KEY = META_TRAINING_STATE
 
 
 def _flatten_optimizer(prefix: str, state: Mapping[str, Any], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:

@@ -26,6 +26,8 @@ META_FAMILY = "zoo.family"
 META_CONFIG = "zoo.config"
 META_FORMAT = "zoo.format"
 META_CLASSES = "zoo.classes"  # JSON list of class names, written when training data names its labels
+META_TRAINING_STATE = "zoo.training_state"  # only in a run's checkpoint.safetensors (zoo.checkpoint)
+_LISTED = 4  # key names shown in a mismatch message; the rest are counted
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
 
 
@@ -139,22 +141,32 @@ def state_dict_with_prefix(tensors: Mapping[str, torch.Tensor], prefix: str) -> 
     return {key[len(prefix) :]: value for key, value in tensors.items() if key.startswith(prefix)}
 
 
+def _first(keys: list[str]) -> str:
+    """A few key names and a count of the rest: one readable line even when every key differs."""
+    shown = ", ".join(keys[:_LISTED])
+    return f"{shown} and {len(keys) - _LISTED} more" if len(keys) > _LISTED else shown
+
+
 def apply_state(module: nn.Module, tensors: Mapping[str, torch.Tensor], source: str) -> None:
-    """Load ``tensors`` into ``module`` strictly, naming every missing, unexpected or mis-shaped key."""
+    """Load ``tensors`` into ``module`` strictly, naming missing, unexpected or mis-shaped keys (a few and a count)."""
     expected = module.state_dict()
     problems: list[str] = []
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing:
-        problems.append("missing " + ", ".join(missing))
+        problems.append("missing " + _first(missing))
     if unexpected:
-        problems.append("unexpected " + ", ".join(unexpected))
+        problems.append("unexpected " + _first(unexpected))
+    mismatched = []
     for key in sorted(set(expected) & set(tensors)):
         want, got = expected[key], tensors[key]
         if tuple(want.shape) != tuple(got.shape):
-            problems.append(f"{key} has shape {tuple(got.shape)}, the architecture needs {tuple(want.shape)}")
+            mismatched.append(f"{key} has shape {tuple(got.shape)}, the architecture needs {tuple(want.shape)}")
         elif want.dtype.is_floating_point != got.dtype.is_floating_point:
-            problems.append(f"{key} has dtype {got.dtype}, the architecture needs {want.dtype}")
+            mismatched.append(f"{key} has dtype {got.dtype}, the architecture needs {want.dtype}")
+    problems += mismatched[:_LISTED]
+    if len(mismatched) > _LISTED:
+        problems.append(f"and {len(mismatched) - _LISTED} more mismatched keys")
     if problems:
         raise ZooError(
             f"{source} does not fit the architecture ({'; '.join(problems)}): check that the config matches the weights"
