@@ -59,3 +59,9 @@ def test_cli_per_class_grid_has_one_row_per_class(zoo_cli, clean_error, run, tmp
     assert (width, height) == (2 + 4 * 34, 2 + 3 * 34)  # 4 columns, 3 class rows of 32 px with 2 px padding
     clean_error(zoo_cli("sample", str(run), "--per-class", "2", "--class", "dog", "-o", str(grid)), "replaces --class")
     clean_error(zoo_cli("sample", "dcgan", "--per-class", "2", "-o", str(grid)), "unconditional", "--per-class")
+
+
+def test_cli_per_class_zero_says_it_needs_a_positive_number(zoo_cli, clean_error, tmp_path):
+    """Without --class the message used to say 'drop one of them'."""
+    line = clean_error(zoo_cli("sample", "sagan", "--per-class", "0", "-o", str(tmp_path / "g.png")), "at least 1")
+    assert "--class" not in line

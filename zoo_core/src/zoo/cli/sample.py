@@ -73,8 +73,10 @@ def sample_command(
         raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
     if nrow is not None and nrow < 1:
         raise ZooError(f"--nrow must be at least 1, got {nrow}")
-    if per_class is not None and (per_class < 1 or labels):
-        raise ZooError("--per-class takes a positive number and replaces --class: drop one of them")
+    if per_class is not None and per_class < 1:
+        raise ZooError(f"--per-class must be at least 1 (images of every class), got {per_class}")
+    if per_class is not None and labels:
+        raise ZooError("--per-class replaces --class (it draws every class): drop one of them")
     _check_outputs(output, out_dir)
 
     from zoo.api import load
