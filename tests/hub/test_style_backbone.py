@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hubkit import HubServer, Zoo
+from hubkit import HubServer, Zoo, free_port
 
 pytest.importorskip("zoo_style_transfer", reason="the style-transfer plugin is not installed")
 
@@ -74,3 +74,15 @@ def test_a_backbone_published_only_as_a_pickle_is_refused(zoo_env: Zoo, hub_serv
     result = zoo_env.python(REFUSE)
     assert result.returncode == 0, result.stderr
     assert "has no model.safetensors (only pytorch_model.bin; the zoo never loads pickled" in result.stdout
+
+
+def test_an_unreachable_hub_is_one_line_like_zoo_pull(zoo_env: Zoo, clean_error, tmp_path):
+    """hf_hub_download alone retried a dead server five times, printing a warning for each try."""
+    from PIL import Image
+
+    for name in ("photo.png", "painting.png"):
+        Image.new("RGB", (24, 20), (200, 120, 40)).save(tmp_path / name)
+    gone = {"HF_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
+    args = ["stylize", "photo.png", "--style", "painting.png", "--size", "24", "--steps", "1", "-o", "out.png"]
+    clean_error(zoo_env.run(*args, env=gone), "cannot reach the Hub", gone["HF_ENDPOINT"], "timm/vgg19.tv_in1k")
+    assert not (tmp_path / "out.png").exists()

@@ -208,34 +208,21 @@ class FeatureNet(nn.Module):
 
 
 def _download(repo_id: str, revision: str | None) -> str:
-    """model.safetensors of a Hub repo via huggingface_hub; never a pickle, one-line errors."""
-    from huggingface_hub import errors as hf
-    from huggingface_hub import hf_hub_download
-    from zoo.hub_errors import hub_error
+    """model.safetensors of a Hub repo, found the way ``zoo pull`` finds weights; never a pickle, one-line errors.
 
-    try:
-        return hf_hub_download(repo_id, WEIGHTS_FILE, revision=revision)
-    except Exception as exc:  # noqa: BLE001 - huggingface_hub and its HTTP client raise many types
-        if isinstance(exc, (hf.EntryNotFoundError, hf.RepositoryNotFoundError)) and not isinstance(
-            exc, hf.LocalEntryNotFoundError
-        ):
-            _refuse_pickles_only(repo_id, revision)
-        error = hub_error(exc, repo_id, revision, WEIGHTS_FILE)
-        if error is None:
-            raise
-        raise error from None
+    The cache first; then one metadata request, which fails at once on a dead server (hf_hub_download
+    alone retries it for ~30 s, printing a warning per try) and lists the files; then the download.
+    """
+    from zoo.hub import cached_file, download, hf_constants, resolve
 
-
-def _refuse_pickles_only(repo_id: str, revision: str | None) -> None:
-    """When the repo exists but has no model.safetensors, say so (some servers answer 'repo not found')."""
-    from huggingface_hub import HfApi
-
-    try:
-        files = HfApi().list_repo_files(repo_id, revision=revision)
-    except Exception:  # noqa: BLE001 - the repo really is missing: the caller reports that
-        return
-    if WEIGHTS_FILE not in files:
-        raise ZooError(
-            f"{repo_id} has no {WEIGHTS_FILE} (only {', '.join(sorted(files)) or 'no files'}; the zoo never loads "
-            "pickled weights): choose another backbone tag"
-        )
+    cached = cached_file(repo_id, WEIGHTS_FILE, revision)
+    if cached is not None:
+        return str(cached)
+    if not hf_constants().HF_HUB_OFFLINE:
+        _, files = resolve(repo_id, revision)
+        if WEIGHTS_FILE not in files:
+            raise ZooError(
+                f"{repo_id} has no {WEIGHTS_FILE} (only {', '.join(sorted(files)) or 'no files'}; the zoo never loads "
+                "pickled weights): choose another backbone tag"
+            )
+    return str(download(repo_id, WEIGHTS_FILE, revision))
