@@ -7,6 +7,7 @@ import json
 import pytest
 import zoo
 from zoo.errors import PluginError, ZooError
+from zoo.plugins import PluginWarning
 from zoo.registry import get_registry
 
 GOOD_PLUGIN = """
@@ -101,6 +102,16 @@ def test_disable_and_allow_lists_apply_before_import(zoo_cli, install_plugin):
     assert disabled.returncode == 0 and disabled.stderr == ""
     only_dcgan = zoo_cli("list", "--json", plugins=[site], env={"ZOO_LOAD_PLUGINS": "dcgan"})
     assert only_dcgan.stderr == "" and {r["plugin"] for r in json.loads(only_dcgan.stdout)} == {"zoo-dcgan"}
+
+
+@pytest.mark.parametrize("variable", ["ZOO_LOAD_PLUGINS", "ZOO_DISABLE_PLUGINS"])
+def test_a_plugin_name_that_matches_nothing_is_named_in_a_warning(monkeypatch, fresh_registry, variable):
+    monkeypatch.setenv(variable, "dcgn,zoo-sagan")
+    with pytest.warns(PluginWarning) as caught:
+        zoo.list_models()
+    messages = [str(w.message) for w in caught if issubclass(w.category, PluginWarning)]
+    assert len(messages) == 1, "a distribution name (zoo-sagan) is a valid name"
+    assert messages[0].startswith(f"{variable} names 'dcgn', which is no installed plugin: installed are ")
 
 
 def test_disabling_a_plugin_removes_its_models(monkeypatch, fresh_registry):

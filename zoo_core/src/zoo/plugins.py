@@ -72,6 +72,18 @@ def _selected(entry_point: EntryPoint, allow: set[str] | None, deny: set[str]) -
     return allow is None or bool(names & allow)
 
 
+def _warn_unknown_names(installed: Sequence[EntryPoint], allow: set[str] | None, deny: set[str]) -> None:
+    """A name in ZOO_LOAD_PLUGINS / ZOO_DISABLE_PLUGINS that matches no plugin is most likely a typo: say so."""
+    known = {ep.name for ep in installed} | {ep.dist.name for ep in installed if ep.dist}
+    for variable, names in (("ZOO_LOAD_PLUGINS", allow or set()), ("ZOO_DISABLE_PLUGINS", deny)):
+        for name in sorted(names - known):
+            plugins = ", ".join(sorted(ep.name for ep in installed))
+            message = f"{variable} names {name!r}, which is no installed plugin: installed are {plugins}"
+            if strict_plugins():
+                raise PluginError(message)
+            warnings.warn(message, PluginWarning, stacklevel=3)
+
+
 def _hook_names(module: ModuleType | object) -> list[str]:
     """The hooks a plugin module implements, in declaration order of the hookspecs."""
     return [name for name in vars(hookspecs) if name.startswith("register_") and callable(getattr(module, name, None))]
@@ -92,8 +104,10 @@ def load_plugins(pm: pluggy.PluginManager, autoload: bool = True) -> list[Plugin
     if not autoload:
         return infos
     allow, deny = _env_names("ZOO_LOAD_PLUGINS"), _env_names("ZOO_DISABLE_PLUGINS") or set()
+    installed = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    _warn_unknown_names(installed, allow, deny)
     seen: set[str] = set()
-    for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+    for entry_point in installed:
         if entry_point.name in seen or not _selected(entry_point, allow, deny):
             continue
         seen.add(entry_point.name)
