@@ -54,3 +54,20 @@ def test_generated_plugin_round_trips_through_the_hub(zoo_cli, zoo_env, hub_serv
     loaded = zoo_env.python(code, env={"PYTHONPATH": path})
     assert loaded.returncode == 0, loaded.stderr
     assert "demo-gan" in loaded.stdout and "(2, 32, 32, 3)" in loaded.stdout, (commit, loaded.stdout)
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("dcgan", "'dcgan' is already a model of the installed plugin zoo-dcgan"),
+        ("sagan-cifar10-32", "already a model of the installed plugin zoo-sagan"),
+        ("lsgan", "a module 'zoo_lsgan' is already installed"),
+    ],
+)
+def test_a_name_already_installed_is_refused(name: str, fragment: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from zoo.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["new-plugin", name, "--dir", str(tmp_path)])
+    assert stop.value.code == 2 and fragment in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "nothing is written"

@@ -42,6 +42,21 @@ def _render(source: Traversable, dest: Path, values: dict[str, str]) -> None:
             out.write_text(Template(entry.read_text()).substitute(values))
 
 
+def _refuse_taken_name(name: str) -> None:
+    """A family, model or module name already installed would clash with (or replace) that plugin."""
+    import importlib.util
+
+    from zoo.registry import get_registry
+
+    registry = get_registry()
+    if name in registry.architectures or name in registry.checkpoints:
+        owner = registry.architectures.get(name) or registry.checkpoints[name]
+        raise ZooError(f"{name!r} is already a model of the installed plugin {owner.plugin}: choose another name")
+    module = "zoo_" + name.replace("-", "_").replace(".", "_")
+    if module.isidentifier() and importlib.util.find_spec(module) is not None:
+        raise ZooError(f"a module {module!r} is already installed: choose another name")
+
+
 @click.command("new-plugin")
 @click.argument("name")
 @click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("."), show_default=True)
@@ -49,5 +64,6 @@ def new_plugin_command(name: str, directory: Path) -> None:
     """Generate a plugin distribution for a new family NAME (pyproject, hooks, tiny model, tests)."""
     if not directory.is_dir():
         raise ZooError(f"--dir {directory} is not a directory: create it first")
+    _refuse_taken_name(name)
     root = render_plugin(name, directory)
     click.echo(f"created {root}: cd {root} && pip install -e . && pytest")
