@@ -183,3 +183,9 @@ def test_a_gan_run_as_style_says_it_is_not_a_style_network(capsys, images, tmp_p
     style = str(run / "model.safetensors" if as_file else run)
     result = zoo_here(capsys, "stylize", str(images["content"]), "--style", style, "-o", str(tmp_path / "o.png"))
     one_line_error(result, "is a dcgan generator, not a style-transfer network", "a run of 'zoo train style-transfer'")
+
+
+def test_dtype_float16_is_not_offered(capsys, images, tmp_path):
+    """It was accepted (and ignored by optimisation) although the help offers float32 or bfloat16."""
+    args = ["stylize", str(images["content"]), "--style", str(images["style"]), "--dtype", "float16"]
+    one_line_error(zoo_here(capsys, *args, "-o", str(tmp_path / "o.png")), "'float16' is not one of", "bfloat16")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 import zoo
@@ -99,3 +100,47 @@ def test_training_refuses_a_missing_or_empty_content_folder(images, tmp_path):
     settings.data = str(tmp_path / "empty")
     with pytest.raises(ZooError, match="holds no images"):
         train(settings, tmp_path / "run", progress=False)
+
+
+def test_the_reported_losses_are_those_of_the_start_and_the_returned_image(images, tiny_features):
+    """L-BFGS's last closure call is a line-search trial, and the result is clipped: neither is what it returns."""
+    content = to_tensor(open_image(images["content"]).image)
+    style = to_tensor(open_image(images["style"]).image)
+    loss = PerceptualLoss(tiny_features, style, LossWeights(content=1.0, style=1e5, tv=1e-5))
+    result, history = optimize(content, loss, OptimizeSettings(steps=5), progress=False)
+    targets = loss.content_targets(content)
+    with torch.no_grad():
+        assert history[0] == pytest.approx(float(loss(content, targets)["total"]), rel=1e-5)
+        assert history[-1] == pytest.approx(float(loss(result, targets)["total"]), rel=1e-5)
+    assert len(history) == 6 and history[-1] < history[0]
+
+
+def test_the_seed_fixes_a_random_backbone(images):
+    from zoo_style_transfer.stylize import stylize
+
+    def run(seed: int) -> np.ndarray:
+        settings = OptimizeSettings(steps=2, seed=seed)
+        result = stylize(
+            images["content"],
+            str(images["style"]),
+            size=24,
+            backbone=TINY_BACKBONE,
+            pretrained_backbone=False,
+            settings=settings,
+            progress=False,
+            **TINY_LAYERS,
+        )
+        return np.asarray(result.image)
+
+    first = run(3)
+    assert np.array_equal(first, run(3)), "the same seed gave another picture"
+    assert not np.array_equal(first, run(4))
+
+
+def test_float16_is_refused_and_bf16_is_for_the_fast_method(images):
+    from zoo_style_transfer.stylize import stylize
+
+    with pytest.raises(ZooError, match="unknown dtype 'float16': choose float32 or bfloat16"):
+        stylize(images["content"], str(images["style"]), dtype="float16")
+    with pytest.raises(ZooError, match="applies to the fast method only"):
+        stylize(images["content"], str(images["style"]), dtype="bfloat16")

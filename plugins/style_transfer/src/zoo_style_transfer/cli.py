@@ -51,12 +51,18 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
 @click.option("--method", type=click.Choice(["fast", "optimize"]), default=None, help="Default: fast for networks.")
 @click.option("--size", type=int, default=None, help="Longest side of the output [default: the content's, capped].")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the PNG.")
-@click.option("--dtype", default="float32", show_default=True, help="fast: float32 or bfloat16 (autocast).")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "bfloat16"]),
+    default="float32",
+    show_default=True,
+    help="fast: bfloat16 runs under autocast.",
+)
 @click.option("--steps", type=int, default=300, show_default=True, help="optimize: descent steps.")
 @click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True)
 @click.option("--lr", type=float, default=None, help="optimize: step size [default: 1.0 L-BFGS, 0.02 Adam].")
 @click.option("--init", type=click.Choice(["content", "noise"]), default="content", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="optimize: noise init and --random-backbone.")
 @_feature_options
 def stylize_command(
     content: Path,

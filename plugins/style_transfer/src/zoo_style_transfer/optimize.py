@@ -40,7 +40,11 @@ class OptimizeSettings:
 def optimize(
     content: torch.Tensor, loss: PerceptualLoss, settings: OptimizeSettings, progress: bool = True
 ) -> tuple[torch.Tensor, list[float]]:
-    """The stylised (1, 3, H, W) image in [0, 1] and the total loss after each step."""
+    """The stylised (1, 3, H, W) image in [0, 1] and its total loss at the start and after each step.
+
+    The last figure is the loss of the returned image itself: L-BFGS evaluates line-search trials
+    that it may not keep, and the result is clipped to [0, 1], so neither trial nor unclipped loss is reported.
+    """
     from tqdm import tqdm
 
     settings.check()
@@ -63,25 +67,34 @@ def optimize(
     else:
         opt = torch.optim.Adam([image], lr=settings.lr or 0.02)
     history: list[float] = []
-    last: dict[str, torch.Tensor] = {}
+    first: dict[str, torch.Tensor] = {}  # the terms at the image the step starts from (not a line-search trial)
 
     def closure() -> torch.Tensor:
         opt.zero_grad(set_to_none=True)
         terms = loss(image, targets)
         terms["total"].backward()
-        last.update({name: term.detach() for name, term in terms.items()})
+        if not first:
+            first.update({name: term.detach() for name, term in terms.items()})
         return terms["total"]
 
     bar = tqdm(range(settings.steps), desc="optimising", unit="step", disable=not progress, dynamic_ncols=True)
     for _ in bar:
-        opt.step(closure)
+        first.clear()
+        opt.step(closure)  # both optimisers evaluate the closure first at the current image
+        history.append(_finite(float(first["total"])))
         if settings.optimizer == "adam":
             with torch.no_grad():
                 image.clamp_(0, 1)  # projected Adam; L-BFGS is clipped once at the end (a projection
                 # between its steps breaks its curvature pairs and can stall it on an ascent direction)
-        value = float(last["total"])
-        if not math.isfinite(value):
-            raise ZooError("the loss diverged (not finite): lower --style-weight or --lr, or use --optimizer adam")
-        history.append(value)
-        bar.set_postfix({name: f"{float(term):.3g}" for name, term in last.items() if name != "total"}, refresh=False)
-    return image.detach().clamp(0, 1), history
+        bar.set_postfix({name: f"{float(term):.3g}" for name, term in first.items() if name != "total"}, refresh=False)
+    result = image.detach().clamp(0, 1)
+    with torch.no_grad():
+        history.append(_finite(float(loss(result, targets)["total"])))
+    return result, history
+
+
+def _finite(value: float) -> float:
+    """The loss, or a ZooError saying how to keep it from diverging."""
+    if not math.isfinite(value):
+        raise ZooError("the loss diverged (not finite): lower --style-weight or --lr, or use --optimizer adam")
+    return value
