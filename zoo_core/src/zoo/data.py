@@ -13,8 +13,11 @@ import numpy as np
 from zoo.errors import ZooError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
-_NPZ_IMAGE_KEYS = ("images", "x_train", "train_images", "x")
-_NPZ_LABEL_KEYS = ("labels", "y_train", "y")
+# An .npz holds either one set of images ("images"/"x", no split) or splits: x_SPLIT / SPLIT_images, or
+# JPEG bytes SPLIT_jpeg + SPLIT_offsets, with labels y_SPLIT / SPLIT_labels (Keras and torchvision names).
+_WHOLE_IMAGE_KEYS = ("images", "x")
+_WHOLE_LABEL_KEYS = ("labels", "y")
+WHOLE = "all"  # what a split is called when the data has no separate splits and all of it is used
 # What numpy and zipfile raise on an empty, truncated or corrupted archive (measured by truncating and
 # flipping bytes of real .npz files): none of it should reach the user as a traceback.
 _NPZ_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError)
@@ -50,8 +53,8 @@ def _unreadable_npz(path: Path, exc: BaseException) -> ZooError:
     return ZooError(f"{path} is not a readable .npz ({detail}): re-create it with numpy.savez(path, images=...)")
 
 
-def _from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Images (and labels if present) from an npz: raw arrays or JPEG bytes with offsets."""
+def _from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Images (and labels if present) from an npz: raw arrays or JPEG bytes with offsets; and the split used."""
     try:
         archive = np.load(path, allow_pickle=False)
     except _NPZ_READ_ERRORS as exc:
@@ -65,22 +68,52 @@ def _from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None]:
         raise _unreadable_npz(path, exc) from None
 
 
-def _npz_arrays(path: Path, archive: np.lib.npyio.NpzFile, split: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """The image array (raw or decoded from JPEG bytes) and the label array of an open npz."""
-    keys = set(archive.files)
+def _split_image_keys(split: str) -> tuple[str, ...]:
+    return (f"x_{split}", f"{split}_images")
+
+
+def _split_label_keys(split: str) -> tuple[str, ...]:
+    return (f"y_{split}", f"{split}_labels")
+
+
+def _npz_choice(path: Path, keys: set[str], split: str) -> tuple[str, str | None, str]:
+    """(image key, label key, split used) for ``split`` of an npz with ``keys``; ``split`` used is WHOLE for one set.
+
+    ``train`` falls back to the one unsplit set (as training does); any other split must exist.
+    """
     if f"{split}_jpeg" in keys and f"{split}_offsets" in keys:
-        blob, offsets = archive[f"{split}_jpeg"], archive[f"{split}_offsets"]
-        images = np.stack([_decode(blob[offsets[i] : offsets[i + 1]].tobytes()) for i in range(len(offsets) - 1)])
-        labels = archive[f"{split}_labels"] if f"{split}_labels" in keys else None
-        return images, labels
-    for key in _NPZ_IMAGE_KEYS:
+        return f"{split}_jpeg", next((k for k in _split_label_keys(split) if k in keys), None), split
+    train = split == "train"
+    order = _split_image_keys(split)
+    if train:  # the order of earlier releases: images, x_train, train_images, x
+        order = (_WHOLE_IMAGE_KEYS[0], *order, _WHOLE_IMAGE_KEYS[1])
+    for key in order:
         if key in keys:
-            label_key = next((k for k in _NPZ_LABEL_KEYS if k in keys), None)
-            return archive[key], (archive[label_key] if label_key else None)
+            if key in _WHOLE_IMAGE_KEYS:
+                labels, used = (*_WHOLE_LABEL_KEYS, *_split_label_keys(split)), WHOLE
+            else:
+                labels, used = (*_split_label_keys(split), *(_WHOLE_LABEL_KEYS if train else ())), split
+            return key, next((k for k in labels if k in keys), None), used
+    found = ", ".join(sorted(keys)) or "none"
+    if split != "train":
+        raise ZooError(
+            f"{path} has no {split} split (its keys: {found}): use --split train, or save the {split} images "
+            f"as x_{split} (labels y_{split}) or {split}_jpeg + {split}_offsets"
+        )
     raise ZooError(
-        f"{path} holds no images: expected a key among {', '.join(_NPZ_IMAGE_KEYS)} "
-        f"or '{split}_jpeg' with '{split}_offsets'"
+        f"{path} holds no images (its keys: {found}): save them as 'images', x_train or train_jpeg + train_offsets"
     )
+
+
+def _npz_arrays(path: Path, archive: np.lib.npyio.NpzFile, split: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """The image array (raw or decoded from JPEG bytes), the label array and the split used, of an open npz."""
+    image_key, label_key, used = _npz_choice(path, set(archive.files), split)
+    labels = archive[label_key] if label_key else None
+    if image_key.endswith("_jpeg"):
+        blob, offsets = archive[image_key], archive[f"{split}_offsets"]
+        images = np.stack([_decode(blob[offsets[i] : offsets[i + 1]].tobytes()) for i in range(len(offsets) - 1)])
+        return images, labels, used
+    return archive[image_key], labels, used
 
 
 def _image_files(path: Path) -> list[Path]:
@@ -151,13 +184,44 @@ def load_images(
     With ``class_folders`` a folder must be laid out ROOT/CLASSNAME/*.png and yields labels;
     without it every image under the folder is read and there are no labels.
     """
+    images, labels, _ = load_split(path, split, class_folders=class_folders)
+    return images, labels
+
+
+def _folder_split(path: Path, split: str) -> str:
+    """A folder has no splits: ``train`` (the default) means all of it, any other split is refused."""
+    if split != "train":
+        raise ZooError(f"{path} is an image folder, which has no {split} split: use --split train (all its images)")
+    return WHOLE
+
+
+def data_split(path: str | os.PathLike[str], split: str = "train") -> str:
+    """The split ``load_split`` would read (``split``, or WHOLE for data without splits), reading only the key list."""
     path = Path(path)
     if not path.exists():
         raise ZooError(f"data path {str(path)!r} does not exist")
     if path.is_dir():
+        return _folder_split(path, split)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            keys = set(archive.files)
+    except (*_NPZ_READ_ERRORS, AttributeError) as exc:
+        raise _unreadable_npz(path, exc) from None
+    return _npz_choice(path, keys, split)[2]
+
+
+def load_split(
+    path: str | os.PathLike[str], split: str = "train", *, class_folders: bool = False
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """``load_images`` plus the split read: ``split`` itself, or WHOLE when the data has no separate splits."""
+    path = Path(path)
+    if not path.exists():
+        raise ZooError(f"data path {str(path)!r} does not exist")
+    if path.is_dir():
+        used = _folder_split(path, split)
         images, labels = _from_class_folders(path) if class_folders else _from_folder(path)
     else:
-        images, labels = _from_npz(path, split)
+        images, labels, used = _from_npz(path, split)
     if images.dtype != np.uint8:
         raise ZooError(f"{path}: images must be uint8, found {images.dtype}")
     if images.ndim == 3:
@@ -166,7 +230,7 @@ def load_images(
         raise ZooError(f"{path}: expected N×H×W×3 images, found shape {images.shape}")
     if labels is not None and labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels.reshape(-1)  # Keras datasets store labels as (N, 1)
-    return images, labels
+    return images, labels, used
 
 
 def check_labels(

@@ -48,7 +48,12 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
     show_default=True,
     help="Feature extractor: " + ", ".join(extractor_names()) + ".",
 )
-@click.option("--split", default="train", show_default=True, help="Split of an .npz dataset used as the reference.")
+@click.option(
+    "--split",
+    default="train",
+    show_default=True,
+    help="Split of an .npz dataset used as the reference (x_SPLIT or SPLIT_jpeg); data without splits is used whole.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated images.")
 @click.option("--batch-size", type=int, default=50, show_default=True, help="Images per forward pass.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
@@ -101,6 +106,7 @@ def eval_command(
 
     from zoo.api import load
     from zoo.metrics.evaluate import METRICS_FILE, evaluate, write_metrics
+    from zoo.metrics.summary import protocol_line
     from zoo.model import parse_device
 
     handle = load(name, device=parse_device(device))
@@ -114,11 +120,6 @@ def eval_command(
         return
     for line in _format(evaluation.values, evaluation.labels):
         click.echo(line)
-    protocol = evaluation.protocol
-    click.echo(
-        f"protocol: {protocol['extractor']} features, {protocol['num_generated']} generated vs "
-        f"{protocol['num_real']} real ({protocol['reference']['split']} split), resize {protocol['resize']}, "
-        f"precision {protocol['precision']}"
-    )
+    click.echo(f"protocol: {protocol_line(evaluation.protocol)}")
     for path in written:
         click.echo(f"wrote {path}")

@@ -31,17 +31,23 @@ _LABELS = {"fid": "FID", "kid": "KID", "kid_std": "KID std", "is": "IS", "is_std
 
 @dataclass
 class Evaluation:
-    """Named values, their human labels (which say the features used) and the protocol that produced them."""
+    """Named values, their human labels (which say the features used) and the protocol that produced them.
+
+    ``model_sha256`` is the sha256 of the evaluated weights file, so ``zoo push`` can tell which
+    evaluation belongs to the weights it publishes.
+    """
 
     model: str
     values: dict[str, float]
     labels: dict[str, str]
     protocol: dict[str, Any] = field(default_factory=dict)
     date: str = ""
+    model_sha256: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
+            "model_sha256": self.model_sha256,
             "results": self.values,
             "labels": self.labels,
             "protocol": self.protocol,
@@ -119,6 +125,8 @@ def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_k
         if entry is None:
             return None
         tensors, meta = entry
+        if split != "train" and "split_read" not in meta:
+            return None  # written before other splits were read: it may hold the train images' features
         return _Reference(int(meta["n"]), int(meta["dataset_size"]), tuple(meta["size"]), tensors=tensors)
 
     hit = lookup(requested)
@@ -159,15 +167,21 @@ def evaluate(
     model_name: str = "",
     progress: bool = True,
 ) -> Evaluation:
-    """Compute ``metrics`` for ``n`` generated images against ``n_real`` (default n) images of ``data``."""
+    """Compute ``metrics`` for ``n`` generated images against ``n_real`` (default n) images of ``data``.
+
+    ``split`` names the reference images of an .npz with splits; data without splits is used whole
+    for ``train`` (the protocol then says 'all') and refused for any other split.
+    """
     import torch
 
+    from zoo.data import data_split
     from zoo.metrics import statistics
     from zoo.metrics.base import FeatureMetric
     from zoo.metrics.extractors import build_extractor
     from zoo.metrics.frechet import FID
     from zoo.registry import get_registry
     from zoo.specs import import_object
+    from zoo.weights import sha256_file
 
     names = parse_metrics(metrics)
     spec = extractor_spec(extractor)
@@ -185,6 +199,7 @@ def evaluate(
             f"{resolution}x{resolution}: use --extractor {STANDARD_INCEPTION}"
         )
     check_sample_counts(names, extractor, n, n_real or n)
+    used_split = data_split(data, split)
     fingerprint = statistics.dataset_fingerprint(data)
 
     built = build_extractor(extractor, device=device, precision=precision)
@@ -197,7 +212,7 @@ def evaluate(
     real_outputs = sorted({m.feature for m in feature_metrics if m.needs_real})
     fake_outputs = sorted({m.feature for m in feature_metrics})
 
-    cache_key = _CacheKey(fingerprint, split, extractor, built.protocol, real_outputs)
+    cache_key = _CacheKey(fingerprint, used_split, extractor, built.protocol, real_outputs)
     reference = _reference(data, split, n_real or n, cache_key, use_cache=bool(real_outputs) and not plain)
     if reference.size != (resolution, resolution):
         raise ZooError(
@@ -219,8 +234,9 @@ def evaluate(
                 bar.update(len(batch))
         real_features = {o: torch.cat(v) for o, v in chunks.items()}
         if real_outputs:
-            meta = {"size": list(reference.size), "n": reference.count, "dataset_size": reference.total, "split": split,
-                    "extractor": built.protocol, "dataset_sha256": fingerprint}  # fmt: skip
+            meta = {"size": list(reference.size), "n": reference.count, "dataset_size": reference.total,
+                    "split": used_split, "split_read": used_split, "extractor": built.protocol,
+                    "dataset_sha256": fingerprint}  # fmt: skip
             statistics.save_reference(cache_key(reference.count), real_features, meta)
     for metric in feature_metrics:
         if isinstance(metric, FID) and reference.tensors is not None and "mu" in reference.tensors:
@@ -248,12 +264,13 @@ def evaluate(
     subset = "all" if count == total else f"random {count} of {total}, seed {statistics.SUBSET_SEED}"
     protocol.update({
         "num_generated": n, "num_real": count, "generator_seed": seed,
-        "reference": {"data": Path(data).name, "sha256": fingerprint, "split": split, "subset": subset},
+        "reference": {"data": Path(data).name, "sha256": fingerprint, "split": used_split, "subset": subset},
         "labels": "balanced over classes" if generator.num_classes else "none",
     })  # fmt: skip
     labels = {k: metric_label(_LABELS.get(k, k), extractor) for k in values}
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    return Evaluation(model_name, values, labels, protocol, date)
+    model_sha256 = sha256_file(handle.source) if handle.source and Path(handle.source).is_file() else ""
+    return Evaluation(model_name, values, labels, protocol, date, model_sha256)
 
 
 def write_metrics(path: str | os.PathLike[str], evaluation: Evaluation) -> Path:

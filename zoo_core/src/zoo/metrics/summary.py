@@ -1,0 +1,124 @@
+"""What ``zoo eval`` measured, in words and in the numbers a model card holds.
+
+``zoo eval`` keeps every evaluation with its full protocol (a mapping) in metrics.json; a card's
+``zoo.metrics`` is ``{protocol: one line, fid: number, ...}``. This module turns the first into
+the second, so ``zoo eval RUN`` followed by ``zoo push RUN`` publishes what was measured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from zoo.errors import ZooError
+from zoo.metrics.extractors import STANDARD_INCEPTION
+
+_HAND_WRITTEN = "{protocol: 'how it was measured', fid: 31.2}"
+
+
+def reference_text(reference: Mapping[str, Any], count: Any) -> str:
+    """'all 3,780 images of emoji64.npz' or 'random 1,000 of 50,000 train images of cifar10_jpeg.npz (seed 0)'."""
+    split = reference.get("split")
+    kind = "images" if split in (None, "all") else f"{split} images"
+    data = reference.get("data", "the data")
+    subset = str(reference.get("subset", "all"))
+    if subset == "all":
+        return f"all {_count(count)} {kind} of {data}"
+    # 'random N of TOTAL, seed S' as evaluate writes it
+    words = subset.replace(",", "").split()
+    if len(words) == 6 and words[0] == "random" and words[4] == "seed":
+        return f"random {_count(words[1])} of {_count(words[3])} {kind} of {data} (seed {words[5]})"
+    return f"{_count(count)} {kind} of {data} ({subset})"
+
+
+def _count(value: Any) -> str:
+    """10000 -> '10,000' (text that is no integer is kept as it is)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def protocol_line(protocol: Mapping[str, Any]) -> str:
+    """One line saying how an evaluation was measured: features, sample counts, reference images, settings."""
+    extractor = protocol.get("extractor", "unknown")
+    about = [str(protocol[k]) for k in ("network",) if protocol.get(k)]
+    if protocol.get("weights_sha256"):
+        about.append(f"weights sha256 {str(protocol['weights_sha256'])[:8]}…")
+    if protocol.get("precision"):
+        about.append(str(protocol["precision"]))
+    features = f"{extractor} features" + (f" ({', '.join(about)})" if about else "")
+    generated = f"{_count(protocol.get('num_generated'))} generated (seed {protocol.get('generator_seed', 0)}"
+    labels = protocol.get("labels")
+    generated += f", labels {labels})" if labels and labels != "none" else ")"
+    reference = protocol.get("reference")
+    real = reference_text(reference, protocol.get("num_real")) if isinstance(reference, Mapping) else "real images"
+    parts = [f"{features}, {generated} vs {real}"]
+    if protocol.get("resize"):
+        parts.append(f"resize {protocol['resize']}")
+    if protocol.get("kid_subsets"):
+        parts.append(f"KID {protocol['kid_subsets']} subset(s) of {protocol.get('kid_subset_size')}")
+    if protocol.get("is_splits"):
+        parts.append(f"IS {protocol['is_splits']} splits")
+    if protocol.get("pr_k"):
+        parts.append(f"PR k={protocol['pr_k']}")
+    if extractor != STANDARD_INCEPTION:
+        parts.append("not Inception-feature scores")
+    return "; ".join(parts) + "; zoo eval"
+
+
+def _rounded(value: float) -> float:
+    """Three significant digits, as the published cards give them (6.44, 0.151, 0.810)."""
+    return float(f"{value:.3g}")
+
+
+def _latest(evaluations: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The evaluation with the latest date (ISO 8601 sorts as text); the later one in the file on a tie."""
+    return max(enumerate(evaluations), key=lambda item: (str(item[1].get("date", "")), item[0]))[1]
+
+
+def card_metrics(document: Any, weights_sha256: str, source: str) -> tuple[Any, str | None]:
+    """A card's ``{protocol, fid, ...}`` from a metrics file, and a note saying which evaluation was used.
+
+    ``document`` is what ``zoo eval`` writes (``{"evaluations": [...]}``) or a hand-written card block,
+    which is returned as it is (the card check judges it). Of several evaluations the one of these
+    weights (``weights_sha256``) is used, else the latest one of unrecorded weights.
+    """
+    if not (isinstance(document, Mapping) and "evaluations" in document):
+        return document, None
+    listed = document["evaluations"]
+    evaluations = [e for e in listed if isinstance(e, Mapping)] if isinstance(listed, list) else []
+    if not evaluations:
+        raise ZooError(
+            f"{source} holds no evaluations: run 'zoo eval RUN --data DATA' or pass --metrics FILE with {_HAND_WRITTEN}"
+        )
+    ours = [e for e in evaluations if e.get("model_sha256") == weights_sha256]
+    unknown = [e for e in evaluations if not e.get("model_sha256")]
+    if not ours and not unknown:
+        raise ZooError(
+            f"{source} evaluates other weights than the ones pushed (sha256 {weights_sha256[:12]}…, changed since "
+            "'zoo eval'): run zoo eval on them again, or pass --metrics FILE"
+        )
+    chosen = _latest(ours or unknown)
+    when = chosen.get("date") or "undated"
+    if ours:
+        note = f"metrics from {source}: the evaluation of these weights ({when})"
+        note += f", the latest of {len(ours)}" if len(ours) > 1 else ""
+    else:
+        note = f"metrics from {source}: it does not record which weights it evaluated; using "
+        note += f"the latest of {len(unknown)} evaluations ({when})" if len(unknown) > 1 else f"its evaluation ({when})"
+    results = chosen.get("results")
+    values = {
+        str(key): _rounded(float(value))
+        for key, value in (results.items() if isinstance(results, Mapping) else ())
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not (str(key).endswith("_std") and value == 0)  # one KID subset: a std of 0 says nothing
+    }
+    protocol = chosen.get("protocol")
+    if not values or not isinstance(protocol, Mapping):
+        raise ZooError(
+            f"{source}: the evaluation of {when} has no numeric results and protocol: "
+            f"pass --metrics FILE with {_HAND_WRITTEN}"
+        )
+    return {"protocol": protocol_line(protocol), **values}, note
