@@ -112,7 +112,7 @@ def _check_metrics(metrics: Any) -> str | None:
 
 
 def _check_fields(
-    block: Mapping[str, Any], meta: Mapping[str, Any], hub_repo: bool, draft: bool
+    block: Mapping[str, Any], meta: Mapping[str, Any], hub_repo: bool, draft: bool, bundled: bool = False
 ) -> list[tuple[str, str]]:
     """(field, problem) pairs for the zoo block of a card."""
     from dataclasses import fields as dataclass_fields
@@ -189,9 +189,9 @@ def _check_fields(
     if hub_repo:
         if revision not in (None, "") and not (isinstance(revision, str) and _COMMIT.fullmatch(revision)):
             problems.append(("zoo.revision", f"{revision!r} is not a commit; leave it out of a repo's own card"))
-    elif not revision:
+    elif not revision and not bundled:
         problems.append(("zoo.revision", "missing: pin the 40-character commit the weights were uploaded in"))
-    elif not (isinstance(revision, str) and _COMMIT.fullmatch(revision)):
+    elif revision and not (isinstance(revision, str) and _COMMIT.fullmatch(revision)):
         problems.append(("zoo.revision", f"{revision!r} is a branch or tag; pin the 40-character commit hash"))
     metrics_problem = _check_metrics(block.get("metrics"))
     if metrics_problem:
@@ -200,26 +200,52 @@ def _check_fields(
 
 
 def validate_card(
-    path: str | os.PathLike[str], *, hub_repo: bool | None = None, draft: bool = False, registry: Any = None
+    path: str | os.PathLike[str],
+    *,
+    hub_repo: bool | None = None,
+    draft: bool = False,
+    registry: Any = None,
+    bundled: bool = False,
 ) -> list[str]:
     """Every problem of a card as 'FILE: FIELD: what is wrong', so one run lists all fixes.
 
     ``hub_repo``: the card is a repo's own README.md (it cannot pin its own commit; the sample
     grid must be in the folder). ``draft``: skip what only exists once published (repo, revision,
     metrics, sample grid). ``registry``: also check the family and config keys against it.
+    ``bundled``: the weights ship inside a package (sha256-checked), so no Hub commit is needed yet.
+    """
+    return [
+        f"{path}: {field}: {problem}" if field else problem
+        for field, problem in card_field_problems(
+            path, hub_repo=hub_repo, draft=draft, registry=registry, bundled=bundled
+        )
+    ]
+
+
+def card_field_problems(
+    path: str | os.PathLike[str],
+    *,
+    hub_repo: bool | None = None,
+    draft: bool = False,
+    registry: Any = None,
+    bundled: bool = False,
+) -> list[tuple[str, str]]:
+    """``validate_card``'s problems as (field, problem) pairs, so a command can add its own hint per field.
+
+    A card that cannot be read at all gives one pair with an empty field and the whole message.
     """
     path = Path(path)
     hub_repo = path.name == "README.md" if hub_repo is None else hub_repo
     try:
         meta, body = split_card(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
-        return [f"{path}: cannot be read ({exc.strerror})"]
+        return [("", f"{path}: cannot be read ({exc.strerror})")]
     except (ZooError, UnicodeDecodeError) as exc:
-        return [str(exc) if isinstance(exc, ZooError) else f"{path}: not UTF-8 text"]
+        return [("", str(exc) if isinstance(exc, ZooError) else f"{path}: not UTF-8 text")]
     block = meta.get("zoo")
     if not isinstance(block, Mapping):
-        return [f"{path}: zoo: missing (the checkpoint's fields live in a 'zoo:' block of the front matter)"]
-    problems = _check_fields(block, meta, hub_repo, draft)
+        return [("zoo", "missing (the checkpoint's fields live in a 'zoo:' block of the front matter)")]
+    problems = _check_fields(block, meta, hub_repo, draft, bundled)
     name = block.get("name")
     if not hub_repo and isinstance(name, str) and path.stem != name:
         problems.append(("zoo.name", f"{name!r} differs from the file name {path.name!r}"))
@@ -233,10 +259,17 @@ def validate_card(
                 problems.append(("zoo.config", f"{family} has no key(s) {', '.join(unknown)}"))
     if not draft and not block.get("unpublished"):
         images = sample_images(body)
-        local = [image for image in images if "://" not in image]
         if not images:
             problems.append(("body", "no sample grid: add ![samples](samples.png) (an image of generated samples)"))
-        for image in local:
+        for image in local_images(body):
             if ".." in Path(image).parts or Path(image).is_absolute() or not (path.parent / image).is_file():
-                problems.append(("body", f"sample image {image!r} is not a file next to the card"))
-    return [f"{path}: {field}: {problem}" for field, problem in problems]
+                link = (
+                    f" (the card links to {path.resolve()}: link its images beside it too)" if path.is_symlink() else ""
+                )
+                problems.append(("body", f"sample image {image!r} is not a file next to the card{link}"))
+    return problems
+
+
+def local_images(body: str) -> list[str]:
+    """The images of a card body that are files beside the card (not URLs), each once."""
+    return list(dict.fromkeys(image for image in sample_images(body) if "://" not in image))

@@ -41,6 +41,8 @@ class PushPlan:
     body: str = ""
     samples: Path | None = None
     dtype: str | None = None
+    card_dir: Path | None = None  # where the images the body links to are (the card's folder)
+    notes: list[str] = field(default_factory=list)  # what push chose on its own, said to the user
 
     @property
     def name(self) -> str:
@@ -67,28 +69,82 @@ def _read_json(path: Path) -> Any:
         raise ZooError(f"{path} is not a readable JSON file ({exc.__class__.__name__}): fix or remove it") from None
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w/.~-])/[^\s'\"]+")
+
+
+def public_dataset(data: str) -> str:
+    """A dataset as a card may show it: a file or folder's name, never the local path it was read from."""
+    if data.startswith("torchvision:"):
+        return ":".join(data.split(":")[:2])  # torchvision:CIFAR10:/local/root -> torchvision:CIFAR10
+    return Path(data).name or data
+
+
+def public_command(command: str, data: str | None) -> str:
+    """The training command with the data path as its name and other absolute paths as their last part."""
+    if data:  # as a whole argument only (--data PATH, --data=PATH, quoted or not)
+        command = re.sub(rf"(?<![^\s='\"]){re.escape(data)}(?![^\s'\"])", public_dataset(data), command)
+    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name or m.group(0), command)
+
+
+def _weights_step(run: Path) -> int | None:
+    """The training step a run's weights were exported at: their metadata, else the checkpoint saved with them."""
+    for path, read in ((run / WEIGHTS_FILENAME, lambda m: m.get("zoo.step")),
+                       (run / "checkpoint.safetensors", _checkpoint_step)):  # fmt: skip
+        try:
+            step = read(read_metadata(path)) if path.is_file() else None
+        except (ZooError, ValueError, TypeError, KeyError):
+            step = None
+        if step is not None:
+            return int(step)
+    return None
+
+
+def _checkpoint_step(metadata: Mapping[str, str]) -> int | None:
+    """The step recorded in a training checkpoint's metadata (zoo.checkpoint writes it)."""
+    state = metadata.get("zoo.training_state")
+    return int(json.loads(state)["progress"]["step"]) if state else None
+
+
+def run_grid(run: Path) -> Path | None:
+    """The sample grid of a run's weights: the grid of the step they were saved at, else the newest step's,
+    else ``samples/final.png`` or ``samples.png`` of runs made before grids were numbered."""
+    grids = sorted((run / "samples").glob("step-*.png"))
+    step = _weights_step(run)
+    exact = run / "samples" / f"step-{step:06d}.png" if step is not None else None
+    if exact is not None and exact.is_file():
+        return exact
+    if grids:
+        return grids[-1]
+    return next((p for p in (run / "samples" / "final.png", run / SAMPLES_FILENAME) if p.is_file()), None)
+
+
 def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     """Card fields a training run directory records (dataset, command, metrics) and its sample grid."""
     fields: dict[str, Any] = {}
     train_config = run / "train_config.json"
+    data: dict[str, Any] = {}
     if train_config.is_file():
         data = _read_json(train_config)
-        dataset = data.get("data") or data.get("dataset")
-        if isinstance(dataset, str):
-            fields["dataset"] = dataset
-            if Path(dataset).is_file():
-                fields["dataset_sha256"] = sha256_file(dataset)
-        command = data.get("command") or data.get("train_command")
-        if isinstance(command, str):
-            changed = [r for r in data.get("resumed", []) if isinstance(r, dict) and "--set" in str(r.get("command"))]
-            fields["train_command"] = command + "".join(f"; from step {r['step']}: {r['command']}" for r in changed)
-        if data.get("classes") and isinstance(data["classes"], list):
-            fields["classes"] = data["classes"]
+    dataset = data.get("data") or data.get("dataset")
+    if isinstance(dataset, str):
+        fields["dataset"] = public_dataset(dataset)
+        if isinstance(data.get("data_sha256"), str):
+            fields["dataset_sha256"] = data["data_sha256"]  # recorded by the trainer when it read the data
+        elif Path(dataset).exists():
+            from zoo.metrics.statistics import dataset_fingerprint  # a file's sha256, or a folder's names and hashes
+
+            fields["dataset_sha256"] = dataset_fingerprint(dataset)
+    command = data.get("command") or data.get("train_command")
+    if isinstance(command, str):
+        changed = [r for r in data.get("resumed", []) if isinstance(r, dict) and "--set" in str(r.get("command"))]
+        command += "".join(f"; from step {r['step']}: {r['command']}" for r in changed)
+        fields["train_command"] = public_command(command, dataset if isinstance(dataset, str) else None)
+    if data.get("classes") and isinstance(data["classes"], list):
+        fields["classes"] = data["classes"]
     metrics = run / "metrics.json"
     if metrics.is_file():
         fields["metrics"] = _read_json(metrics)
-    grid = next((p for p in (run / "samples" / "final.png", run / SAMPLES_FILENAME) if p.is_file()), None)
-    return fields, grid
+    return fields, run_grid(run)
 
 
 def plan_push(
@@ -109,6 +165,8 @@ def plan_push(
     fields: dict[str, Any] = {}
     body = ""
     run_samples = None
+    card_dir = None
+    metrics_source = f"{source}/metrics.json"
     path = Path(source)
     if not path.exists() and source in registry.checkpoints:
         from zoo.hub import checkpoint_weights
@@ -121,6 +179,7 @@ def plan_push(
         fields["classes"] = list(spec.classes)
         if spec.card and Path(spec.card).is_file():
             meta, _, body = _base_card(Path(spec.card))
+            card_dir = Path(spec.card).parent
         family, config = spec.family, dict(spec.config)
     else:
         if not path.exists():
@@ -142,8 +201,18 @@ def plan_push(
         raise ZooError(f"{weights} carries no zoo metadata (zoo.family): export it with the zoo before pushing")
     if card is not None:
         meta, block, body = _base_card(card)
+        card_dir = card.parent
         fields = {**fields, **{k: v for k, v in block.items() if k not in ("revision", "repo_id", "sha256", "size")}}
+        metrics_source = str(card)
     fields.update({k: v for k, v in (overrides or {}).items() if v not in (None, "")})
+    if (overrides or {}).get("metrics") not in (None, ""):
+        metrics_source = "--metrics"
+    notes = []
+    if "metrics" in fields:
+        from zoo.metrics.summary import card_metrics
+
+        fields["metrics"], note = card_metrics(fields["metrics"], sha256_file(weights), metrics_source)
+        notes += [note] if note else []
     fields["name"] = name or fields.get("name") or repo_id.split("/")[1].lower()
     check_name(fields["name"], "checkpoint")
     if "license" in fields:
@@ -151,7 +220,11 @@ def plan_push(
     if samples is not None:
         if not samples.is_file() or samples.suffix.lower() != ".png":
             raise ZooError(f"--samples {samples} is not a PNG file")
-    return PushPlan(repo_id, weights, family, config, fields, meta, body, samples or run_samples)
+    plan = PushPlan(repo_id, weights, family, config, fields, meta, body, samples or run_samples)
+    plan.card_dir, plan.notes = card_dir, notes
+    if samples is None and run_samples is not None:
+        notes.append(f"sample grid: {run_samples} (pass --samples PATH.png for another)")
+    return plan
 
 
 # The Hub's task list has no class-conditional generation: class-conditional generators there (DiT,
@@ -224,6 +297,20 @@ def _write_weights(plan: PushPlan, target: Path) -> None:
     save_weights(target, tensors, family=plan.family, config=plan.config, metadata=metadata)
 
 
+def _copy_card_images(plan: PushPlan, out: Path) -> list[str]:
+    """Copy the images the card body links to (beside the card it came from) into the repo folder."""
+    from zoo.cards import local_images
+
+    copied = []
+    for image in local_images(plan.body) if plan.card_dir is not None else []:
+        source = plan.card_dir / image
+        if image == SAMPLES_FILENAME or Path(image).name != image or not source.is_file():
+            continue  # the grid is written above; other paths are left to the card check to report
+        _copy(source, out / image)
+        copied.append(image)
+    return copied
+
+
 def write_folder(plan: PushPlan, out: Path) -> list[str]:
     """Write the repo layout into ``out``; return the file names to upload."""
     from zoo.registry import get_registry
@@ -243,18 +330,39 @@ def write_folder(plan: PushPlan, out: Path) -> list[str]:
         files.append(SAMPLES_FILENAME)
     else:
         (out / SAMPLES_FILENAME).unlink(missing_ok=True)
+    files += _copy_card_images(plan, out)
     arch = get_registry().architectures.get(plan.family)
     text = _card_text(plan, sha256, size, arch.task if arch else None)
     write_atomically(out / CARD_FILENAME, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return files
 
 
+# What to pass to zoo push when a field is missing: push writes README.md itself, so editing it is no fix.
+PUSH_HINTS = {
+    "license": "missing: pass --license (e.g. mit, cc-by-4.0), the licence of the weights",
+    "zoo.dataset": "missing: pass --dataset TEXT (what the model was trained on)",
+    "zoo.dataset_sha256": "missing: the training data is not on this machine to hash; give it in --card CARD.md",
+    "zoo.train_command": "missing: pass --train-command TEXT (the exact command that trained the weights)",
+    "zoo.metrics": "missing: run 'zoo eval RUN --data DATA' (or pass --metrics FILE, e.g. from zoo eval -o FILE)",
+    "body": "no sample grid: pass --samples PATH.png (a grid of generated samples)",
+}
+
+
 def card_problems(out: Path) -> list[str]:
-    """What the written card still lacks for publication (its own commit cannot be pinned yet)."""
-    from zoo.cards import validate_card
+    """What the written card still lacks for publication, with the push option that supplies it."""
+    from zoo.cards import card_field_problems
     from zoo.registry import get_registry
 
-    return validate_card(out / CARD_FILENAME, hub_repo=True, registry=get_registry())
+    card = out / CARD_FILENAME
+    problems = card_field_problems(card, hub_repo=True, registry=get_registry())
+    return [
+        problem
+        if not field
+        else f"{card}: {field}: {PUSH_HINTS[field]}"
+        if field in PUSH_HINTS and problem.startswith(("missing", "no sample grid"))
+        else f"{card}: {field}: {problem}"
+        for field, problem in problems
+    ]
 
 
 def upload(out: Path, repo_id: str, files: list[str], message: str) -> str:

@@ -90,12 +90,14 @@ def pull_command(name: str, revision: str | None, force: bool) -> None:
 @click.option("--dataset", help="Dataset description (default: the run's train_config.json).")
 @click.option("--train-command", help="The exact command that trained the weights.")
 @click.option(
-    "--metrics", type=click.Path(path_type=Path, dir_okay=False), help="JSON file: {protocol: ..., fid: ...}."
+    "--metrics",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="What zoo eval -o FILE wrote, or JSON {protocol: ..., fid: ...} (default: RUN/metrics.json).",
 )
 @click.option(
     "--samples",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Sample grid PNG (default: RUN/samples/final.png).",
+    help="Sample grid PNG (default: the run's grid of the step its weights were saved at).",
 )
 @click.option(
     "--dtype",
@@ -132,6 +134,8 @@ def push_command(
     overrides = {"license": license_, "dataset": dataset, "train_command": train_command, "metrics": metrics_data}
     plan = plan_push(source, repo_id, name=name, card=card, samples=samples, overrides=overrides)
     plan.dtype = dtype
+    for note in plan.notes:
+        click.echo(note)
     if out is None:
         out = Path(source) / "hub" if Path(source).is_dir() else Path(f"{plan.name}-hub")
     files = write_folder(plan, out)
@@ -260,13 +264,21 @@ def cards_group() -> None:
     "--draft", is_flag=True, help="Skip what exists only once published (repo, revision, metrics, sample grid)."
 )
 def cards_check(paths: tuple[Path, ...], draft: bool) -> None:
-    """Validate card files (default: every registered checkpoint's card and bundled weights)."""
+    """Validate card files (default: every registered checkpoint's card and bundled weights).
+
+    The card of a checkpoint whose weights ship inside its plugin needs no Hub commit (zoo.revision).
+    """
     from zoo.api import bundled_path
     from zoo.cards import validate_card
     from zoo.hub import verify
     from zoo.registry import get_registry
 
     registry = get_registry()
+    bundled = {
+        Path(spec.card).resolve()
+        for spec in registry.checkpoints.values()
+        if spec.card and bundled_path(spec) is not None
+    }
     cards: list[Path] = []
     problems: list[str] = []
     for path in paths:
@@ -284,7 +296,7 @@ def cards_check(paths: tuple[Path, ...], draft: bool) -> None:
                 except ZooError as exc:
                     problems.append(f"{spec.card}: zoo.sha256: {exc}")
     for card in cards:
-        problems += validate_card(card, draft=draft, registry=registry)
+        problems += validate_card(card, draft=draft, registry=registry, bundled=card.resolve() in bundled)
     for problem in problems:
         click.echo(problem)
     if problems:
