@@ -1,0 +1,71 @@
+"""The cards the plugins ship pass ``zoo cards check`` as README says; ``zoo push NAME`` publishes their images.
+
+A plugin's ``cards/`` folder holds links to the repository's ``cards/NAME.md`` and its PNGs; hatch
+copies what the links point to into the wheel, so the images travel with the card.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import zoo
+from zoo.cards import split_card, validate_card
+from zoo.cli import main
+
+CARDS = Path(__file__).resolve().parents[1] / "cards"
+
+
+def _zoo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in this process: (exit code, stdout, stderr)."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cards_check_of_every_registered_card_passes(capsys) -> None:
+    code, out, err = _zoo(capsys, "cards", "check")
+    assert code == 0, out + err
+    assert "card(s) ok" in out
+
+
+def test_the_readme_card_check_command_passes_on_the_repository_cards(capsys) -> None:
+    code, out, err = _zoo(capsys, "cards", "check", *map(str, sorted(CARDS.glob("*.md"))))
+    assert code == 0, out + err
+
+
+def test_a_card_of_weights_not_bundled_still_needs_a_pinned_commit(tmp_path: Path) -> None:
+    from zoo.cards import local_images
+
+    card = zoo.get_registry().checkpoints["dcgan-cifar10-32"].card
+    copy = tmp_path / "dcgan-cifar10-32.md"
+    shutil.copyfile(card, copy)
+    for image in local_images(split_card(copy.read_text(), str(copy))[1]):
+        shutil.copyfile(Path(card).parent / image, tmp_path / image)
+    assert validate_card(copy, bundled=True) == []
+    problems = validate_card(copy)
+    assert len(problems) == 1 and "zoo.revision: missing: pin the 40-character commit" in problems[0]
+
+
+def test_registered_cards_have_their_images_beside_them() -> None:
+    from zoo.cards import local_images
+
+    for spec in zoo.get_registry().checkpoints.values():
+        if spec.card and spec.bundled:
+            body = split_card(Path(spec.card).read_text(encoding="utf-8"), spec.card)[1]
+            missing = [image for image in local_images(body) if not (Path(spec.card).parent / image).is_file()]
+            assert not missing, f"{spec.card}: link {missing} into its plugin's cards/ folder"
+
+
+def test_push_of_a_bundled_checkpoint_publishes_the_images_of_its_card(capsys, tmp_path: Path) -> None:
+    out = tmp_path / "folder"
+    code, stdout, err = _zoo(capsys, "push", "dcgan-cifar10-32", "--repo", "me/dcgan", "--dry-run", "--out", str(out))
+    assert code == 0, err
+    assert "card:" not in stdout, stdout
+    assert "dcgan-cifar10-32.png" in stdout
+    assert (out / "dcgan-cifar10-32.png").read_bytes() == (CARDS / "dcgan-cifar10-32.png").read_bytes()
