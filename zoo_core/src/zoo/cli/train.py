@@ -49,6 +49,25 @@ def _check_device(device: str) -> None:
         parse_device(device)
 
 
+def _check_same_data(record: dict, data: str) -> None:
+    """Refuse to resume on a data file other than the one the run started on (moved or renamed is fine)."""
+    from zoo.weights import sha256_file
+
+    expected = record.get("data_sha256")
+    if expected and Path(data).is_file() and sha256_file(data) != expected:
+        raise ZooError(
+            f"--data {data} is not the data this run was trained on ({record.get('data')}, sha256 {expected[:12]}…): "
+            "resume with that file, or start a new --out"
+        )
+
+
+def _already_trained(out: Path, step: int, steps: int) -> None:
+    """A resume with nothing left to train: say so (exit 0), or refuse a --steps below the run's step."""
+    if step > steps:
+        raise ZooError(f"{out} is already at step {step}, past --steps {steps}: pass a larger --steps to train further")
+    click.echo(f"{out} is already trained to step {step}: nothing to do (pass a larger --steps to train further)")
+
+
 def _run_record(path: Path) -> dict:
     """A run's train_config.json, or a one-line error when it is missing or damaged."""
     try:
@@ -103,8 +122,15 @@ def train_command(
 
     Families with their own trainer (e.g. style-transfer) take their own options: zoo train FAMILY --help.
     """
+    from zoo.data import class_names
     from zoo.registry import get_registry
-    from zoo.training.settings import RESUMABLE_KEYS, apply_overrides, resolve_settings, saved_settings
+    from zoo.training.settings import (
+        RESUMABLE_KEYS,
+        apply_overrides,
+        fit_classes_to_data,
+        resolve_settings,
+        saved_settings,
+    )
     from zoo.training.trainer import CHECKPOINT, RUN_CONFIG
 
     arch = get_registry().architecture(family)
@@ -121,12 +147,14 @@ def train_command(
         record = _run_record(out / RUN_CONFIG)
         if record.get("family") != arch.name:
             raise ZooError(f"{out} is a {record.get('family')} run; resume it with zoo train {record.get('family')}")
+        _check_same_data(record, data)
         settings = saved_settings(record["settings"])
         apply_overrides(settings, arch, overrides, allowed=RESUMABLE_KEYS)
     else:
         if (out / CHECKPOINT).exists():
             raise ZooError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
         settings = resolve_settings(arch, recipe, overrides)
+        fit_classes_to_data(settings, arch, () if data.startswith("torchvision:") else class_names(data), overrides)
     if steps is not None:
         settings.steps = steps
     settings.validate()
@@ -141,6 +169,9 @@ def train_command(
         trainer = Trainer(arch, settings, data, out, device=device, quiet=quiet, command=command)
         if resume:
             trainer.resume()
+            if trainer.step >= settings.steps:
+                _already_trained(out, trainer.step, settings.steps)
+                return
         weights = trainer.run()
     finally:
         if trainer is not None:

@@ -117,6 +117,25 @@ def resolve_settings(arch: ArchitectureSpec, recipe: str | None, overrides: Mapp
     return settings
 
 
+def fit_classes_to_data(
+    settings: TrainSettings, arch: ArchitectureSpec, names: tuple[str, ...], overrides: Mapping[str, str]
+) -> None:
+    """Give a class-conditional model as many classes as the data names, unless ``--set`` disagrees.
+
+    A model with more classes than the data would train embeddings for classes that never occur and
+    lose the data's class names, so a disagreement the user set on purpose is refused, not kept.
+    """
+    if "num_classes" not in arch.default_config or not names:
+        return
+    wanted = settings.model.get("num_classes")
+    if MODEL_PREFIX + "num_classes" in overrides and wanted != len(names):
+        raise ZooError(
+            f"the data names {len(names)} classes ({', '.join(names[:5])}{', …' if len(names) > 5 else ''}) "
+            f"but --set model.num_classes={wanted}: drop that --set (the count is taken from the data)"
+        )
+    settings.model["num_classes"] = len(names)
+
+
 def apply_overrides(
     settings: TrainSettings, arch: ArchitectureSpec, overrides: Mapping[str, str], allowed: tuple[str, ...] = ()
 ) -> None:

@@ -30,6 +30,7 @@ from zoo.training.data import BatchSchedule, load_training_data, random_flip, to
 from zoo.training.export import export_generator, update_ema
 from zoo.training.plots import plot_curves
 from zoo.training.settings import TrainSettings
+from zoo.weights import sha256_file
 
 CHECKPOINT = "checkpoint.safetensors"
 RUN_CONFIG = "train_config.json"  # family, data, exact command, settings: what zoo push puts on the card
@@ -284,9 +285,13 @@ class Trainer:
         }
         if self.resumed:
             previous = json.loads((self.out / RUN_CONFIG).read_text())
-            record["command"] = previous.get("command", self.command)
+            for key in ("command", "data", "data_sha256"):  # the first run's; a resume's --data is in its command
+                if key in previous:
+                    record[key] = previous[key]
             record["resumed"] = [*previous.get("resumed", []), {"step": self.step, "command": self.command}]
         else:
+            if Path(self.data_path).is_file():
+                record["data_sha256"] = sha256_file(self.data_path)  # what --resume and zoo push check against
             (self.out / PROGRESS).unlink(missing_ok=True)  # a log left by an earlier run that never checkpointed
         write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
 
@@ -314,8 +319,12 @@ class Trainer:
         data = load_training_data(
             self.data_path, self.G.resolution, conditional=bool(self.num_classes), num_classes=self.num_classes or None
         )
-        if len(data.classes) == self.num_classes:  # names that do not match the model's classes are not kept
-            self.classes = data.classes
+        if data.classes and len(data.classes) != self.num_classes:
+            raise ZooError(
+                f"{self.data_path} names {len(data.classes)} classes but the model has {self.num_classes}: "
+                f"pass --set model.num_classes={len(data.classes)}"
+            )
+        self.classes = data.classes
         schedule = BatchSchedule(len(data), s.batch_size, s.seed, self.context.rank, self.context.world)
         fixed_gen = torch.Generator().manual_seed(1234)
         fixed = self._latents(64, fixed_gen)

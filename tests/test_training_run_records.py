@@ -1,0 +1,116 @@
+"""What a run keeps about its data: the class count and names, the data it must resume on, when it is done."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zoo
+from zoo.cli import main
+from zoo.errors import ZooError
+from zoo.registry import get_registry
+from zoo.training.settings import fit_classes_to_data, resolve_settings
+from zoo.training.trainer import RUN_CONFIG
+
+TINY = ["--set", "batch_size=8", "--set", "model.width=4", "--set", "model.z_dim=8", "--set", "checkpoint_every=2"]
+
+
+def _zoo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in this process: (exit code, stdout, stderr); sys.argv is what a run records as its command."""
+    sys.argv = ["zoo", *args]
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _npz(path: Path, seed: int, classes: list[str] | None = None) -> Path:
+    rng = np.random.default_rng(seed)
+    arrays = {"images": rng.integers(0, 256, size=(24, 32, 32, 3), dtype=np.uint8)}
+    if classes:
+        arrays |= {"labels": np.arange(24) % len(classes), "classes": np.array(classes)}
+    np.savez(path, **arrays)
+    return path
+
+
+def test_a_conditional_model_takes_its_class_count_and_names_from_the_data(capsys, tmp_path):
+    data = _npz(tmp_path / "pets.npz", 0, ["cat", "dog", "fish"])
+    out = tmp_path / "run"
+    code, _, err = _zoo(
+        capsys,
+        "train",
+        "sagan",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--steps",
+        "2",
+        "--quiet",
+        *TINY,
+        "--set",
+        "model.width=8",
+    )
+    assert code == 0, err
+    assert json.loads((out / RUN_CONFIG).read_text())["settings"]["model"]["num_classes"] == 3
+    model = zoo.load(str(out))
+    assert model.classes == ("cat", "dog", "fish")
+    assert model.sample(2, seed=0, labels=["fish"]).shape == (2, 32, 32, 3)
+
+
+def test_a_class_count_set_against_the_data_is_refused():
+    arch = get_registry().architecture("sagan")
+    settings = resolve_settings(arch, None, {"model.num_classes": "10"})
+    with pytest.raises(ZooError, match=r"names 3 classes \(cat, dog, fish\) but --set model.num_classes=10"):
+        fit_classes_to_data(settings, arch, ("cat", "dog", "fish"), {"model.num_classes": "10"})
+    unconditional = get_registry().architecture("dcgan")
+    plain = resolve_settings(unconditional, None, {})
+    fit_classes_to_data(plain, unconditional, ("cat", "dog"), {})
+    assert "num_classes" not in plain.model
+
+
+def test_resume_refuses_other_data_and_accepts_the_same_file_moved(capsys, tmp_path):
+    data, other = _npz(tmp_path / "a.npz", 0), _npz(tmp_path / "b.npz", 1)
+    out = tmp_path / "run"
+    code, _, err = _zoo(
+        capsys, "train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "2", "--quiet", *TINY
+    )
+    assert code == 0, err
+    code, _, err = _zoo(capsys, "train", "dcgan", "--data", str(other), "--out", str(out), "--steps", "4", "--resume")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"--data {other} is not the data this run was trained on ({data}" in err
+    moved = tmp_path / "moved.npz"
+    shutil.copy(data, moved)
+    code, _, err = _zoo(
+        capsys, "train", "dcgan", "--data", str(moved), "--out", str(out), "--steps", "4", "--resume", "--quiet"
+    )
+    assert code == 0, err
+    record = json.loads((out / RUN_CONFIG).read_text())
+    assert record["data"] == str(data), "the first run's data stays on record; the resume's is in its command"
+    assert str(moved) in record["resumed"][0]["command"]
+
+
+def test_resuming_a_finished_run_says_there_is_nothing_to_do(capsys, tmp_path):
+    data = _npz(tmp_path / "a.npz", 0)
+    out = tmp_path / "run"
+    args = ["train", "dcgan", "--data", str(data), "--out", str(out), "--quiet"]
+    assert _zoo(capsys, *args, "--steps", "2", *TINY)[0] == 0
+    code, stdout, _ = _zoo(capsys, *args, "--resume")
+    assert code == 0 and "already trained to step 2: nothing to do" in stdout
+    code, _, err = _zoo(capsys, *args, "--resume", "--steps", "1")
+    assert code == 2 and "already at step 2, past --steps 1: pass a larger --steps" in err
+
+
+def test_the_resize_warning_is_one_line_on_the_command_line(zoo_cli, tmp_path):
+    big = tmp_path / "big.npz"
+    np.savez(big, images=np.random.default_rng(0).integers(0, 256, size=(16, 64, 64, 3), dtype=np.uint8))
+    result = zoo_cli("train", "dcgan", "--data", str(big), "--out", "run", "--steps", "1", "--quiet", *TINY)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == ["zoo: warning: resizing (64, 64) images to 32x32"]
