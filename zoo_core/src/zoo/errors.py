@@ -7,5 +7,9 @@ class ZooError(Exception):
     """A user-facing error: its message says what went wrong and what to do next."""
 
 
+class ZooWarning(UserWarning):
+    """Something the user should know that does not stop the work; the CLI prints it as one line."""
+
+
 class PluginError(ZooError):
     """A plugin is broken or conflicts with another one."""

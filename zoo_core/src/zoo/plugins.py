@@ -18,13 +18,13 @@ import pluggy
 
 from zoo import hookspecs
 from zoo.default_plugins import DEFAULT_PLUGINS
-from zoo.errors import PluginError
+from zoo.errors import PluginError, ZooWarning
 
 ENTRY_POINT_GROUP = "gan_zoo"
 CORE_DISTRIBUTION = "zoo-core"
 
 
-class PluginWarning(UserWarning):
+class PluginWarning(ZooWarning):
     """A plugin was skipped; the message names it and says how to fix or silence it."""
 
 

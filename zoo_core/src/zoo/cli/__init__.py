@@ -11,16 +11,16 @@ from collections.abc import Sequence
 
 import click
 
-from zoo.errors import ZooError
-from zoo.plugins import PluginWarning, report_plugin_problem
+from zoo.errors import ZooError, ZooWarning
+from zoo.plugins import report_plugin_problem
 
 
 def _one_line_warnings() -> None:
-    """Show plugin warnings as 'zoo: warning: …' instead of Python's two-line format."""
+    """Show the zoo's warnings as 'zoo: warning: …' instead of Python's two-line format."""
     original = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-        if issubclass(category, PluginWarning):
+        if issubclass(category, ZooWarning):
             click.echo(f"zoo: warning: {message}", err=True)
         else:
             original(message, category, filename, lineno, file, line)

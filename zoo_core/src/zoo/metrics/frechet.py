@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from zoo.errors import ZooError
+from zoo.errors import ZooError, ZooWarning
 from zoo.metrics.base import FeatureMetric
 from zoo.metrics.extractors import POOL, STANDARD_INCEPTION, FeatureExtractor
 
@@ -104,7 +104,7 @@ class FID(FeatureMetric):
         )
         if not self.allow_few_samples:
             raise ZooError(message)
-        warnings.warn(message, stacklevel=3)
+        warnings.warn(message, ZooWarning, stacklevel=3)
 
     def _statistics(self, real: bool) -> tuple[torch.Tensor, torch.Tensor, int]:
         if real and self._reference is not None:

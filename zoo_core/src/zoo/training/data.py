@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
 from zoo.data import check_labels, class_names, load_images, one_line
-from zoo.errors import ZooError
+from zoo.errors import ZooError, ZooWarning
 
 
 @dataclass
@@ -103,7 +103,8 @@ def load_training_data(path: str, resolution: int, conditional: bool, *, num_cla
     if data.shape[-2:] != (resolution, resolution):
         if data.shape[-2] != data.shape[-1]:
             raise ZooError(f"{path}: images are {tuple(data.shape[-2:])}, not square: crop them to a square first")
-        warnings.warn(f"resizing {tuple(data.shape[-2:])} images to {resolution}x{resolution}", stacklevel=2)
+        message = f"resizing {tuple(data.shape[-2:])} images to {resolution}x{resolution}"
+        warnings.warn(message, ZooWarning, stacklevel=2)
         data = _resize(data, resolution)
     return ImageData(data.contiguous(), label_tensor, classes if conditional else ())
 
