@@ -165,6 +165,16 @@ def test_push_uses_the_grid_of_the_step_the_weights_were_saved_at(capsys, run: P
     assert "![samples](samples.png)" in _card(folder)[1]
 
 
+def test_the_weights_know_their_step_so_a_run_copied_without_its_checkpoint_finds_its_grid(capsys, run: Path) -> None:
+    from zoo.weights import META_STEP, read_metadata
+
+    assert read_metadata(run / "model.safetensors")[META_STEP] == "4"
+    (run / "checkpoint.safetensors").unlink()
+    shutil.copyfile(run / "samples" / "step-000002.png", run / "samples" / "step-000006.png")
+    code, out, err, _ = _push(capsys, run, "--license", "mit")
+    assert code == 0 and f"sample grid: {run / 'samples' / 'step-000004.png'}" in out, err
+
+
 def test_push_falls_back_to_the_newest_grid_then_final_png(capsys, run: Path) -> None:
     grids = run / "samples"
     (grids / "step-000004.png").unlink()

@@ -51,7 +51,9 @@ def test_a_diverged_run_resumes_with_lower_rates_and_records_how(zoo_cli, tiny_d
     from zoo.hub_push import _run_fields
 
     fields, _ = _run_fields(tmp_path / "run")
-    assert fields["train_command"].startswith(record["command"]) and "; from step 2: " in fields["train_command"]
+    first, _, resume = fields["train_command"].partition("; from step 2: ")
+    assert first == record["command"].replace(str(tiny_data), tiny_data.name), "local paths are not published"
+    assert "lr_g=1e-5" in resume
 
 
 def test_resumed_optimisers_take_the_new_rates(tiny_data, tmp_path):

@@ -19,7 +19,7 @@ from zoo.errors import ZooError
 from zoo.files import write_atomically
 from zoo.hub import CARD_FILENAME, CONFIG_FILENAME, LIBRARY_NAME, SAMPLES_FILENAME, WEIGHTS_FILENAME, check_repo_id
 from zoo.specs import check_name
-from zoo.weights import read_metadata, sha256_file
+from zoo.weights import META_STEP, read_metadata, sha256_file
 
 _BLOCK_ORDER = (
     "name", "family", "config", "dataset", "dataset_sha256", "resolution", "repo_id", "filename",
@@ -88,7 +88,7 @@ def public_command(command: str, data: str | None) -> str:
 
 def _weights_step(run: Path) -> int | None:
     """The training step a run's weights were exported at: their metadata, else the checkpoint saved with them."""
-    for path, read in ((run / WEIGHTS_FILENAME, lambda m: m.get("zoo.step")),
+    for path, read in ((run / WEIGHTS_FILENAME, lambda m: m.get(META_STEP)),
                        (run / "checkpoint.safetensors", _checkpoint_step)):  # fmt: skip
         try:
             step = read(read_metadata(path)) if path.is_file() else None

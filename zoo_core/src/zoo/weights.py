@@ -26,6 +26,7 @@ META_FAMILY = "zoo.family"
 META_CONFIG = "zoo.config"
 META_FORMAT = "zoo.format"
 META_CLASSES = "zoo.classes"  # JSON list of class names, written when training data names its labels
+META_STEP = "zoo.step"  # the training step a run exported the weights at
 META_TRAINING_STATE = "zoo.training_state"  # only in a run's checkpoint.safetensors (zoo.checkpoint)
 _LISTED = 4  # key names shown in a mismatch message; the rest are counted
 _MAX_HEADER_BYTES = 100 * 1024 * 1024

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from zoo.interfaces import Generator
-from zoo.weights import META_CLASSES, save_weights
+from zoo.weights import META_CLASSES, META_STEP, save_weights
 
 
 @torch.no_grad()
@@ -60,14 +60,18 @@ def export_generator(
     config: Mapping[str, Any],
     dtype: torch.dtype = torch.float32,
     classes: tuple[str, ...] = (),
+    step: int | None = None,
 ) -> str:
     """Write a float copy of ``generator`` (BN re-estimated) as safetensors; return its sha256.
 
     ``classes`` (the training data's label names) go into the metadata so a run directory can be
-    sampled by class name, like a published checkpoint whose card lists them.
+    sampled by class name, like a published checkpoint whose card lists them; ``step`` lets zoo push
+    pick the sample grid of the same step.
     """
     final = copy.deepcopy(generator).float().to(memory_format=torch.contiguous_format)
     recalibrate_batchnorm(final)
     state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in final.state_dict().items()}
-    metadata = {META_CLASSES: json.dumps(list(classes))} if classes else None
-    return save_weights(path, state, family=family, config=config, metadata=metadata)
+    metadata = {META_CLASSES: json.dumps(list(classes))} if classes else {}
+    if step is not None:
+        metadata[META_STEP] = str(step)
+    return save_weights(path, state, family=family, config=config, metadata=metadata or None)

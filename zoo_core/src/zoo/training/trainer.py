@@ -162,7 +162,12 @@ class Trainer:
                 progress={"step": self.step},
             )
             export_generator(
-                self.G_ema, self.out / "model.safetensors", self.arch.name, self.settings.model, classes=self.classes
+                self.G_ema,
+                self.out / "model.safetensors",
+                self.arch.name,
+                self.settings.model,
+                classes=self.classes,
+                step=self.step,
             )
         distributed.barrier(self.context)
 
