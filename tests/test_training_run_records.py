@@ -114,3 +114,20 @@ def test_the_resize_warning_is_one_line_on_the_command_line(zoo_cli, tmp_path):
     result = zoo_cli("train", "dcgan", "--data", str(big), "--out", "run", "--steps", "1", "--quiet", *TINY)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines() == ["zoo: warning: resizing (64, 64) images to 32x32"]
+
+
+def test_a_model_too_narrow_for_self_attention_is_a_one_line_error(capsys, tmp_path):
+    data = _npz(tmp_path / "pets.npz", 0, ["cat", "dog", "fish"])
+    args = ["train", "sagan", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1", "--quiet", *TINY]
+    code, _, err = _zoo(capsys, *args)  # TINY has model.width=4: 4 channels at the attention block
+    assert code == 2 and err.strip().splitlines() == [
+        "Error: self-attention needs at least 8 channels, got 4: use a larger model.width"
+    ]
+    assert not (tmp_path / "run").exists()
+
+
+def test_too_few_images_for_one_batch_says_how_to_go_on(capsys, tmp_path):
+    data = _npz(tmp_path / "a.npz", 0)  # 24 images
+    args = ["train", "dcgan", "--data", str(data), "--out", str(tmp_path / "run"), "--quiet", *TINY]
+    code, _, err = _zoo(capsys, *args, "--set", "batch_size=32")
+    assert code == 2 and "fewer than one global batch (32): add images or pass a smaller --set batch_size=N" in err

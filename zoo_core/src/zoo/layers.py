@@ -12,6 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from zoo.errors import ZooError
+
 
 def maybe_sn(module: nn.Module, enabled: bool) -> nn.Module:
     """Wrap ``module`` in spectral normalisation (Miyato et al. 2018) when ``enabled``."""
@@ -93,6 +95,8 @@ class SelfAttention(nn.Module):
 
     def __init__(self, channels: int, sn: bool = False) -> None:
         super().__init__()
+        if channels < 8:  # query and key have channels // 8 channels
+            raise ZooError(f"self-attention needs at least 8 channels, got {channels}: use a larger model.width")
         self.query = conv1x1(channels, channels // 8, sn)
         self.key = conv1x1(channels, channels // 8, sn)
         self.value = conv1x1(channels, channels // 2, sn)

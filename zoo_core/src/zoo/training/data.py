@@ -114,7 +114,10 @@ class BatchSchedule:
 
     def __init__(self, size: int, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> None:
         if size < batch_size * world:
-            raise ZooError(f"the dataset has {size} images, fewer than one global batch ({batch_size * world})")
+            raise ZooError(
+                f"the dataset has {size} images, fewer than one global batch ({batch_size * world}): "
+                f"add images or pass a smaller --set batch_size=N"
+            )
         self.batch_size = batch_size
         self.sampler = DistributedSampler(
             range(size), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=True
