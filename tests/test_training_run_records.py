@@ -62,6 +62,11 @@ def test_a_conditional_model_takes_its_class_count_and_names_from_the_data(capsy
     assert json.loads((out / RUN_CONFIG).read_text())["settings"]["model"]["num_classes"] == 3
     model = zoo.load(str(out))
     assert model.classes == ("cat", "dog", "fish")
+    code, info, err = _zoo(capsys, "info", str(out))
+    assert code == 0, err
+    assert info.startswith(f"weights {out / 'model.safetensors'}\n  family: sagan\n")
+    for line in ("  classes: cat, dog, fish", "  step: 2", f"  data: {data}", "  command: zoo train sagan --data"):
+        assert line in info.splitlines() or any(row.startswith(line) for row in info.splitlines()), line
     assert model.sample(2, seed=0, labels=["fish"]).shape == (2, 32, 32, 3)
 
 

@@ -119,7 +119,7 @@ def _load_from_file(path: Path, arch: ArchitectureSpec, config: Mapping[str, Any
     return ModelHandle(generator, arch, config, checkpoint=checkpoint, source=str(path), classes=classes)
 
 
-def _local_path(name: str) -> Path | None:
+def local_model_path(name: str) -> Path | None:
     """Interpret ``name`` as a run directory or a .safetensors file, if it looks like one.
 
     A bare name ('myrun', as ``zoo train --out myrun`` prints) is a directory only when no model
@@ -169,7 +169,7 @@ def load(
     from zoo.hub import HUB_PREFIX
 
     registry = get_registry()
-    path = None if name.startswith(HUB_PREFIX) else _local_path(name)
+    path = None if name.startswith(HUB_PREFIX) else local_model_path(name)
     if name.startswith(HUB_PREFIX):
         handle = _load_hub(name, pretrained, download)
     elif path is not None:

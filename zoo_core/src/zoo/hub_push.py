@@ -19,6 +19,7 @@ from zoo.errors import ZooError
 from zoo.files import write_atomically
 from zoo.hub import CARD_FILENAME, CONFIG_FILENAME, LIBRARY_NAME, SAMPLES_FILENAME, WEIGHTS_FILENAME, check_repo_id
 from zoo.specs import check_name
+from zoo.training.settings import RUN_CONFIG
 from zoo.weights import META_STEP, read_metadata, sha256_file
 
 _BLOCK_ORDER = (
@@ -121,7 +122,7 @@ def run_grid(run: Path) -> Path | None:
 def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     """Card fields a training run directory records (dataset, command, metrics) and its sample grid."""
     fields: dict[str, Any] = {}
-    train_config = run / "train_config.json"
+    train_config = run / RUN_CONFIG
     data: dict[str, Any] = {}
     if train_config.is_file():
         data = _read_json(train_config)

@@ -13,6 +13,7 @@ from typing import Any
 from zoo.errors import ZooError
 from zoo.specs import ArchitectureSpec
 
+RUN_CONFIG = "train_config.json"  # family, data, exact command, settings: what zoo push puts on the card
 MODEL_PREFIX = "model."
 LR_DECAYS = ("", "linear")
 # What --resume may change: rates and weights that a diverging run needs lowered, and logging.
