@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from zoo import ArchitectureSpec, hookimpl
+from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
+
+_CHECKPOINTS = ("biggan-lite-cifar10-32",)
 
 # Brock et al. 2018 and the authors' CIFAR-10 script (BigGAN-PyTorch, launch_cifar_ema.sh): hinge
 # loss, 4 D steps per G step, Adam(2e-4, β = (0, 0.999)) for both networks, batch 50, an EMA of G
@@ -64,7 +66,15 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
                     "model": {"resolution": 64, "z_dim": 120, "width": 16, "attention": 32},
                 },
             },
+            default_checkpoint="biggan-lite-cifar10-32",
             paper="Brock, Donahue & Simonyan 2018, arXiv:1809.11096",
             description="BigGAN at 32/64 px: shared embedding, hierarchical z, attention, projection D, truncation.",
         )
     )
+
+
+@hookimpl
+def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
+    from zoo.cards import register_cards
+
+    register_cards(register, __name__, _CHECKPOINTS)
