@@ -135,3 +135,23 @@ def fresh_registry(monkeypatch: pytest.MonkeyPatch):
     reset_registry()
     yield
     reset_registry()
+
+
+@pytest.fixture
+def zoo_here(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[int, str, str]]:
+    """``zoo_here(*args)`` runs the CLI in this process (no torch import per call): (exit code, stdout, stderr)."""
+    from zoo.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["zoo", *args])  # what a training run records as its command
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -9,33 +9,20 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 import zoo
 from zoo.cards import split_card, validate_card
-from zoo.cli import main
 
 CARDS = Path(__file__).resolve().parents[1] / "cards"
 
 
-def _zoo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process: (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_cards_check_of_every_registered_card_passes(capsys) -> None:
-    code, out, err = _zoo(capsys, "cards", "check")
+def test_cards_check_of_every_registered_card_passes(zoo_here) -> None:
+    code, out, err = zoo_here("cards", "check")
     assert code == 0, out + err
     assert "card(s) ok" in out
 
 
-def test_the_readme_card_check_command_passes_on_the_repository_cards(capsys) -> None:
-    code, out, err = _zoo(capsys, "cards", "check", *map(str, sorted(CARDS.glob("*.md"))))
+def test_the_readme_card_check_command_passes_on_the_repository_cards(zoo_here) -> None:
+    code, out, err = zoo_here("cards", "check", *map(str, sorted(CARDS.glob("*.md"))))
     assert code == 0, out + err
 
 
@@ -62,9 +49,9 @@ def test_registered_cards_have_their_images_beside_them() -> None:
             assert not missing, f"{spec.card}: link {missing} into its plugin's cards/ folder"
 
 
-def test_push_of_a_bundled_checkpoint_publishes_the_images_of_its_card(capsys, tmp_path: Path) -> None:
+def test_push_of_a_bundled_checkpoint_publishes_the_images_of_its_card(zoo_here, tmp_path: Path) -> None:
     out = tmp_path / "folder"
-    code, stdout, err = _zoo(capsys, "push", "dcgan-cifar10-32", "--repo", "me/dcgan", "--dry-run", "--out", str(out))
+    code, stdout, err = zoo_here("push", "dcgan-cifar10-32", "--repo", "me/dcgan", "--dry-run", "--out", str(out))
     assert code == 0, err
     assert "card:" not in stdout, stdout
     assert "dcgan-cifar10-32.png" in stdout

@@ -13,22 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from zoo.cli import main
 from zoo.data import load_images
 from zoo.errors import ZooError
 
 EVAL = ["--metrics", "kid", "-n", "16", "--extractor", "zoo-cifar10-resnet", "--no-progress", "--json"]
-
-
-def _zoo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process: (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _random(count: int, seed: int = 0) -> np.ndarray:
@@ -95,10 +83,10 @@ def test_data_without_splits_is_used_whole_for_train_and_refused_for_test(whole_
         load_images(folder, "test")
 
 
-def test_eval_split_test_scores_against_the_test_images(capsys, split_npz: Path, private_cache: Path) -> None:
+def test_eval_split_test_scores_against_the_test_images(zoo_here, split_npz: Path, private_cache: Path) -> None:
     results = {}
     for split in ("train", "test"):
-        code, out, err = _zoo(capsys, "eval", "dcgan-cifar10-32", "--data", str(split_npz), *EVAL, "--split", split)
+        code, out, err = zoo_here("eval", "dcgan-cifar10-32", "--data", str(split_npz), *EVAL, "--split", split)
         assert code == 0, err
         results[split] = json.loads(out)
         assert results[split]["protocol"]["reference"]["split"] == split
@@ -116,15 +104,15 @@ def test_eval_split_test_scores_against_the_test_images(capsys, split_npz: Path,
     meta["split"] = "test"
     tensors: dict[str, torch.Tensor] = load_file(train_entry)
     save_file(tensors, str(test_entry), metadata={"zoo.reference": json.dumps(meta)})
-    code, out, err = _zoo(capsys, "eval", "dcgan-cifar10-32", "--data", str(split_npz), *EVAL, "--split", "test")
+    code, out, err = zoo_here("eval", "dcgan-cifar10-32", "--data", str(split_npz), *EVAL, "--split", "test")
     assert code == 0, err
     assert json.loads(out)["results"]["kid"] == pytest.approx(results["test"]["results"]["kid"], rel=1e-6)
 
 
-def test_eval_of_data_without_splits_says_all_images(capsys, whole_npz: Path) -> None:
-    code, out, err = _zoo(capsys, "eval", "dcgan-cifar10-32", "--data", str(whole_npz), *EVAL[:-1])
+def test_eval_of_data_without_splits_says_all_images(zoo_here, whole_npz: Path) -> None:
+    code, out, err = zoo_here("eval", "dcgan-cifar10-32", "--data", str(whole_npz), *EVAL[:-1])
     assert code == 0, err
     protocol_line = next(line for line in out.splitlines() if line.startswith("protocol:"))
     assert "vs random 16 of 24 images of whole.npz (seed 0)" in protocol_line and "train" not in protocol_line
-    code, out, err = _zoo(capsys, "eval", "dcgan-cifar10-32", "--data", str(whole_npz), *EVAL, "--split", "test")
+    code, out, err = zoo_here("eval", "dcgan-cifar10-32", "--data", str(whole_npz), *EVAL, "--split", "test")
     assert code == 2 and "has no test split (its keys: images)" in err and len(err.strip().splitlines()) == 1

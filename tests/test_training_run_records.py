@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import zoo
-from zoo.cli import main
 from zoo.errors import ZooError
 from zoo.registry import get_registry
 from zoo.training.settings import fit_classes_to_data, resolve_settings
 from zoo.training.trainer import RUN_CONFIG
 
 TINY = ["--set", "batch_size=8", "--set", "model.width=4", "--set", "model.z_dim=8", "--set", "checkpoint_every=2"]
-
-
-def _zoo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process: (exit code, stdout, stderr); sys.argv is what a run records as its command."""
-    sys.argv = ["zoo", *args]
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _npz(path: Path, seed: int, classes: list[str] | None = None) -> Path:
@@ -40,11 +26,10 @@ def _npz(path: Path, seed: int, classes: list[str] | None = None) -> Path:
     return path
 
 
-def test_a_conditional_model_takes_its_class_count_and_names_from_the_data(capsys, tmp_path):
+def test_a_conditional_model_takes_its_class_count_and_names_from_the_data(zoo_here, tmp_path):
     data = _npz(tmp_path / "pets.npz", 0, ["cat", "dog", "fish"])
     out = tmp_path / "run"
-    code, _, err = _zoo(
-        capsys,
+    code, _, err = zoo_here(
         "train",
         "sagan",
         "--data",
@@ -62,7 +47,7 @@ def test_a_conditional_model_takes_its_class_count_and_names_from_the_data(capsy
     assert json.loads((out / RUN_CONFIG).read_text())["settings"]["model"]["num_classes"] == 3
     model = zoo.load(str(out))
     assert model.classes == ("cat", "dog", "fish")
-    code, info, err = _zoo(capsys, "info", str(out))
+    code, info, err = zoo_here("info", str(out))
     assert code == 0, err
     assert info.startswith(f"weights {out / 'model.safetensors'}\n  family: sagan\n")
     for line in ("  classes: cat, dog, fish", "  step: 2", f"  data: {data}", "  command: zoo train sagan --data"):
@@ -81,20 +66,18 @@ def test_a_class_count_set_against_the_data_is_refused():
     assert "num_classes" not in plain.model
 
 
-def test_resume_refuses_other_data_and_accepts_the_same_file_moved(capsys, tmp_path):
+def test_resume_refuses_other_data_and_accepts_the_same_file_moved(zoo_here, tmp_path):
     data, other = _npz(tmp_path / "a.npz", 0), _npz(tmp_path / "b.npz", 1)
     out = tmp_path / "run"
-    code, _, err = _zoo(
-        capsys, "train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "2", "--quiet", *TINY
-    )
+    code, _, err = zoo_here("train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "2", "--quiet", *TINY)
     assert code == 0, err
-    code, _, err = _zoo(capsys, "train", "dcgan", "--data", str(other), "--out", str(out), "--steps", "4", "--resume")
+    code, _, err = zoo_here("train", "dcgan", "--data", str(other), "--out", str(out), "--steps", "4", "--resume")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert f"--data {other} is not the data this run was trained on ({data}" in err
     moved = tmp_path / "moved.npz"
     shutil.copy(data, moved)
-    code, _, err = _zoo(
-        capsys, "train", "dcgan", "--data", str(moved), "--out", str(out), "--steps", "4", "--resume", "--quiet"
+    code, _, err = zoo_here(
+        "train", "dcgan", "--data", str(moved), "--out", str(out), "--steps", "4", "--resume", "--quiet"
     )
     assert code == 0, err
     record = json.loads((out / RUN_CONFIG).read_text())
@@ -102,14 +85,14 @@ def test_resume_refuses_other_data_and_accepts_the_same_file_moved(capsys, tmp_p
     assert str(moved) in record["resumed"][0]["command"]
 
 
-def test_resuming_a_finished_run_says_there_is_nothing_to_do(capsys, tmp_path):
+def test_resuming_a_finished_run_says_there_is_nothing_to_do(zoo_here, tmp_path):
     data = _npz(tmp_path / "a.npz", 0)
     out = tmp_path / "run"
     args = ["train", "dcgan", "--data", str(data), "--out", str(out), "--quiet"]
-    assert _zoo(capsys, *args, "--steps", "2", *TINY)[0] == 0
-    code, stdout, _ = _zoo(capsys, *args, "--resume")
+    assert zoo_here(*args, "--steps", "2", *TINY)[0] == 0
+    code, stdout, _ = zoo_here(*args, "--resume")
     assert code == 0 and "already trained to step 2: nothing to do" in stdout
-    code, _, err = _zoo(capsys, *args, "--resume", "--steps", "1")
+    code, _, err = zoo_here(*args, "--resume", "--steps", "1")
     assert code == 2 and "already at step 2, past --steps 1: pass a larger --steps" in err
 
 
@@ -121,18 +104,18 @@ def test_the_resize_warning_is_one_line_on_the_command_line(zoo_cli, tmp_path):
     assert result.stderr.strip().splitlines() == ["zoo: warning: resizing (64, 64) images to 32x32"]
 
 
-def test_a_model_too_narrow_for_self_attention_is_a_one_line_error(capsys, tmp_path):
+def test_a_model_too_narrow_for_self_attention_is_a_one_line_error(zoo_here, tmp_path):
     data = _npz(tmp_path / "pets.npz", 0, ["cat", "dog", "fish"])
     args = ["train", "sagan", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1", "--quiet", *TINY]
-    code, _, err = _zoo(capsys, *args)  # TINY has model.width=4: 4 channels at the attention block
+    code, _, err = zoo_here(*args)  # TINY has model.width=4: 4 channels at the attention block
     assert code == 2 and err.strip().splitlines() == [
         "Error: self-attention needs at least 8 channels, got 4: use a larger model.width"
     ]
     assert not (tmp_path / "run").exists()
 
 
-def test_too_few_images_for_one_batch_says_how_to_go_on(capsys, tmp_path):
+def test_too_few_images_for_one_batch_says_how_to_go_on(zoo_here, tmp_path):
     data = _npz(tmp_path / "a.npz", 0)  # 24 images
     args = ["train", "dcgan", "--data", str(data), "--out", str(tmp_path / "run"), "--quiet", *TINY]
-    code, _, err = _zoo(capsys, *args, "--set", "batch_size=32")
+    code, _, err = zoo_here(*args, "--set", "batch_size=32")
     assert code == 2 and "fewer than one global batch (32): add images or pass a smaller --set batch_size=N" in err
