@@ -119,3 +119,21 @@ def test_too_few_images_for_one_batch_says_how_to_go_on(zoo_here, tmp_path):
     args = ["train", "dcgan", "--data", str(data), "--out", str(tmp_path / "run"), "--quiet", *TINY]
     code, _, err = zoo_here(*args, "--set", "batch_size=32")
     assert code == 2 and "fewer than one global batch (32): add images or pass a smaller --set batch_size=N" in err
+
+
+def test_num_classes_zero_trains_unconditionally_on_labelled_data():
+    arch = get_registry().architecture("sagan")
+    settings = resolve_settings(arch, None, {"model.num_classes": "0"})
+    fit_classes_to_data(settings, arch, ("cat", "dog", "fish"), {"model.num_classes": "0"})
+    assert settings.model["num_classes"] == 0
+
+
+def test_info_on_a_damaged_run_record_is_one_line(zoo_here, tmp_path):
+    data = _npz(tmp_path / "a.npz", 0)
+    out = tmp_path / "run"
+    assert zoo_here("train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "2", "--quiet", *TINY)[0] == 0
+    (out / RUN_CONFIG).write_text("{not json")
+    code, _, err = zoo_here("info", str(out))
+    assert code == 2 and err.strip().splitlines() == [
+        f"Error: {out / RUN_CONFIG} is not a readable JSON file (JSONDecodeError): fix or remove it"
+    ]

@@ -61,7 +61,8 @@ def test_generated_plugin_round_trips_through_the_hub(zoo_cli, zoo_env, hub_serv
     [
         ("dcgan", "'dcgan' is already a model of the installed plugin zoo-dcgan"),
         ("sagan-cifar10-32", "already a model of the installed plugin zoo-sagan"),
-        ("lsgan", "a module 'zoo_lsgan' is already installed"),
+        ("lsgan", "a distribution 'zoo-lsgan' is already installed (pip would replace it)"),
+        ("core", "a distribution 'zoo-core' is already installed (pip would replace it)"),
     ],
 )
 def test_a_name_already_installed_is_refused(name: str, fragment: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 
 def _current_umask() -> int:
@@ -66,3 +68,13 @@ def check_output_file(output: Path, suffixes: tuple[str, ...] = (".png",)) -> No
     if output.is_dir():
         raise ZooError(f"output {str(output)!r} is a directory: give a file name ending in {suffixes[0]}")
     check_writable_dir(output.parent if str(output.parent) else Path("."))
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file the zoo wrote (a run's record, its metrics), or a one-line ZooError naming it."""
+    from zoo.errors import ZooError
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ZooError(f"{path} is not a readable JSON file ({exc.__class__.__name__}): fix or remove it") from None

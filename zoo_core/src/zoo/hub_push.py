@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
-from zoo.files import write_atomically
+from zoo.files import read_json, write_atomically
 from zoo.hub import CARD_FILENAME, CONFIG_FILENAME, LIBRARY_NAME, SAMPLES_FILENAME, WEIGHTS_FILENAME, check_repo_id
 from zoo.specs import check_name
-from zoo.training.settings import RUN_CONFIG
-from zoo.weights import META_STEP, read_metadata, sha256_file
+from zoo.training.settings import CHECKPOINT, RUN_CONFIG
+from zoo.weights import META_TRAINING_STATE, read_metadata, read_step, sha256_file
 
 _BLOCK_ORDER = (
     "name", "family", "config", "dataset", "dataset_sha256", "resolution", "repo_id", "filename",
@@ -62,14 +62,6 @@ def _base_card(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     return meta, dict(block) if isinstance(block, Mapping) else {}, body
 
 
-def _read_json(path: Path) -> Any:
-    """A JSON file of a run, or a ZooError naming it."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ZooError(f"{path} is not a readable JSON file ({exc.__class__.__name__}): fix or remove it") from None
-
-
 _ABSOLUTE_PATH = re.compile(r"(?<![\w/.~-])/[^\s'\"]+")
 
 
@@ -83,37 +75,30 @@ def public_dataset(data: str) -> str:
 def public_command(command: str, data: str | None) -> str:
     """The training command with the data path as its name and other absolute paths as their last part."""
     if data:  # as a whole argument only (--data PATH, --data=PATH, quoted or not)
-        command = re.sub(rf"(?<![^\s='\"]){re.escape(data)}(?![^\s'\"])", public_dataset(data), command)
+        command = re.sub(rf"(?<![^\s='\"]){re.escape(data)}(?![^\s'\"])", lambda _: public_dataset(data), command)
     return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0)).name or m.group(0), command)
 
 
 def _weights_step(run: Path) -> int | None:
     """The training step a run's weights were exported at: their metadata, else the checkpoint saved with them."""
-    for path, read in ((run / WEIGHTS_FILENAME, lambda m: m.get(META_STEP)),
-                       (run / "checkpoint.safetensors", _checkpoint_step)):  # fmt: skip
-        try:
-            step = read(read_metadata(path)) if path.is_file() else None
-        except (ZooError, ValueError, TypeError, KeyError):
-            step = None
-        if step is not None:
-            return int(step)
-    return None
-
-
-def _checkpoint_step(metadata: Mapping[str, str]) -> int | None:
-    """The step recorded in a training checkpoint's metadata (zoo.checkpoint writes it)."""
-    state = metadata.get("zoo.training_state")
-    return int(json.loads(state)["progress"]["step"]) if state else None
+    weights, checkpoint = run / WEIGHTS_FILENAME, run / CHECKPOINT
+    try:
+        step = read_step(weights) if weights.is_file() else None
+        if step is None and checkpoint.is_file():
+            state = read_metadata(checkpoint).get(META_TRAINING_STATE)
+            step = int(json.loads(state)["progress"]["step"]) if state else None
+    except (ZooError, ValueError, TypeError, KeyError):
+        return None  # no step known: run_grid falls back to the newest grid
+    return step
 
 
 def run_grid(run: Path) -> Path | None:
-    """The sample grid of a run's weights: the grid of the step they were saved at, else the newest step's,
-    else ``samples/final.png`` or ``samples.png`` of runs made before grids were numbered."""
+    """The sample grid of a run's weights: the newest grid at or before the step they were saved at, else
+    ``samples/final.png`` or ``samples.png`` of runs made before grids were numbered."""
     grids = sorted((run / "samples").glob("step-*.png"))
     step = _weights_step(run)
-    exact = run / "samples" / f"step-{step:06d}.png" if step is not None else None
-    if exact is not None and exact.is_file():
-        return exact
+    if step is not None:  # never a grid sampled after the weights were saved
+        grids = [grid for grid in grids if grid.stem.removeprefix("step-").isdigit() and int(grid.stem[5:]) <= step]
     if grids:
         return grids[-1]
     return next((p for p in (run / "samples" / "final.png", run / SAMPLES_FILENAME) if p.is_file()), None)
@@ -125,7 +110,7 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     train_config = run / RUN_CONFIG
     data: dict[str, Any] = {}
     if train_config.is_file():
-        data = _read_json(train_config)
+        data = read_json(train_config)
     dataset = data.get("data") or data.get("dataset")
     if isinstance(dataset, str):
         fields["dataset"] = public_dataset(dataset)
@@ -144,7 +129,7 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
         fields["classes"] = data["classes"]
     metrics = run / "metrics.json"
     if metrics.is_file():
-        fields["metrics"] = _read_json(metrics)
+        fields["metrics"] = read_json(metrics)
     return fields, run_grid(run)
 
 

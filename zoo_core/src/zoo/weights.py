@@ -94,6 +94,16 @@ def read_classes(path: str | os.PathLike[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def read_step(path: str | os.PathLike[str]) -> int | None:
+    """The training step a run's weights were exported at (None for weights that do not record it)."""
+    value = read_metadata(path).get(META_STEP)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise ZooError(f"{path}: the step in its metadata is not a number ({value!r})")
+    return int(value)
+
+
 def count_parameters(path: str | os.PathLike[str], prefix: str = "") -> int:
     """Number of scalars stored under ``prefix`` (buffers included), read from the header alone."""
     header = read_header(path)

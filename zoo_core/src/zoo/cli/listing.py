@@ -116,22 +116,19 @@ def _describe(title: str, data: dict[str, Any]) -> list[str]:
 
 def _describe_local(path: Path) -> list[str]:
     """What a run directory or weights file holds: family, config, classes, step, and how the run was trained."""
+    from zoo.files import read_json
     from zoo.training.settings import RUN_CONFIG
-    from zoo.weights import META_CLASSES, META_STEP, read_config, read_metadata, sha256_file
+    from zoo.weights import read_classes, read_config, read_step, sha256_file
 
     family, config = read_config(path)
-    metadata = read_metadata(path)
-    data: dict[str, Any] = {"family": family, "config": config}
-    if metadata.get(META_CLASSES):
-        data["classes"] = json.loads(metadata[META_CLASSES])
-    if metadata.get(META_STEP):
-        data["step"] = int(metadata[META_STEP])
+    data: dict[str, Any] = {"family": family, "config": config, "classes": read_classes(path), "step": read_step(path)}
     data |= {"sha256": sha256_file(path), "size": path.stat().st_size}
-    record_path = path.parent / RUN_CONFIG
-    if record_path.is_file():
-        record = json.loads(record_path.read_text())
-        data |= {key: record[key] for key in ("data", "data_sha256", "command", "resumed") if record.get(key)}
-        data["settings"] = {k: v for k, v in record.get("settings", {}).items() if k != "model"}
+    record = read_json(path.parent / RUN_CONFIG) if (path.parent / RUN_CONFIG).is_file() else {}
+    if not isinstance(record, dict):
+        raise ZooError(f"{path.parent / RUN_CONFIG} is not a run record (a JSON object): fix or remove it")
+    data |= {key: record[key] for key in ("data", "data_sha256", "command", "resumed") if record.get(key)}
+    if isinstance(record.get("settings"), dict):
+        data["settings"] = {k: v for k, v in record["settings"].items() if k != "model"}
     return _describe(f"weights {path}", data)
 
 
@@ -141,10 +138,11 @@ def info_command(name: str) -> None:
     """Describe a family, a checkpoint, a run directory or a weights file: architecture, weights, card, training."""
     from zoo.api import local_model_path
     from zoo.cards import card_body
+    from zoo.hub import HUB_PREFIX
     from zoo.weights import read_config
 
     registry = get_registry()
-    path = local_model_path(name)
+    path = None if name.startswith(HUB_PREFIX) else local_model_path(name)
     if path is not None:
         lines = _describe_local(path)
         family = read_config(path)[0]

@@ -19,9 +19,10 @@ MODULE_PLACEHOLDER = "__module__"
 def render_plugin(name: str, target: Path) -> Path:
     """Write the template for family ``name`` into ``target/zoo-NAME``; return that folder."""
     check_name(name, "plugin")
-    values = {"name": name, "dist": f"zoo-{name}", "module": "zoo_" + name.replace("-", "_").replace(".", "_")}
+    values = {"name": name, "dist": f"zoo-{name}", "module": _module_name(name)}
     if not values["module"].isidentifier():
         raise ZooError(f"plugin name {name!r} does not make a Python module name: use letters, digits and '-'")
+    _refuse_taken_name(name, values["dist"], values["module"])
     root = target / values["dist"]
     if root.exists():
         raise ZooError(f"{root} already exists: choose another --dir or remove it")
@@ -42,8 +43,14 @@ def _render(source: Traversable, dest: Path, values: dict[str, str]) -> None:
             out.write_text(Template(entry.read_text()).substitute(values))
 
 
-def _refuse_taken_name(name: str) -> None:
-    """A family, model or module name already installed would clash with (or replace) that plugin."""
+def _module_name(name: str) -> str:
+    """The import name of plugin ``name``'s package: 'my-gan' -> 'zoo_my_gan'."""
+    return "zoo_" + name.replace("-", "_").replace(".", "_")
+
+
+def _refuse_taken_name(name: str, dist: str, module: str) -> None:
+    """A family, model, distribution or module name already installed would clash with (or replace) it."""
+    import importlib.metadata
     import importlib.util
 
     from zoo.registry import get_registry
@@ -52,8 +59,12 @@ def _refuse_taken_name(name: str) -> None:
     if name in registry.architectures or name in registry.checkpoints:
         owner = registry.architectures.get(name) or registry.checkpoints[name]
         raise ZooError(f"{name!r} is already a model of the installed plugin {owner.plugin}: choose another name")
-    module = "zoo_" + name.replace("-", "_").replace(".", "_")
-    if module.isidentifier() and importlib.util.find_spec(module) is not None:
+    try:
+        importlib.metadata.distribution(dist)
+        raise ZooError(f"a distribution {dist!r} is already installed (pip would replace it): choose another name")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    if importlib.util.find_spec(module) is not None:
         raise ZooError(f"a module {module!r} is already installed: choose another name")
 
 
@@ -64,6 +75,5 @@ def new_plugin_command(name: str, directory: Path) -> None:
     """Generate a plugin distribution for a new family NAME (pyproject, hooks, tiny model, tests)."""
     if not directory.is_dir():
         raise ZooError(f"--dir {directory} is not a directory: create it first")
-    _refuse_taken_name(name)
     root = render_plugin(name, directory)
     click.echo(f"created {root}: cd {root} && pip install -e . && pytest")

@@ -13,6 +13,7 @@ from typing import Any
 from zoo.errors import ZooError
 from zoo.specs import ArchitectureSpec
 
+CHECKPOINT = "checkpoint.safetensors"  # resumable state: weights, optimisers, RNG, step
 RUN_CONFIG = "train_config.json"  # family, data, exact command, settings: what zoo push puts on the card
 MODEL_PREFIX = "model."
 LR_DECAYS = ("", "linear")
@@ -129,6 +130,8 @@ def fit_classes_to_data(
     if "num_classes" not in arch.default_config or not names:
         return
     wanted = settings.model.get("num_classes")
+    if MODEL_PREFIX + "num_classes" in overrides and wanted == 0:
+        return  # unconditional on purpose: the labels are not used
     if MODEL_PREFIX + "num_classes" in overrides and wanted != len(names):
         raise ZooError(
             f"the data names {len(names)} classes ({', '.join(names[:5])}{', …' if len(names) > 5 else ''}) "

@@ -29,10 +29,9 @@ from zoo.training.augment import diff_augment, parse_policy
 from zoo.training.data import BatchSchedule, load_training_data, random_flip, to_float
 from zoo.training.export import export_generator, update_ema
 from zoo.training.plots import plot_curves
-from zoo.training.settings import RUN_CONFIG, TrainSettings
+from zoo.training.settings import CHECKPOINT, RUN_CONFIG, TrainSettings
 from zoo.weights import sha256_file
 
-CHECKPOINT = "checkpoint.safetensors"
 PROGRESS = "progress.jsonl"
 
 
