@@ -86,3 +86,15 @@ def test_an_unreachable_hub_is_one_line_like_zoo_pull(zoo_env: Zoo, clean_error,
     args = ["stylize", "photo.png", "--style", "painting.png", "--size", "24", "--steps", "1", "-o", "out.png"]
     clean_error(zoo_env.run(*args, env=gone), "cannot reach the Hub", gone["HF_ENDPOINT"], "timm/vgg19.tv_in1k")
     assert not (tmp_path / "out.png").exists()
+
+
+def test_zoo_no_download_is_respected_for_the_backbone(zoo_env: Zoo, clean_error, tmp_path):
+    """Not cached: with ZOO_NO_DOWNLOAD=1 nothing is fetched (no request at all) and the error says why."""
+    from PIL import Image
+
+    for name in ("photo.png", "painting.png"):
+        Image.new("RGB", (24, 20), (200, 120, 40)).save(tmp_path / name)
+    args = ["stylize", "photo.png", "--style", "painting.png", "--size", "24", "--steps", "1", "-o", "out.png"]
+    result = zoo_env.run(*args, env={"ZOO_NO_DOWNLOAD": "1"})
+    clean_error(result, "timm/vgg19.tv_in1k is not in the local Hub cache and downloads are off (ZOO_NO_DOWNLOAD=1)")
+    assert not (tmp_path / "out.png").exists()

@@ -213,11 +213,16 @@ def _download(repo_id: str, revision: str | None) -> str:
     The cache first; then one metadata request, which fails at once on a dead server (hf_hub_download
     alone retries it for ~30 s, printing a warning per try) and lists the files; then the download.
     """
-    from zoo.hub import cached_file, download, hf_constants, resolve
+    from zoo.hub import cached_file, download, downloads_allowed, hf_constants, resolve
 
     cached = cached_file(repo_id, WEIGHTS_FILE, revision)
     if cached is not None:
         return str(cached)
+    if not downloads_allowed(None):
+        raise ZooError(
+            f"the backbone {repo_id} is not in the local Hub cache and downloads are off (ZOO_NO_DOWNLOAD=1): "
+            "unset ZOO_NO_DOWNLOAD once to fetch it"
+        )
     if not hf_constants().HF_HUB_OFFLINE:
         _, files = resolve(repo_id, revision)
         if WEIGHTS_FILE not in files:
