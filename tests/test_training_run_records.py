@@ -85,6 +85,32 @@ def test_resume_refuses_other_data_and_accepts_the_same_file_moved(zoo_here, tmp
     assert str(moved) in record["resumed"][0]["command"]
 
 
+def _folder(path: Path, seed: int) -> Path:
+    from PIL import Image
+
+    path.mkdir()
+    for index, image in enumerate(np.random.default_rng(seed).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)):
+        Image.fromarray(image).save(path / f"{index:02d}.png")
+    return path
+
+
+def test_resume_checks_image_folder_data_too(zoo_here, tmp_path):
+    data = _folder(tmp_path / "faces", 0)
+    out = tmp_path / "run"
+    code, _, err = zoo_here("train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "2", "--quiet", *TINY)
+    assert code == 0, err
+    assert len(json.loads((out / RUN_CONFIG).read_text())["data_sha256"]) == 64
+    (data / "00.png").unlink()  # one image fewer: no longer the data the run started on
+    args = ["train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "4", "--resume", "--quiet"]
+    code, _, err = zoo_here(*args)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"--data {data} is not the data this run was trained on" in err
+    moved = tmp_path / "faces-moved"
+    shutil.copytree(_folder(tmp_path / "faces-again", 0), moved)  # the same images under another name
+    code, _, err = zoo_here(*args[:3], str(moved), *args[4:])
+    assert code == 0, err
+
+
 def test_resuming_a_finished_run_says_there_is_nothing_to_do(zoo_here, tmp_path):
     data = _npz(tmp_path / "a.npz", 0)
     out = tmp_path / "run"

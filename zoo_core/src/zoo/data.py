@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import zipfile
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.weights import sha256_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 # An .npz holds either one set of images ("images"/"x", no split) or splits: x_SPLIT / SPLIT_images, or
@@ -29,6 +31,19 @@ def _decode(blob: bytes) -> np.ndarray:
 
     with Image.open(io.BytesIO(blob)) as image:
         return np.asarray(image.convert("RGB"))
+
+
+def dataset_fingerprint(path: str | os.PathLike[str]) -> str:
+    """sha256 of a dataset file, or of an image folder's sorted relative names and file hashes."""
+    path = Path(path)
+    if path.is_file():
+        return sha256_file(path)
+    if not path.is_dir():
+        raise ZooError(f"data path {str(path)!r} does not exist")
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
+    return digest.hexdigest()
 
 
 def one_line(exc: BaseException) -> str:

@@ -117,7 +117,7 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
         if isinstance(data.get("data_sha256"), str):
             fields["dataset_sha256"] = data["data_sha256"]  # recorded by the trainer when it read the data
         elif Path(dataset).exists():
-            from zoo.metrics.statistics import dataset_fingerprint  # a file's sha256, or a folder's names and hashes
+            from zoo.data import dataset_fingerprint
 
             fields["dataset_sha256"] = dataset_fingerprint(dataset)
     command = data.get("command") or data.get("train_command")

@@ -50,11 +50,11 @@ def _check_device(device: str) -> None:
 
 
 def _check_same_data(record: dict, data: str) -> None:
-    """Refuse to resume on a data file other than the one the run started on (moved or renamed is fine)."""
-    from zoo.weights import sha256_file
+    """Refuse to resume on data other than the run's (a file or image folder; moved or renamed is fine)."""
+    from zoo.data import dataset_fingerprint
 
     expected = record.get("data_sha256")
-    if expected and Path(data).is_file() and sha256_file(data) != expected:
+    if expected and Path(data).exists() and dataset_fingerprint(data) != expected:
         raise ZooError(
             f"--data {data} is not the data this run was trained on ({record.get('data')}, sha256 {expected[:12]}…): "
             "resume with that file, or start a new --out"

@@ -174,7 +174,7 @@ def evaluate(
     """
     import torch
 
-    from zoo.data import data_split
+    from zoo.data import data_split, dataset_fingerprint
     from zoo.metrics import statistics
     from zoo.metrics.base import FeatureMetric
     from zoo.metrics.extractors import build_extractor
@@ -200,7 +200,7 @@ def evaluate(
         )
     check_sample_counts(names, extractor, n, n_real or n)
     used_split = data_split(data, split)
-    fingerprint = statistics.dataset_fingerprint(data)
+    fingerprint = dataset_fingerprint(data)
 
     built = build_extractor(extractor, device=device, precision=precision)
     objects = {}

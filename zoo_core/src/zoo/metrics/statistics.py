@@ -8,9 +8,7 @@ precision/recall need them) plus mean and covariance in float64 (FID needs only 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,22 +18,8 @@ import numpy as np
 from zoo.errors import ZooError
 from zoo.files import atomic_path
 from zoo.metrics.downloads import zoo_home
-from zoo.weights import sha256_file
 
 SUBSET_SEED = 0
-
-
-def dataset_fingerprint(path: str | os.PathLike[str]) -> str:
-    """sha256 of a dataset file, or of an image folder's sorted relative names and file hashes."""
-    path = Path(path)
-    if path.is_file():
-        return sha256_file(path)
-    if not path.is_dir():
-        raise ZooError(f"data path {str(path)!r} does not exist")
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
-    return digest.hexdigest()
 
 
 def real_subset(total: int, n: int, seed: int = SUBSET_SEED) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from zoo.checkpoint import load_training_state, save_training_state
+from zoo.data import dataset_fingerprint
 from zoo.errors import ZooError
 from zoo.files import write_atomically
 from zoo.images import make_grid, save_png, to_uint8
@@ -30,7 +31,6 @@ from zoo.training.data import BatchSchedule, load_training_data, random_flip, to
 from zoo.training.export import export_generator, update_ema
 from zoo.training.plots import plot_curves
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG, TrainSettings
-from zoo.weights import sha256_file
 
 PROGRESS = "progress.jsonl"
 
@@ -293,8 +293,8 @@ class Trainer:
                     record[key] = previous[key]
             record["resumed"] = [*previous.get("resumed", []), {"step": self.step, "command": self.command}]
         else:
-            if Path(self.data_path).is_file():
-                record["data_sha256"] = sha256_file(self.data_path)  # what --resume and zoo push check against
+            if Path(self.data_path).exists():  # a file or an image folder; not a torchvision: spec
+                record["data_sha256"] = dataset_fingerprint(self.data_path)  # what --resume and zoo push check
             (self.out / PROGRESS).unlink(missing_ok=True)  # a log left by an earlier run that never checkpointed
         write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
 
