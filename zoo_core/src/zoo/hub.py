@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,33 @@ def download(repo_id: str, filename: str, revision: str | None, *, force: bool =
     return Path(path)
 
 
+def fetch_file(
+    repo_id: str,
+    filename: str,
+    revision: str | None,
+    *,
+    missing: Callable[[frozenset[str]], str],
+    refused: str | None = None,
+    force: bool = False,
+) -> Path:
+    """One Hub file: from the cache; else one metadata request, then the download (one-line errors throughout).
+
+    The metadata request fails at once on a dead server, where ``hf_hub_download`` alone retries for ~30 s
+    with a warning per try, and it lists the repo's files, so a missing one is ``missing(files)``, not a 404.
+    ``refused`` is the error to raise instead of downloading (downloads switched off).
+    """
+    cached = None if force else cached_file(repo_id, filename, revision)
+    if cached is not None:
+        return cached
+    if refused is not None:
+        raise ZooError(refused)
+    if not hf_constants().HF_HUB_OFFLINE:
+        _, files = resolve(repo_id, revision)
+        if filename not in files:
+            raise ZooError(missing(files))
+    return download(repo_id, filename, revision, force=force)
+
+
 def cached_file(repo_id: str, filename: str, revision: str | None) -> Path | None:
     """A file already in the Hub cache at ``revision`` (None = main), without touching the network."""
     from huggingface_hub import try_to_load_from_cache
@@ -226,16 +254,16 @@ def pull_checkpoint(spec: CheckpointSpec, *, force: bool = False) -> Path:
         raise not_published(spec)
     assert spec.repo_id is not None
     revision = _pinned(spec)
-    cached = None if force else cached_file(spec.repo_id, spec.filename, revision)
-    if cached is not None:
-        return verify(cached, spec, spec.name)
-    if not hf_constants().HF_HUB_OFFLINE:
-        _, files = resolve(spec.repo_id, revision)
-        if spec.filename not in files:
-            raise ZooError(
-                f"{spec.repo_id}@{revision[:12]} has no file {spec.filename}: the card of {spec.name} is wrong"
-            )
-    return verify(download(spec.repo_id, spec.filename, revision, force=force), spec, spec.name)
+    path = fetch_file(
+        spec.repo_id,
+        spec.filename,
+        revision,
+        force=force,
+        missing=lambda files: (
+            f"{spec.repo_id}@{revision[:12]} has no file {spec.filename}: the card of {spec.name} is wrong"
+        ),
+    )
+    return verify(path, spec, spec.name)
 
 
 def checkpoint_weights(spec: CheckpointSpec, *, download_allowed: bool | None = None) -> Path:

@@ -208,26 +208,23 @@ class FeatureNet(nn.Module):
 
 
 def _download(repo_id: str, revision: str | None) -> str:
-    """model.safetensors of a Hub repo, found the way ``zoo pull`` finds weights; never a pickle, one-line errors.
+    """model.safetensors of a Hub repo, fetched the way ``zoo pull`` fetches weights; never a pickle."""
+    from zoo.hub import downloads_allowed, fetch_file
 
-    The cache first; then one metadata request, which fails at once on a dead server (hf_hub_download
-    alone retries it for ~30 s, printing a warning per try) and lists the files; then the download.
-    """
-    from zoo.hub import cached_file, download, downloads_allowed, hf_constants, resolve
-
-    cached = cached_file(repo_id, WEIGHTS_FILE, revision)
-    if cached is not None:
-        return str(cached)
+    refused = None
     if not downloads_allowed(None):
-        raise ZooError(
+        refused = (
             f"the backbone {repo_id} is not in the local Hub cache and downloads are off (ZOO_NO_DOWNLOAD=1): "
             "unset ZOO_NO_DOWNLOAD once to fetch it"
         )
-    if not hf_constants().HF_HUB_OFFLINE:
-        _, files = resolve(repo_id, revision)
-        if WEIGHTS_FILE not in files:
-            raise ZooError(
-                f"{repo_id} has no {WEIGHTS_FILE} (only {', '.join(sorted(files)) or 'no files'}; the zoo never loads "
-                "pickled weights): choose another backbone tag"
-            )
-    return str(download(repo_id, WEIGHTS_FILE, revision))
+    path = fetch_file(
+        repo_id,
+        WEIGHTS_FILE,
+        revision,
+        refused=refused,
+        missing=lambda files: (
+            f"{repo_id} has no {WEIGHTS_FILE} (only {', '.join(sorted(files)) or 'no files'}; the zoo never loads "
+            "pickled weights): choose another backbone tag"
+        ),
+    )
+    return str(path)
