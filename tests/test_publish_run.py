@@ -196,6 +196,16 @@ def test_missing_card_fields_name_the_push_option_that_supplies_them(capsys, run
     assert not any("![samples]" in line for line in problems), "push writes README.md: editing it is no fix"
 
 
+def test_a_field_given_but_wrong_shows_its_own_problem_not_the_option_hint(capsys, run: Path, tmp_path: Path) -> None:
+    handmade = tmp_path / "metrics.json"
+    handmade.write_text(json.dumps({"protocol": "FID-10k vs train, zoo eval", "fid": "low"}))
+    code, out, err, _ = _push(capsys, run, "--license", "mit", "--metrics", str(handmade))
+    assert code == 0, err
+    problems = [line for line in out.splitlines() if line.startswith("card:")]
+    assert any("zoo.metrics: 'fid' is 'low', not a number" in line for line in problems), problems
+    assert not any("run 'zoo eval" in line for line in problems), "the metrics are there, only wrong"
+
+
 def test_the_card_names_the_data_file_not_its_local_path(capsys, run: Path) -> None:
     data = json.loads((run / "train_config.json").read_text())["data"]
     code, _, err, folder = _push(capsys, run, "--license", "mit")

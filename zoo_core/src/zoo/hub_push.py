@@ -335,17 +335,29 @@ PUSH_HINTS = {
 
 
 def card_problems(out: Path) -> list[str]:
-    """What the written card still lacks for publication, with the push option that supplies it."""
-    from zoo.cards import card_field_problems
+    """What the written card still lacks for publication, with the push option that supplies a missing field."""
+    from zoo.cards import card_field_problems, sample_images, split_card
     from zoo.registry import get_registry
 
     card = out / CARD_FILENAME
     problems = card_field_problems(card, hub_repo=True, registry=get_registry())
+    readable = all(field for field, _ in problems)  # an empty field: the card itself could not be read
+    meta, body = split_card(card.read_text(encoding="utf-8"), str(card)) if problems and readable else ({}, "")
+    block = meta.get("zoo") if isinstance(meta.get("zoo"), dict) else {}
+
+    def absent(field: str) -> bool:
+        """The card has no value at all for ``field`` (as opposed to a wrong one), so a push option can add it."""
+        if field == "body":
+            return not sample_images(body)
+        if field == "license":
+            return not (block.get("license") or meta.get("license"))
+        return block.get(field.removeprefix("zoo.")) in (None, "")
+
     return [
         problem
         if not field
         else f"{card}: {field}: {PUSH_HINTS[field]}"
-        if field in PUSH_HINTS and problem.startswith(("missing", "no sample grid"))
+        if field in PUSH_HINTS and absent(field)
         else f"{card}: {field}: {problem}"
         for field, problem in problems
     ]
