@@ -62,7 +62,9 @@ def test_eval_of_a_run_writes_metrics_json_with_protocol_and_caches_real_feature
     assert set(evaluation["results"]) == {"fid", "kid", "kid_std", "is", "is_std", "precision", "recall"}
     protocol = evaluation["protocol"]
     assert protocol["extractor"] == "test-pixels" and protocol["num_generated"] == 100 and protocol["num_real"] == 100
-    assert protocol["reference"]["split"] == "all" and protocol["reference"]["subset"] == "random 100 of 300, seed 0"
+    reference = protocol["reference"]
+    assert reference["split"] == "all" and reference["subset"] == "random 100 of 300, seed 0"
+    assert reference["total"] == 300 and reference["subset_seed"] == 0, "numbers a reader need not parse"
     assert protocol["resize"] and protocol["kid_subset_size"] == 100 and protocol["is_splits"] == 10
     (cache,) = (zoo_home / "stats").glob("*.safetensors")
     stamp = cache.stat().st_mtime_ns

@@ -262,9 +262,11 @@ def evaluate(
             protocol.update(metric.protocol())
     count, total = reference.count, reference.total
     subset = "all" if count == total else f"random {count} of {total}, seed {statistics.SUBSET_SEED}"
+    real = {"data": Path(data).name, "sha256": fingerprint, "split": used_split, "subset": subset, "total": total}
+    if count != total:
+        real["subset_seed"] = statistics.SUBSET_SEED
     protocol.update({
-        "num_generated": n, "num_real": count, "generator_seed": seed,
-        "reference": {"data": Path(data).name, "sha256": fingerprint, "split": used_split, "subset": subset},
+        "num_generated": n, "num_real": count, "generator_seed": seed, "reference": real,
         "labels": "balanced over classes" if generator.num_classes else "none",
     })  # fmt: skip
     labels = {k: metric_label(_LABELS.get(k, k), extractor) for k in values}

@@ -25,10 +25,9 @@ def reference_text(reference: Mapping[str, Any], count: Any) -> str:
     subset = str(reference.get("subset", "all"))
     if subset == "all":
         return f"all {_count(count)} {kind} of {data}"
-    # 'random N of TOTAL, seed S' as evaluate writes it
-    words = subset.replace(",", "").split()
-    if len(words) == 6 and words[0] == "random" and words[4] == "seed":
-        return f"random {_count(words[1])} of {_count(words[3])} {kind} of {data} (seed {words[5]})"
+    if "subset_seed" in reference:  # a seeded random subset: evaluate records its size, the total and the seed
+        total = _count(reference.get("total"))
+        return f"random {_count(count)} of {total} {kind} of {data} (seed {reference['subset_seed']})"
     return f"{_count(count)} {kind} of {data} ({subset})"
 
 
