@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import zoo
 from zoo.errors import ZooError
 from zoo.registry import get_registry
@@ -109,6 +110,26 @@ def test_resume_checks_image_folder_data_too(zoo_here, tmp_path):
     shutil.copytree(_folder(tmp_path / "faces-again", 0), moved)  # the same images under another name
     code, _, err = zoo_here(*args[:3], str(moved), *args[4:])
     assert code == 0, err
+
+
+def test_until_stops_early_without_changing_the_schedule(zoo_here, tmp_path):
+    from zoo.weights import META_STEP, load_tensors, read_metadata
+
+    data = _npz(tmp_path / "a.npz", 0)
+    decaying = [*TINY, "--set", "lr_decay=linear", "--quiet", "--steps", "6"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    base = ["train", "dcgan", "--data", str(data)]
+    assert zoo_here(*base, "--out", str(straight), *decaying)[0] == 0
+    code, stdout, err = zoo_here(*base, "--out", str(split), *decaying, "--until", "4")
+    assert code == 0, err
+    assert "trained dcgan to step 4" in stdout and f"--out {split} --resume" in stdout
+    assert read_metadata(split / "model.safetensors")[META_STEP] == "4"
+    assert zoo_here(*base, "--out", str(split), "--until", "4", "--resume")[1].endswith("--until 4: nothing to do\n")
+    assert zoo_here(*base, "--out", str(split), "--resume", "--quiet")[0] == 0
+    a, b = load_tensors(straight / "model.safetensors"), load_tensors(split / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), "the rates decayed over 6 steps both times"
+    code, _, err = zoo_here(*base, "--out", str(tmp_path / "past"), *decaying, "--until", "7")
+    assert code == 2 and "--until 7 is past the run's last step 6: pass a larger --steps" in err
 
 
 def test_resuming_a_finished_run_says_there_is_nothing_to_do(zoo_here, tmp_path):

@@ -104,6 +104,12 @@ class TrainCommand(click.Command):
     "--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. lr_g=1e-4 or model.width=32."
 )
 @click.option("--steps", type=int, default=None, help="Train until this many steps (also extends a resumed run).")
+@click.option(
+    "--until",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop at this step, checkpointed, keeping the schedule of --steps: train in sessions with --resume.",
+)
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (torchrun: one GPU per rank).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -114,6 +120,7 @@ def train_command(
     recipe: str | None,
     sets: tuple[str, ...],
     steps: int | None,
+    until: int | None,
     resume: bool,
     device: str,
     quiet: bool,
@@ -158,6 +165,8 @@ def train_command(
     if steps is not None:
         settings.steps = steps
     settings.validate()
+    if until is not None and until > settings.steps:
+        raise ZooError(f"--until {until} is past the run's last step {settings.steps}: pass a larger --steps too")
 
     from zoo.training.trainer import Trainer
 
@@ -172,7 +181,10 @@ def train_command(
             if trainer.step >= settings.steps:
                 _already_trained(out, trainer.step, settings.steps)
                 return
-        weights = trainer.run()
+            if until is not None and trainer.step >= until:
+                click.echo(f"{out} is already at step {trainer.step}, --until {until}: nothing to do")
+                return
+        weights = trainer.run(until)
     finally:
         if trainer is not None:
             from zoo.training.distributed import shutdown
@@ -182,3 +194,6 @@ def train_command(
             out.rmdir()  # a run that failed before writing anything leaves nothing behind
     if trainer.context.is_main:
         click.echo(f"trained {family} to step {trainer.step}; load it with zoo.load({str(out)!r}) -> {weights}")
+        if trainer.step < settings.steps:
+            resume_command = shlex.join(["zoo", "train", family, "--data", data, "--out", str(out), "--resume"])
+            click.echo(f"the schedule runs to step {settings.steps}: continue with {resume_command}")

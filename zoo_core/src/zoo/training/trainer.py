@@ -314,8 +314,12 @@ class Trainer:
                 {k: [r.get(k, float("nan")) for r in records] for k in keys},
             )
 
-    def run(self) -> Path:
-        """Train until ``settings.steps``; return the exported ``model.safetensors``."""
+    def run(self, until: int | None = None) -> Path:
+        """Train to ``settings.steps`` (or stop at ``until``, checkpointed); return the exported weights.
+
+        ``until`` stops early without changing the schedule (the rate decay still ends at ``steps``),
+        so a run trained in sessions with ``--resume`` equals one trained straight through.
+        """
         from tqdm import tqdm
 
         s = self.settings
@@ -339,10 +343,11 @@ class Trainer:
             total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True
         )
         started, start_step = time.perf_counter(), self.step
-        while self.step < s.steps:
+        stop = min(s.steps, until or s.steps)
+        while self.step < stop:
             values = self.train_step(schedule, data)
             bar.update(1)
-            done = self.step == s.steps
+            done = self.step == stop
             if main and (self.step % s.log_every == 0 or done):
                 rate = (self.step - start_step) * s.batch_size * self.context.world / (time.perf_counter() - started)
                 record = {"step": self.step, **{k: round(v, 5) for k, v in values.items()}, "img_per_s": round(rate, 1)}
