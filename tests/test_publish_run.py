@@ -118,6 +118,19 @@ def _evaluation(kid: float, date: str, model_sha256: str | None = None) -> dict:
     return {**entry, "model_sha256": model_sha256} if model_sha256 else entry
 
 
+@pytest.mark.parametrize(
+    "reference",
+    [
+        {"data": "c.npz", "split": "train", "subset": "random 1000 of 50000, seed 0", "total": 50000, "subset_seed": 0},
+        {"data": "c.npz", "split": "train", "subset": "random 1000 of 50000, seed 0"},  # an older metrics.json
+    ],
+)
+def test_a_random_reference_subset_is_described_in_words(reference: dict) -> None:
+    from zoo.metrics.summary import reference_text
+
+    assert reference_text(reference, 1000) == "random 1,000 of 50,000 train images of c.npz (seed 0)"
+
+
 def test_of_several_evaluations_the_one_of_the_pushed_weights_is_used() -> None:
     from zoo.metrics.summary import card_metrics
 
@@ -196,14 +209,36 @@ def test_missing_card_fields_name_the_push_option_that_supplies_them(capsys, run
     assert not any("![samples]" in line for line in problems), "push writes README.md: editing it is no fix"
 
 
-def test_a_field_given_but_wrong_shows_its_own_problem_not_the_option_hint(capsys, run: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("metrics", "expected"),
+    [
+        ({}, "zoo.metrics: missing: run 'zoo eval RUN"),  # empty counts as absent: push can supply it
+        ({"protocol": "FID-10k vs train, zoo eval", "fid": "low"}, "zoo.metrics: 'fid' is 'low', not a number"),
+    ],
+)
+def test_the_option_hint_is_for_absent_fields_only(capsys, run: Path, tmp_path: Path, metrics, expected) -> None:
     handmade = tmp_path / "metrics.json"
-    handmade.write_text(json.dumps({"protocol": "FID-10k vs train, zoo eval", "fid": "low"}))
+    handmade.write_text(json.dumps(metrics))
     code, out, err, _ = _push(capsys, run, "--license", "mit", "--metrics", str(handmade))
     assert code == 0, err
-    problems = [line for line in out.splitlines() if line.startswith("card:")]
-    assert any("zoo.metrics: 'fid' is 'low', not a number" in line for line in problems), problems
-    assert not any("run 'zoo eval" in line for line in problems), "the metrics are there, only wrong"
+    problems = [line for line in out.splitlines() if line.startswith("card:") and "zoo.metrics" in line]
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_the_card_command_stops_where_the_weights_were_saved(capsys, run: Path, tmp_path: Path) -> None:
+    data = json.loads((run / "train_config.json").read_text())["data"]
+    staged = tmp_path / "staged"
+    train = ["train", "dcgan", "--data", data, "--out", str(staged), "--quiet"]
+    assert _zoo(capsys, *train, "--steps", "6", "--until", "3", *TINY)[0] == 0
+    assert _push(capsys, staged, "--license", "mit")[0] == 0
+    command = _card(staged.parent / "pushed")[0]["zoo"]["train_command"]
+    assert "--steps 6 " in command and command.endswith(" --until 3") and command.count("--until") == 1, command
+    assert _zoo(capsys, *train, "--until", "5", "--resume")[0] == 0
+    command = _card(_push(capsys, staged, "--license", "mit")[3])[0]["zoo"]["train_command"]
+    assert command.endswith("model.z_dim=8 --until 5") and "--until 3" not in command, command
+    assert _zoo(capsys, *train, "--resume")[0] == 0
+    command = _card(_push(capsys, staged, "--license", "mit")[3])[0]["zoo"]["train_command"]
+    assert "--until" not in command and "--steps 6" in command, "trained to the end: no --until"
 
 
 def test_the_card_names_the_data_file_not_its_local_path(capsys, run: Path) -> None:

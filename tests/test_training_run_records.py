@@ -75,6 +75,8 @@ def test_resume_refuses_other_data_and_accepts_the_same_file_moved(zoo_here, tmp
     code, _, err = zoo_here("train", "dcgan", "--data", str(other), "--out", str(out), "--steps", "4", "--resume")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert f"--data {other} is not the data this run was trained on ({data}" in err
+    code, _, err = zoo_here("train", "dcgan", "--data", "torchvision:CIFAR10:/x", "--out", str(out), "--resume")
+    assert code == 2 and f"this run was trained on {data}" in err and "resume with that data" in err
     moved = tmp_path / "moved.npz"
     shutil.copy(data, moved)
     code, _, err = zoo_here(
@@ -101,6 +103,11 @@ def test_resume_checks_image_folder_data_too(zoo_here, tmp_path):
     code, _, err = zoo_here("train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "2", "--quiet", *TINY)
     assert code == 0, err
     assert len(json.loads((out / RUN_CONFIG).read_text())["data_sha256"]) == 64
+    (data / "notes.txt").write_text("not an image: the loader never reads it")
+    (data / ".DS_Store").write_bytes(b"\0")
+    args = ["train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "3", "--resume", "--quiet"]
+    code, _, err = zoo_here(*args)
+    assert code == 0, err
     (data / "00.png").unlink()  # one image fewer: no longer the data the run started on
     args = ["train", "dcgan", "--data", str(data), "--out", str(out), "--steps", "4", "--resume", "--quiet"]
     code, _, err = zoo_here(*args)
@@ -116,15 +123,18 @@ def test_until_stops_early_without_changing_the_schedule(zoo_here, tmp_path):
     from zoo.weights import META_STEP, load_tensors, read_metadata
 
     data = _npz(tmp_path / "a.npz", 0)
-    decaying = [*TINY, "--set", "lr_decay=linear", "--quiet", "--steps", "6"]
+    decaying = [*TINY, "--set", "lr_decay=linear", "--set", "sample_every=4", "--quiet", "--steps", "6"]
     straight, split = tmp_path / "straight", tmp_path / "split"
     base = ["train", "dcgan", "--data", str(data)]
     assert zoo_here(*base, "--out", str(straight), *decaying)[0] == 0
-    code, stdout, err = zoo_here(*base, "--out", str(split), *decaying, "--until", "4")
+    code, stdout, err = zoo_here(*base, "--out", str(split), *decaying, "--until", "3")  # between checkpoints
     assert code == 0, err
-    assert "trained dcgan to step 4" in stdout and f"--out {split} --resume" in stdout
-    assert read_metadata(split / "model.safetensors")[META_STEP] == "4"
-    assert zoo_here(*base, "--out", str(split), "--until", "4", "--resume")[1].endswith("--until 4: nothing to do\n")
+    assert "trained dcgan to step 3" in stdout and "continue with the same command plus --resume" in stdout
+    assert read_metadata(split / "model.safetensors")[META_STEP] == "3"
+    assert json.loads((split / "progress.jsonl").read_text().splitlines()[-1])["step"] == 3
+    assert (split / "samples" / "step-000003.png").is_file(), "the stop gets its grid, as the end of a run does"
+    stdout = zoo_here(*base, "--out", str(split), "--until", "3", "--resume")[1]
+    assert "--until 3: nothing to do (pass a larger --until, or leave it out to train to step 6)" in stdout
     assert zoo_here(*base, "--out", str(split), "--resume", "--quiet")[0] == 0
     a, b = load_tensors(straight / "model.safetensors"), load_tensors(split / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), "the rates decayed over 6 steps both times"

@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from zoo.errors import ZooError
 from zoo.specs import CheckpointSpec, check_name
@@ -87,6 +87,14 @@ _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
 _IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)")
 
 
+class CardProblem(NamedTuple):
+    """One thing wrong with a card; ``absent``: the card has no value at all, so a tool may offer to supply it."""
+
+    field: str
+    problem: str
+    absent: bool = False
+
+
 def sample_images(body: str) -> list[str]:
     """The targets of the Markdown images in a card body (the sample grid is one of them)."""
     return _IMAGE.findall(body)
@@ -113,24 +121,26 @@ def _check_metrics(metrics: Any) -> str | None:
 
 def _check_fields(
     block: Mapping[str, Any], meta: Mapping[str, Any], hub_repo: bool, draft: bool, bundled: bool = False
-) -> list[tuple[str, str]]:
+) -> list[CardProblem]:
     """(field, problem) pairs for the zoo block of a card."""
     from dataclasses import fields as dataclass_fields
 
     from zoo.specs import PICKLE_SUFFIXES
 
-    problems: list[tuple[str, str]] = []
+    problems: list[CardProblem] = []
     known = {f.name for f in dataclass_fields(CheckpointSpec)} - {"plugin", "card", "bundled"}
     valid = ", ".join(sorted(known))
-    problems += [(f"zoo.{key}", f"unknown field; valid fields are {valid}") for key in sorted(set(block) - known)]
+    problems += [
+        CardProblem(f"zoo.{key}", f"unknown field; valid fields are {valid}") for key in sorted(set(block) - known)
+    ]
 
     def text(key: str) -> str | None:
         value = block.get(key)
         if value in (None, ""):
-            problems.append((f"zoo.{key}", "missing"))
+            problems.append(CardProblem(f"zoo.{key}", "missing", absent=True))
             return None
         if not isinstance(value, str):
-            problems.append((f"zoo.{key}", f"must be text, got {value!r}"))
+            problems.append(CardProblem(f"zoo.{key}", f"must be text, got {value!r}"))
             return None
         return value
 
@@ -139,63 +149,87 @@ def _check_fields(
         try:
             check_name(name, "checkpoint")
         except ZooError as exc:
-            problems.append(("zoo.name", str(exc)))
+            problems.append(CardProblem("zoo.name", str(exc)))
     text("family")
     text("dataset")
-    if not isinstance(block.get("config"), Mapping):
-        problems.append(("zoo.config", "missing: the architecture config (a mapping of constructor arguments)"))
+    config = block.get("config")
+    if not isinstance(config, Mapping):
+        wanted = "the architecture config (a mapping of constructor arguments)"
+        problem = f"missing: {wanted}" if not config else f"must be {wanted}, got {config!r}"
+        problems.append(CardProblem("zoo.config", problem, absent=not config))
     resolution = block.get("resolution")
     if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution <= 0:
-        problems.append(("zoo.resolution", f"must be a positive integer, got {resolution!r}"))
+        problems.append(CardProblem("zoo.resolution", f"must be a positive integer, got {resolution!r}"))
     elif isinstance(block.get("config"), Mapping) and block["config"].get("resolution", resolution) != resolution:
         other = block["config"]["resolution"]
-        problems.append(("zoo.resolution", f"{resolution} differs from zoo.config.resolution {other}"))
+        problems.append(CardProblem("zoo.resolution", f"{resolution} differs from zoo.config.resolution {other}"))
     if not (block.get("license") or meta.get("license")):
-        problems.append(("license", "missing: the licence of the weights (e.g. mit, cc-by-4.0)"))
+        problems.append(
+            CardProblem("license", "missing: the licence of the weights (e.g. mit, cc-by-4.0)", absent=True)
+        )
     unpublished = block.get("unpublished")
     if unpublished not in (None, ""):
         if not isinstance(unpublished, str):
-            problems.append(("zoo.unpublished", f"must be text saying why and how to train, got {unpublished!r}"))
+            problems.append(
+                CardProblem("zoo.unpublished", f"must be text saying why and how to train, got {unpublished!r}")
+            )
         for key in ("repo_id", "revision", "bundled", "sha256", "size"):
             if block.get(key) not in (None, ""):
-                problems.append((f"zoo.{key}", "an unpublished card has no weights: remove it or 'unpublished'"))
+                problems.append(
+                    CardProblem(f"zoo.{key}", "an unpublished card has no weights: remove it or 'unpublished'")
+                )
         command = text("train_command")
         if command is not None and not command.strip():
-            problems.append(("zoo.train_command", "empty: give the exact command that trains the weights"))
+            problems.append(
+                CardProblem("zoo.train_command", "empty: give the exact command that trains the weights", True)
+            )
         return problems
     for key in ("sha256", "dataset_sha256"):
         value = block.get(key)
         if not (isinstance(value, str) and _HEX64.fullmatch(value)):
-            problems.append((f"zoo.{key}", f"must be 64 lower-case hex digits, got {value!r}" if value else "missing"))
+            wrong = f"must be 64 lower-case hex digits, got {value!r}"
+            problems.append(CardProblem(f"zoo.{key}", wrong) if value else CardProblem(f"zoo.{key}", "missing", True))
     size = block.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        problems.append(("zoo.size", f"must be the file size in bytes, got {size!r}"))
+        problems.append(CardProblem("zoo.size", f"must be the file size in bytes, got {size!r}"))
     filename = text("filename")
     if filename is not None:
         if filename.lower().endswith(PICKLE_SUFFIXES):
             problem = f"{filename!r} is a pickle; publish model.safetensors (the zoo never unpickles)"
-            problems.append(("zoo.filename", problem))
+            problems.append(CardProblem("zoo.filename", problem))
         elif not filename.endswith(".safetensors") or "/" in filename or "\\" in filename or ".." in filename:
-            problems.append(("zoo.filename", f"{filename!r} must be a plain file name ending in .safetensors"))
+            problems.append(
+                CardProblem("zoo.filename", f"{filename!r} must be a plain file name ending in .safetensors")
+            )
     command = text("train_command")
     if command is not None and not command.strip():
-        problems.append(("zoo.train_command", "empty: give the exact command that trained the weights"))
+        problems.append(
+            CardProblem("zoo.train_command", "empty: give the exact command that trained the weights", True)
+        )
     if draft:
         return problems
     repo_id = block.get("repo_id")
     if not (isinstance(repo_id, str) and _REPO_ID.fullmatch(repo_id) and ".." not in repo_id):
-        problems.append(("zoo.repo_id", f"must be the Hub repo ORG/NAME, got {repo_id!r}" if repo_id else "missing"))
+        wrong = f"must be the Hub repo ORG/NAME, got {repo_id!r}"
+        problems.append(CardProblem("zoo.repo_id", wrong) if repo_id else CardProblem("zoo.repo_id", "missing", True))
     revision = block.get("revision")
     if hub_repo:
         if revision not in (None, "") and not (isinstance(revision, str) and _COMMIT.fullmatch(revision)):
-            problems.append(("zoo.revision", f"{revision!r} is not a commit; leave it out of a repo's own card"))
+            problems.append(
+                CardProblem("zoo.revision", f"{revision!r} is not a commit; leave it out of a repo's own card")
+            )
     elif not revision and not bundled:
-        problems.append(("zoo.revision", "missing: pin the 40-character commit the weights were uploaded in"))
+        problems.append(
+            CardProblem("zoo.revision", "missing: pin the 40-character commit the weights were uploaded in", True)
+        )
     elif revision and not (isinstance(revision, str) and _COMMIT.fullmatch(revision)):
-        problems.append(("zoo.revision", f"{revision!r} is a branch or tag; pin the 40-character commit hash"))
-    metrics_problem = _check_metrics(block.get("metrics"))
+        problems.append(
+            CardProblem("zoo.revision", f"{revision!r} is a branch or tag; pin the 40-character commit hash")
+        )
+    metrics = block.get("metrics")
+    metrics_problem = _check_metrics(metrics)
     if metrics_problem:
-        problems.append(("zoo.metrics", metrics_problem))
+        problems.append(CardProblem("zoo.metrics", metrics_problem, absent=not metrics))
     return problems
 
 
@@ -216,7 +250,7 @@ def validate_card(
     """
     return [
         f"{path}: {field}: {problem}" if field else problem
-        for field, problem in card_field_problems(
+        for field, problem, _ in card_field_problems(
             path, hub_repo=hub_repo, draft=draft, registry=registry, bundled=bundled
         )
     ]
@@ -229,7 +263,7 @@ def card_field_problems(
     draft: bool = False,
     registry: Any = None,
     bundled: bool = False,
-) -> list[tuple[str, str]]:
+) -> list[CardProblem]:
     """``validate_card``'s problems as (field, problem) pairs, so a command can add its own hint per field.
 
     A card that cannot be read at all gives one pair with an empty field and the whole message.
@@ -239,34 +273,37 @@ def card_field_problems(
     try:
         meta, body = split_card(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
-        return [("", f"{path}: cannot be read ({exc.strerror})")]
+        return [CardProblem("", f"{path}: cannot be read ({exc.strerror})")]
     except (ZooError, UnicodeDecodeError) as exc:
-        return [("", str(exc) if isinstance(exc, ZooError) else f"{path}: not UTF-8 text")]
+        return [CardProblem("", str(exc) if isinstance(exc, ZooError) else f"{path}: not UTF-8 text")]
     block = meta.get("zoo")
     if not isinstance(block, Mapping):
-        return [("zoo", "missing (the checkpoint's fields live in a 'zoo:' block of the front matter)")]
+        return [
+            CardProblem("zoo", "missing (the checkpoint's fields live in a 'zoo:' block of the front matter)", True)
+        ]
     problems = _check_fields(block, meta, hub_repo, draft, bundled)
     name = block.get("name")
     if not hub_repo and isinstance(name, str) and path.stem != name:
-        problems.append(("zoo.name", f"{name!r} differs from the file name {path.name!r}"))
+        problems.append(CardProblem("zoo.name", f"{name!r} differs from the file name {path.name!r}"))
     if registry is not None and isinstance(block.get("family"), str):
         family = block["family"]
         if family not in registry.architectures:
-            problems.append(("zoo.family", f"{family!r} is not provided by any installed plugin"))
+            problems.append(CardProblem("zoo.family", f"{family!r} is not provided by any installed plugin"))
         elif isinstance(block.get("config"), Mapping):
             unknown = sorted(set(block["config"]) - set(registry.architectures[family].default_config))
             if unknown:
-                problems.append(("zoo.config", f"{family} has no key(s) {', '.join(unknown)}"))
+                problems.append(CardProblem("zoo.config", f"{family} has no key(s) {', '.join(unknown)}"))
     if not draft and not block.get("unpublished"):
         images = sample_images(body)
         if not images:
-            problems.append(("body", "no sample grid: add ![samples](samples.png) (an image of generated samples)"))
+            problem = "no sample grid: add ![samples](samples.png) (an image of generated samples)"
+            problems.append(CardProblem("body", problem, absent=True))
         for image in local_images(body):
             if ".." in Path(image).parts or Path(image).is_absolute() or not (path.parent / image).is_file():
                 link = (
                     f" (the card links to {path.resolve()}: link its images beside it too)" if path.is_symlink() else ""
                 )
-                problems.append(("body", f"sample image {image!r} is not a file next to the card{link}"))
+                problems.append(CardProblem("body", f"sample image {image!r} is not a file next to the card{link}"))
     return problems
 
 

@@ -1,4 +1,4 @@
-"""Reading training images from an ``.npz`` of uint8 arrays or a folder of image files."""
+"""Reading training images from an ``.npz`` of uint8 arrays or a folder of image files, and fingerprinting them."""
 
 from __future__ import annotations
 
@@ -34,14 +34,18 @@ def _decode(blob: bytes) -> np.ndarray:
 
 
 def dataset_fingerprint(path: str | os.PathLike[str]) -> str:
-    """sha256 of a dataset file, or of an image folder's sorted relative names and file hashes."""
+    """sha256 of a dataset file, or of an image folder's image files (relative names and hashes, sorted).
+
+    What a run, an evaluation's cache and a model card record as "the data"; other files in a folder
+    (notes, a .DS_Store) are not read as images, so they do not change it.
+    """
     path = Path(path)
     if path.is_file():
         return sha256_file(path)
     if not path.is_dir():
         raise ZooError(f"data path {str(path)!r} does not exist")
     digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+    for file in _image_files(path):
         digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
     return digest.hexdigest()
 

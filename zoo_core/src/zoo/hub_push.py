@@ -72,6 +72,9 @@ def public_dataset(data: str) -> str:
     return Path(data).name or data
 
 
+_UNTIL = re.compile(r"\s+--until(?:=|\s+)\S+")
+
+
 def public_command(command: str, data: str | None) -> str:
     """The training command with the data path as its name and other absolute paths as their last part."""
     if data:  # as a whole argument only (--data PATH, --data=PATH, quoted or not)
@@ -104,6 +107,18 @@ def run_grid(run: Path) -> Path | None:
     return next((p for p in (run / "samples" / "final.png", run / SAMPLES_FILENAME) if p.is_file()), None)
 
 
+def _until_weights_step(command: str, step: int | None, settings: Any) -> str:
+    """The command that stops where the weights were saved: ``--until STEP`` when that is before the schedule's end.
+
+    A run trained in sessions records whatever ``--until`` its first command had; the weights may be of a later one.
+    """
+    command = _UNTIL.sub("", command)
+    steps = settings.get("steps") if isinstance(settings, Mapping) else None
+    if isinstance(step, int) and isinstance(steps, int) and step < steps:
+        command += f" --until {step}"
+    return command
+
+
 def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     """Card fields a training run directory records (dataset, command, metrics) and its sample grid."""
     fields: dict[str, Any] = {}
@@ -124,6 +139,7 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     if isinstance(command, str):
         changed = [r for r in data.get("resumed", []) if isinstance(r, dict) and "--set" in str(r.get("command"))]
         command += "".join(f"; from step {r['step']}: {r['command']}" for r in changed)
+        command = _until_weights_step(command, _weights_step(run), data.get("settings"))
         fields["train_command"] = public_command(command, dataset if isinstance(dataset, str) else None)
     if data.get("classes") and isinstance(data["classes"], list):
         fields["classes"] = data["classes"]
@@ -336,30 +352,17 @@ PUSH_HINTS = {
 
 def card_problems(out: Path) -> list[str]:
     """What the written card still lacks for publication, with the push option that supplies a missing field."""
-    from zoo.cards import card_field_problems, sample_images, split_card
+    from zoo.cards import card_field_problems
     from zoo.registry import get_registry
 
     card = out / CARD_FILENAME
-    problems = card_field_problems(card, hub_repo=True, registry=get_registry())
-    readable = all(field for field, _ in problems)  # an empty field: the card itself could not be read
-    meta, body = split_card(card.read_text(encoding="utf-8"), str(card)) if problems and readable else ({}, "")
-    block = meta.get("zoo") if isinstance(meta.get("zoo"), dict) else {}
-
-    def absent(field: str) -> bool:
-        """The card has no value at all for ``field`` (as opposed to a wrong one), so a push option can add it."""
-        if field == "body":
-            return not sample_images(body)
-        if field == "license":
-            return not (block.get("license") or meta.get("license"))
-        return block.get(field.removeprefix("zoo.")) in (None, "")
-
     return [
         problem
         if not field
         else f"{card}: {field}: {PUSH_HINTS[field]}"
-        if field in PUSH_HINTS and absent(field)
+        if absent and field in PUSH_HINTS
         else f"{card}: {field}: {problem}"
-        for field, problem in problems
+        for field, problem, absent in card_field_problems(card, hub_repo=True, registry=get_registry())
     ]
 
 

@@ -49,15 +49,20 @@ def _check_device(device: str) -> None:
         parse_device(device)
 
 
-def _check_same_data(record: dict, data: str) -> None:
+def _check_same_data(record: dict, data: str, fingerprint: str | None) -> None:
     """Refuse to resume on data other than the run's (a file or image folder; moved or renamed is fine)."""
-    from zoo.data import dataset_fingerprint
-
     expected = record.get("data_sha256")
-    if expected and Path(data).exists() and dataset_fingerprint(data) != expected:
+    if not expected:
+        return  # trained on a torchvision: spec, or by a version that did not record it
+    if fingerprint is None:
+        raise ZooError(
+            f"this run was trained on {record.get('data')} (sha256 {expected[:12]}…), not on {data}: "
+            "resume with that data"
+        )
+    if fingerprint != expected:
         raise ZooError(
             f"--data {data} is not the data this run was trained on ({record.get('data')}, sha256 {expected[:12]}…): "
-            "resume with that file, or start a new --out"
+            "resume with that data, or start a new --out"
         )
 
 
@@ -129,7 +134,7 @@ def train_command(
 
     Families with their own trainer (e.g. style-transfer) take their own options: zoo train FAMILY --help.
     """
-    from zoo.data import class_names
+    from zoo.data import class_names, dataset_fingerprint
     from zoo.registry import get_registry
     from zoo.training.settings import (
         RESUMABLE_KEYS,
@@ -154,7 +159,6 @@ def train_command(
         record = _run_record(out / RUN_CONFIG)
         if record.get("family") != arch.name:
             raise ZooError(f"{out} is a {record.get('family')} run; resume it with zoo train {record.get('family')}")
-        _check_same_data(record, data)
         settings = saved_settings(record["settings"])
         apply_overrides(settings, arch, overrides, allowed=RESUMABLE_KEYS)
     else:
@@ -167,6 +171,10 @@ def train_command(
     settings.validate()
     if until is not None and until > settings.steps:
         raise ZooError(f"--until {until} is past the run's last step {settings.steps}: pass a larger --steps too")
+    # Hashed once here, by every rank at the same time, before any of them waits on another.
+    fingerprint = None if data.startswith("torchvision:") else dataset_fingerprint(data)
+    if resume:
+        _check_same_data(record, data, fingerprint)
 
     from zoo.training.trainer import Trainer
 
@@ -175,14 +183,19 @@ def train_command(
     command = shlex.join(["zoo", *sys.argv[1:]])
     trainer = None
     try:
-        trainer = Trainer(arch, settings, data, out, device=device, quiet=quiet, command=command)
+        trainer = Trainer(
+            arch, settings, data, out, device=device, quiet=quiet, command=command, data_sha256=fingerprint
+        )
         if resume:
             trainer.resume()
             if trainer.step >= settings.steps:
                 _already_trained(out, trainer.step, settings.steps)
                 return
             if until is not None and trainer.step >= until:
-                click.echo(f"{out} is already at step {trainer.step}, --until {until}: nothing to do")
+                click.echo(
+                    f"{out} is already at step {trainer.step}, --until {until}: nothing to do "
+                    f"(pass a larger --until, or leave it out to train to step {settings.steps})"
+                )
                 return
         weights = trainer.run(until)
     finally:
@@ -195,5 +208,7 @@ def train_command(
     if trainer.context.is_main:
         click.echo(f"trained {family} to step {trainer.step}; load it with zoo.load({str(out)!r}) -> {weights}")
         if trainer.step < settings.steps:
-            resume_command = shlex.join(["zoo", "train", family, "--data", data, "--out", str(out), "--resume"])
-            click.echo(f"the schedule runs to step {settings.steps}: continue with {resume_command}")
+            click.echo(
+                f"the schedule runs to step {settings.steps}: continue with the same command plus --resume "
+                "(and a larger --until, or none)"
+            )

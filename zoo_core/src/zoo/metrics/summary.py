@@ -25,9 +25,13 @@ def reference_text(reference: Mapping[str, Any], count: Any) -> str:
     subset = str(reference.get("subset", "all"))
     if subset == "all":
         return f"all {_count(count)} {kind} of {data}"
-    if "subset_seed" in reference:  # a seeded random subset: evaluate records its size, the total and the seed
-        total = _count(reference.get("total"))
-        return f"random {_count(count)} of {total} {kind} of {data} (seed {reference['subset_seed']})"
+    total, seed = reference.get("total"), reference.get("subset_seed")
+    if total is None or seed is None:  # an older metrics.json has them only in this text
+        words = subset.replace(",", "").split()
+        if len(words) == 6 and words[0] == "random" and words[4] == "seed":
+            total, seed = words[3], words[5]
+    if total is not None and seed is not None:
+        return f"random {_count(count)} of {_count(total)} {kind} of {data} (seed {seed})"
     return f"{_count(count)} {kind} of {data} ({subset})"
 
 

@@ -82,11 +82,15 @@ class Trainer:
         device: str = "auto",
         quiet: bool = False,
         command: str = "",
+        data_sha256: str | None = None,
     ) -> None:
         from zoo.api import build
 
         self.arch, self.settings, self.data_path, self.out, self.quiet = arch, settings, data, Path(out), quiet
         self.command = command
+        if data_sha256 is None and Path(data).exists():  # a file or image folder; not a torchvision: spec
+            data_sha256 = dataset_fingerprint(data)  # before any rank waits on another: a big folder takes a while
+        self.data_sha256 = data_sha256
         self.context = distributed.init_distributed(device)
         torch.manual_seed(settings.seed)  # same initial weights on every rank and every restart
         handle = build(arch.name, **settings.model)
@@ -293,8 +297,8 @@ class Trainer:
                     record[key] = previous[key]
             record["resumed"] = [*previous.get("resumed", []), {"step": self.step, "command": self.command}]
         else:
-            if Path(self.data_path).exists():  # a file or an image folder; not a torchvision: spec
-                record["data_sha256"] = dataset_fingerprint(self.data_path)  # what --resume and zoo push check
+            if self.data_sha256:
+                record["data_sha256"] = self.data_sha256  # what --resume and zoo push check against
             (self.out / PROGRESS).unlink(missing_ok=True)  # a log left by an earlier run that never checkpointed
         write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
 
