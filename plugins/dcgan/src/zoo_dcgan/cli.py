@@ -1,4 +1,7 @@
-"""``zoo dcgan train``: the family's own trainer until the shared engine replaces it."""
+"""``zoo dcgan train``: the loop that trained ``dcgan-cifar10-32``, kept so its card's command reproduces it.
+
+New runs use the shared engine, ``zoo train dcgan``.
+"""
 
 from __future__ import annotations
 
