@@ -1,13 +1,15 @@
-"""WGAN-GP for gan-zoo (Gulrajani et al. 2017). Registers the family and its recipe; no torch here."""
+"""WGAN-GP for gan-zoo (Gulrajani et al. 2017). Registers the family, its recipe and checkpoint; no torch here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from zoo import ArchitectureSpec, hookimpl
+from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
+
+_CHECKPOINTS = ("wgan-gp-cifar10-32",)
 
 
 @hookimpl
@@ -39,7 +41,15 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
                     "ema_decay": 0.999,
                 },
             },
+            default_checkpoint="wgan-gp-cifar10-32",
             paper="Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville 2017, arXiv:1704.00028",
             description="ResNet generator and critic trained with the Wasserstein loss and a gradient penalty.",
         )
     )
+
+
+@hookimpl
+def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
+    from zoo.cards import register_cards
+
+    register_cards(register, __name__, _CHECKPOINTS)
