@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 DUPLICATE = """
 from zoo import ArchitectureSpec, hookimpl
 
@@ -28,3 +30,8 @@ def test_uninstall_works_while_the_registry_is_broken(zoo_cli, install_plugin, c
     result = zoo_cli("uninstall", "--dry-run", "zoo-dup", plugins=[site])
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "zoo-dup"
+
+
+@pytest.mark.parametrize("name", ["zoo-core", "Zoo_Core"])
+def test_uninstall_refuses_the_zoo_itself(zoo_cli, clean_error, name) -> None:  # type: ignore[no-untyped-def]
+    clean_error(zoo_cli("uninstall", "--dry-run", "zoo-example", name), "zoo-core is the zoo itself, not a plugin")

@@ -3,10 +3,15 @@ where the zoo finds them. They never touch the registry, so they work even when 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import click
+
+from zoo.errors import ZooError
+
+CORE_DISTRIBUTION = "zoo-core"
 
 
 def pip_command(action: str, packages: tuple[str, ...], extra: tuple[str, ...] = ()) -> list[str]:
@@ -37,4 +42,9 @@ def install_command(packages: tuple[str, ...], dry_run: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the pip command instead of running it.")
 def uninstall_command(packages: tuple[str, ...], dry_run: bool) -> None:
     """Uninstall plugins from zoo's environment without asking for confirmation."""
+    if any(re.sub(r"[-_.]+", "-", package).lower() == CORE_DISTRIBUTION for package in packages):
+        raise ZooError(
+            f"{CORE_DISTRIBUTION} is the zoo itself, not a plugin: removing it removes this command; "
+            f"run 'python -m pip uninstall {CORE_DISTRIBUTION}' if you mean it"
+        )
     _run(pip_command("uninstall", packages, ("-y",)), dry_run)
