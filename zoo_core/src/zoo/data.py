@@ -33,6 +33,14 @@ def _decode(blob: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+TORCHVISION_PREFIX = "torchvision:"  # --data torchvision:DATASET:ROOT, read by zoo.training.data
+
+
+def is_torchvision_spec(data: str) -> bool:
+    """Whether ``data`` names a torchvision dataset rather than a file or folder (so it has no fingerprint)."""
+    return data.startswith(TORCHVISION_PREFIX)
+
+
 def dataset_fingerprint(path: str | os.PathLike[str]) -> str:
     """sha256 of a dataset file, or of an image folder's image files (relative names and hashes, sorted).
 

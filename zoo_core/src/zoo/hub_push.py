@@ -67,7 +67,9 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w/.~-])/[^\s'\"]+")
 
 def public_dataset(data: str) -> str:
     """A dataset as a card may show it: a file or folder's name, never the local path it was read from."""
-    if data.startswith("torchvision:"):
+    from zoo.data import is_torchvision_spec
+
+    if is_torchvision_spec(data):
         return ":".join(data.split(":")[:2])  # torchvision:CIFAR10:/local/root -> torchvision:CIFAR10
     return Path(data).name or data
 

@@ -134,7 +134,7 @@ def train_command(
 
     Families with their own trainer (e.g. style-transfer) take their own options: zoo train FAMILY --help.
     """
-    from zoo.data import class_names, dataset_fingerprint
+    from zoo.data import class_names, dataset_fingerprint, is_torchvision_spec
     from zoo.registry import get_registry
     from zoo.training.settings import (
         RESUMABLE_KEYS,
@@ -147,7 +147,8 @@ def train_command(
 
     arch = get_registry().architecture(family)
     overrides = _parse_sets(sets)
-    if not data.startswith("torchvision:") and not Path(data).exists():
+    from_torchvision = is_torchvision_spec(data)
+    if not from_torchvision and not Path(data).exists():
         raise ZooError(f"data path {data!r} does not exist")
     check_writable_dir(out.parent if str(out.parent) else Path("."), "parent of --out")
     _check_device(device)
@@ -165,14 +166,14 @@ def train_command(
         if (out / CHECKPOINT).exists():
             raise ZooError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
         settings = resolve_settings(arch, recipe, overrides)
-        fit_classes_to_data(settings, arch, () if data.startswith("torchvision:") else class_names(data), overrides)
+        fit_classes_to_data(settings, arch, () if from_torchvision else class_names(data), overrides)
     if steps is not None:
         settings.steps = steps
     settings.validate()
     if until is not None and until > settings.steps:
         raise ZooError(f"--until {until} is past the run's last step {settings.steps}: pass a larger --steps too")
     # Hashed once here, by every rank at the same time, before any of them waits on another.
-    fingerprint = None if data.startswith("torchvision:") else dataset_fingerprint(data)
+    fingerprint = None if from_torchvision else dataset_fingerprint(data)
     if resume:
         _check_same_data(record, data, fingerprint)
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
-from zoo.data import check_labels, class_names, load_images, one_line
+from zoo.data import check_labels, class_names, is_torchvision_spec, load_images, one_line
 from zoo.errors import ZooError, ZooWarning
 
 
@@ -84,7 +84,7 @@ def load_training_data(path: str, resolution: int, conditional: bool, *, num_cla
 
     ``num_classes`` (the model's) lets bad labels fail here in one line rather than deep in training.
     """
-    if path.startswith("torchvision:"):
+    if is_torchvision_spec(path):
         images, labels, classes = _torchvision_dataset(path)
     else:
         (images, labels), classes = load_images(path, class_folders=conditional), class_names(path)
