@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from zoo.registry import get_registry
-from zoo.training.distributed import shutdown
+from zoo.training.distributed import exit_worker
 from zoo.training.settings import resolve_settings
 from zoo.training.trainer import Trainer
 from zoo.weights import save_weights
@@ -38,4 +38,4 @@ if rank == 0:
     save_weights(out / "initial.safetensors", parameters(), family="dcgan", config={})
 trainer.run()
 save_weights(out / f"rank{rank}.safetensors", parameters(), family="dcgan", config={})
-shutdown(trainer.context)
+exit_worker(trainer.context)

@@ -178,7 +178,8 @@ def _torchrun(*args: str) -> subprocess.CompletedProcess:
     launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
     command = [*launcher, "--master_addr", "127.0.0.1", "--master_port", str(port), *args]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    stderr = proc.stderr if len(proc.stderr) < 6000 else f"{proc.stderr[:3000]}\n...\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-2000:]}\nstderr:\n{stderr}"
     return proc
 
 

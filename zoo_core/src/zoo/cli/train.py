@@ -7,11 +7,15 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from zoo.errors import ZooError
 from zoo.files import check_writable_dir
+
+if TYPE_CHECKING:
+    from zoo.training.trainer import Trainer
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -71,6 +75,24 @@ def _already_trained(out: Path, step: int, steps: int) -> None:
     if step > steps:
         raise ZooError(f"{out} is already at step {step}, past --steps {steps}: pass a larger --steps to train further")
     click.echo(f"{out} is already trained to step {step}: nothing to do (pass a larger --steps to train further)")
+
+
+def _resume_and_run(trainer: Trainer, out: Path, until: int | None) -> Path | None:
+    """Continue a run from its checkpoint; None (said on rank 0) when it is already where it should stop."""
+    trainer.resume()
+    steps, say = trainer.settings.steps, trainer.context.is_main
+    if trainer.step >= steps:
+        if say or trainer.step > steps:
+            _already_trained(out, trainer.step, steps)
+        return None
+    if until is not None and trainer.step >= until:
+        if say:
+            click.echo(
+                f"{out} is already at step {trainer.step}, --until {until}: nothing to do "
+                f"(pass a larger --until, or leave it out to train to step {steps})"
+            )
+        return None
+    return trainer.run(until)
 
 
 def _run_record(path: Path) -> dict:
@@ -187,18 +209,7 @@ def train_command(
         trainer = Trainer(
             arch, settings, data, out, device=device, quiet=quiet, command=command, data_sha256=fingerprint
         )
-        if resume:
-            trainer.resume()
-            if trainer.step >= settings.steps:
-                _already_trained(out, trainer.step, settings.steps)
-                return
-            if until is not None and trainer.step >= until:
-                click.echo(
-                    f"{out} is already at step {trainer.step}, --until {until}: nothing to do "
-                    f"(pass a larger --until, or leave it out to train to step {settings.steps})"
-                )
-                return
-        weights = trainer.run(until)
+        weights = _resume_and_run(trainer, out, until) if resume else trainer.run(until)
     finally:
         if trainer is not None:
             from zoo.training.distributed import shutdown
@@ -206,10 +217,14 @@ def train_command(
             shutdown(trainer.context)
         if created and os.environ.get("RANK", "0") == "0" and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a run that failed before writing anything leaves nothing behind
-    if trainer.context.is_main:
+    if weights is not None and trainer.context.is_main:
         click.echo(f"trained {family} to step {trainer.step}; load it with zoo.load({str(out)!r}) -> {weights}")
         if trainer.step < settings.steps:
             click.echo(
                 f"the schedule runs to step {settings.steps}: continue with the same command plus --resume "
                 "(and a larger --until, or none)"
             )
+    if trainer.context.distributed:
+        from zoo.training.distributed import exit_worker
+
+        exit_worker(trainer.context)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
+from typing import NoReturn
 
 import torch
 import torch.distributed as dist
@@ -60,6 +62,21 @@ def shutdown(context: DistributedContext) -> None:
     """Leave the process group cleanly."""
     if context.distributed and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def exit_worker(context: DistributedContext) -> NoReturn:
+    """End a torchrun worker whose run is complete, flushing output but skipping interpreter teardown.
+
+    DistributedDataParallel keeps its process group, and gloo's worker and socket threads, alive after
+    ``destroy_process_group`` until the process ends (torch 2.14; even with the DDP module deleted).
+    Tearing the interpreter down around those threads can abort a rank whose work is done (SIGABRT,
+    "terminate called without an active exception"; seen once in CI), so torchrun reports a finished
+    run as failed. Every file a run writes is complete and renamed into place before this is called.
+    """
+    shutdown(context)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def all_ranks(flag: bool, context: DistributedContext) -> bool:

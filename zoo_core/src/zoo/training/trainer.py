@@ -363,4 +363,5 @@ class Trainer:
             if main and (self.step % s.sample_every == 0 or done):
                 self._samples(fixed)
         bar.close()
+        distributed.barrier(self.context)  # every rank returns once rank 0 has written the final files
         return self.out / "model.safetensors"
