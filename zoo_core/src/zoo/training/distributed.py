@@ -70,8 +70,9 @@ def exit_worker(context: DistributedContext) -> NoReturn:
     DistributedDataParallel keeps its process group, and gloo's worker and socket threads, alive after
     ``destroy_process_group`` until the process ends (torch 2.14; even with the DDP module deleted).
     Tearing the interpreter down around those threads can abort a rank whose work is done (SIGABRT,
-    "terminate called without an active exception"; seen once in CI), so torchrun reports a finished
-    run as failed. Every file a run writes is complete and renamed into place before this is called.
+    "terminate called without an active exception"; 16 of 210 two-rank launches here, 0 of 140 with
+    this exit; benchmarks/check_ddp_exit.py counts them), so torchrun reports a finished run as failed.
+    Every file a run writes is complete and renamed into place before this is called.
     """
     shutdown(context)
     sys.stdout.flush()
