@@ -37,7 +37,18 @@ def test_every_card_in_cards_dir_is_registered_by_a_plugin(card):
     assert spec.name == card.stem
     registered = get_registry().checkpoints[spec.name]
     assert registered.sha256 == spec.sha256 and dict(registered.config) == dict(spec.config)
-    assert registered.train_command, "the card must say exactly how the checkpoint was trained"
+    assert registered.train_command or registered.source, "the card must say how the weights were trained or ported"
+
+
+def test_a_ported_card_names_its_source_instead_of_a_training_command(tmp_path):
+    """Weights the zoo did not train (the classic style networks) cite their source; others still need a command."""
+    from zoo.cards import validate_card
+
+    ported = _card(tmp_path, VALID + '  source: "pytorch/examples@77f55b9 saved_models/candy.pth"\n')
+    assert not [p for p in validate_card(ported, draft=True) if "train_command" in p or "dataset_sha256" in p]
+    trained = _card(tmp_path, VALID)
+    problems = validate_card(trained, draft=True)
+    assert any("zoo.train_command: missing" in p for p in problems) and any("dataset_sha256" in p for p in problems)
 
 
 def _card(tmp_path: Path, zoo_block: str) -> Path:

@@ -104,8 +104,7 @@ def test_train_help_shows_the_family_options(capsys):
 @pytest.mark.parametrize(
     ("style", "fragments"),
     [
-        ("van-gogh", ["unknown style 'van-gogh': choose one of candy, mosaic, rain-princess, udnie"]),
-        ("candy", ["no weights for style-transfer-candy are published yet", "zoo train style-transfer --style"]),
+        ("van-gogh", ["unknown style 'van-gogh': choose one of candy, mosaic, pointilism, rain-princess, udnie"]),
         ("missing.jpg", ["style file 'missing.jpg' does not exist"]),
     ],
 )
@@ -189,3 +188,26 @@ def test_dtype_float16_is_not_offered(capsys, images, tmp_path):
     """It was accepted (and ignored by optimisation) although the help offers float32 or bfloat16."""
     args = ["stylize", str(images["content"]), "--style", str(images["style"]), "--dtype", "float16"]
     one_line_error(zoo_here(capsys, *args, "-o", str(tmp_path / "o.png")), "'float16' is not one of", "bfloat16")
+
+
+def test_a_published_style_stylises_offline_in_a_fresh_process(images, tmp_path):
+    """The README's first style command: a bundled network, no network, the picture zoo.load gives."""
+    import numpy as np
+    import zoo
+
+    out = tmp_path / "candy.png"
+    result = zoo_process("stylize", str(images["content"]), "--style", "candy", "-o", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = zoo.load("style-transfer-candy")(Image.open(images["content"]))
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), np.asarray(expected))
+
+
+def test_a_named_backbone_that_cannot_be_fetched_says_what_was_tried_and_what_to_do(
+    capsys, images, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
+    args = ["stylize", str(images["content"]), "--style", str(images["style"]), "--backbone", "vgg19.tv_in1k"]
+    result = zoo_here(capsys, *args, "-o", str(tmp_path / "o.png"))
+    one_line_error(result, "timm/vgg19.tv_in1k", "not in the local Hub cache", "--backbone squeezenet1_1")
+    assert not (tmp_path / "o.png").exists()

@@ -55,3 +55,31 @@ def test_unknown_backbone_suggests_close_names():
 def test_unknown_layer_lists_the_valid_ones():
     with pytest.raises(ZooError, match=r"has no layer 'relu9_1'.*choose from .*act1, layer1"):
         FeatureNet(TINY_BACKBONE, ("layer2",), ("relu9_1",), pretrained=False)
+
+
+def test_bundled_squeezenet_gives_named_imagenet_layers_and_its_own_weights():
+    from zoo_style_transfer.features import BUNDLED_BACKBONE, SQUEEZENET_CONTENT_LAYERS, SQUEEZENET_STYLE_LAYERS
+
+    net = FeatureNet(BUNDLED_BACKBONE)
+    assert net.layers.content == SQUEEZENET_CONTENT_LAYERS and net.layers.style == SQUEEZENET_STYLE_LAYERS
+    assert net.default_optimizer == "adam" and net.default_weights.style == 1e3
+    found = net(torch.rand(1, 3, 64, 64))
+    assert found["relu1"].shape == (1, 64, 31, 31) and found["fire5"].shape[1] == 256
+    random = FeatureNet(BUNDLED_BACKBONE, pretrained=False)
+    assert not torch.allclose(random(torch.ones(1, 3, 32, 32))["fire2"], net(torch.ones(1, 3, 32, 32))["fire2"])
+
+
+def test_without_a_named_backbone_an_unreachable_vgg19_falls_back_to_squeezenet_with_a_note(monkeypatch, tmp_path):
+    """HF_HUB_OFFLINE=1 and an empty cache: VGG19 cannot be had, so the bundled features are used and said so."""
+    from zoo_style_transfer.features import BackboneUnavailable, feature_net
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
+    net, note = feature_net(None)
+    assert net.backbone_name == "squeezenet1_1"
+    assert note.startswith("vgg19.tv_in1k could not be fetched") and "bundled ImageNet SqueezeNet 1.1" in note
+    assert "\n" not in note
+    with pytest.raises(BackboneUnavailable):
+        feature_net("vgg19.tv_in1k")  # named explicitly: no silent substitute
+    with pytest.raises(ZooError, match="the layers you named are for vgg19.tv_in1k"):
+        feature_net(None, ("relu4_2",), ("relu1_1",))

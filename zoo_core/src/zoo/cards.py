@@ -184,7 +184,10 @@ def _check_fields(
                 CardProblem("zoo.train_command", "empty: give the exact command that trains the weights", True)
             )
         return problems
-    for key in ("sha256", "dataset_sha256"):
+    ported = block.get("source") not in (None, "")
+    if ported:
+        text("source")
+    for key in ("sha256",) if ported else ("sha256", "dataset_sha256"):
         value = block.get(key)
         if not (isinstance(value, str) and _HEX64.fullmatch(value)):
             wrong = f"must be 64 lower-case hex digits, got {value!r}"
@@ -201,7 +204,7 @@ def _check_fields(
             problems.append(
                 CardProblem("zoo.filename", f"{filename!r} must be a plain file name ending in .safetensors")
             )
-    command = text("train_command")
+    command = None if ported and not block.get("train_command") else text("train_command")
     if command is not None and not command.strip():
         problems.append(
             CardProblem("zoo.train_command", "empty: give the exact command that trained the weights", True)

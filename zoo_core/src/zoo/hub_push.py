@@ -24,7 +24,7 @@ from zoo.weights import META_TRAINING_STATE, read_metadata, read_step, sha256_fi
 
 _BLOCK_ORDER = (
     "name", "family", "config", "dataset", "dataset_sha256", "resolution", "repo_id", "filename",
-    "sha256", "size", "metrics", "train_command", "classes",
+    "sha256", "size", "metrics", "train_command", "source", "classes",
 )  # fmt: skip
 _RELATIVE_IMAGE = re.compile(r"(!\[[^\]]*\]\()(?!\w+://)([^)\s]+)(\))")
 

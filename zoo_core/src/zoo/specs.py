@@ -86,6 +86,7 @@ class CheckpointSpec:
     classes: tuple[str, ...] = ()
     metrics: Mapping[str, Any] = field(default_factory=dict, hash=False)
     train_command: str = ""
+    source: str = ""  # ported weights: where they came from; stands in for train_command and dataset_sha256
     unpublished: str = ""
     plugin: str = ""
 

@@ -1,6 +1,6 @@
 """Neural style transfer for gan-zoo: Gatys et al. 2016 (optimisation) and Johnson et al. 2016 (fast networks).
 
-Registers the ``style-transfer`` family, the four classic style checkpoints, ``zoo stylize`` and
+Registers the ``style-transfer`` family, the five classic style checkpoints (bundled), ``zoo stylize`` and
 the trainer behind ``zoo train style-transfer``. This module must stay free of torch.
 """
 
@@ -14,7 +14,13 @@ from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
 
-_CHECKPOINTS = ("style-transfer-candy", "style-transfer-mosaic", "style-transfer-rain-princess", "style-transfer-udnie")
+_CHECKPOINTS = (
+    "style-transfer-candy",
+    "style-transfer-mosaic",
+    "style-transfer-pointilism",
+    "style-transfer-rain-princess",
+    "style-transfer-udnie",
+)
 
 
 @hookimpl
@@ -24,7 +30,15 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
             name="style-transfer",
             task="image-to-image",
             generator="zoo_style_transfer.transformer:TransformerNet",
-            default_config={"width": 32, "res_blocks": 5, "channels": 3, "resolution": 256},
+            # pixel_range / output: 1 + sigmoid for networks the zoo trains; 255 + clamp for the classic ports.
+            default_config={
+                "width": 32,
+                "res_blocks": 5,
+                "channels": 3,
+                "resolution": 256,
+                "pixel_range": 1.0,
+                "output": "sigmoid",
+            },
             tiny_config={"width": 4, "res_blocks": 1, "channels": 3, "resolution": 32},
             default_checkpoint="style-transfer-candy",
             trainer="zoo_style_transfer.cli:train_command",

@@ -9,7 +9,12 @@ from pathlib import Path
 import click
 from zoo.errors import ZooError
 
-BACKBONE_HELP = "A timm model name for the perceptual losses (any backbone; VGG layers as relu4_2 etc.)."
+BACKBONE_HELP = (
+    "The perceptual losses' features: a timm model name (VGG layers as relu4_2 etc.) or squeezenet1_1 "
+    "(ImageNet SqueezeNet 1.1, bundled) "
+    "[default: vgg19.tv_in1k from the Hub, or squeezenet1_1 when it cannot be fetched]."
+)
+WEIGHT_HELP = "[default: the backbone's: {vgg} for VGG19, {squeeze} for squeezenet1_1]"
 LAYERS_HELP = "Comma-separated layer names (VGG aliases like relu3_1, or module names)."
 
 
@@ -26,7 +31,7 @@ def _layers(value: str | None) -> tuple[str, ...] | None:
 def _feature_options(function):  # type: ignore[no-untyped-def]
     """Options shared by both commands: the feature network and the loss weights."""
     options = [
-        click.option("--backbone", default="vgg19.tv_in1k", show_default=True, help=BACKBONE_HELP),
+        click.option("--backbone", default=None, help=BACKBONE_HELP),
         click.option("--content-layers", default=None, help=LAYERS_HELP + " [default: relu4_2 for VGG]"),
         click.option("--style-layers", default=None, help=LAYERS_HELP + " [default: relu1_1..relu5_1 for VGG]"),
         click.option(
@@ -34,9 +39,14 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
             is_flag=True,
             help="Random feature weights instead of ImageNet's (for tests: the result is not a stylisation).",
         ),
-        click.option("--content-weight", type=float, default=1.0, show_default=True),
-        click.option("--style-weight", type=float, default=1e5, show_default=True),
-        click.option("--tv-weight", type=float, default=1e-5, show_default=True, help="Total-variation weight."),
+        click.option("--content-weight", type=float, default=None, help=WEIGHT_HELP.format(vgg=1, squeeze=1)),
+        click.option("--style-weight", type=float, default=None, help=WEIGHT_HELP.format(vgg="1e5", squeeze="1e3")),
+        click.option(
+            "--tv-weight",
+            type=float,
+            default=None,
+            help="Total variation. " + WEIGHT_HELP.format(vgg="1e-5", squeeze="1e-2"),
+        ),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
         click.option("--quiet", is_flag=True, help="No progress bar."),
     ]
@@ -59,7 +69,12 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
     help="fast: bfloat16 runs under autocast.",
 )
 @click.option("--steps", type=int, default=300, show_default=True, help="optimize: descent steps.")
-@click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True)
+@click.option(
+    "--optimizer",
+    type=click.Choice(["lbfgs", "adam"]),
+    default=None,
+    help="optimize: [default: lbfgs for VGG (Gatys et al.), adam for squeezenet1_1]",
+)
 @click.option("--lr", type=float, default=None, help="optimize: step size [default: 1.0 L-BFGS, 0.02 Adam].")
 @click.option("--init", type=click.Choice(["content", "noise"]), default="content", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="optimize: noise init and --random-backbone.")
@@ -72,17 +87,17 @@ def stylize_command(
     output: Path,
     dtype: str,
     steps: int,
-    optimizer: str,
+    optimizer: str | None,
     lr: float | None,
     init: str,
     seed: int,
-    backbone: str,
+    backbone: str | None,
     content_layers: str | None,
     style_layers: str | None,
     random_backbone: bool,
-    content_weight: float,
-    style_weight: float,
-    tv_weight: float,
+    content_weight: float | None,
+    style_weight: float | None,
+    tv_weight: float | None,
     device: str,
     quiet: bool,
 ) -> None:
@@ -147,13 +162,13 @@ def train_command(
     res_blocks: int,
     save_every: int,
     seed: int,
-    backbone: str,
+    backbone: str | None,
     content_layers: str | None,
     style_layers: str | None,
     random_backbone: bool,
-    content_weight: float,
-    style_weight: float,
-    tv_weight: float,
+    content_weight: float | None,
+    style_weight: float | None,
+    tv_weight: float | None,
     device: str,
     quiet: bool,
 ) -> None:

@@ -1,10 +1,15 @@
-"""The frozen feature network of the perceptual losses: any timm backbone, layers picked by name.
+"""The frozen feature network of the perceptual losses: any timm backbone, or the bundled SqueezeNet 1.1.
 
 Gatys, Ecker & Bethge 2016 (CVPR) read VGG19's rectified responses: relu1_1 … relu5_1 for style,
 relu4_2 for content. Those names are aliases for timm's ``features.N`` modules; any other timm
 model works with its own module names (``model.named_modules()``) and defaults to the stages timm
 lists in ``feature_info``. Pretrained weights come from the Hub as ``model.safetensors`` only,
 through huggingface_hub (so HF_ENDPOINT, HF_HOME and offline mode behave as usual); pickles are refused.
+
+``squeezenet1_1`` is ImageNet SqueezeNet 1.1 bundled in zoo-core (``zoo.backbones.squeezenet``):
+real ImageNet features with no download, the features the Stanford CS231n style-transfer
+assignment uses (content fire2; style relu1, fire3, fire4, fire5). When no backbone is named and
+VGG19 cannot be fetched, the losses use it and say so in one line.
 """
 
 from __future__ import annotations
@@ -17,10 +22,48 @@ import torch
 from torch import nn
 from zoo.errors import ZooError
 
+from zoo_style_transfer.losses import VGG_WEIGHTS, LossWeights
+
 DEFAULT_BACKBONE = "vgg19.tv_in1k"
+BUNDLED_BACKBONE = "squeezenet1_1"
 GATYS_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 GATYS_CONTENT_LAYERS = ("relu4_2",)
+SQUEEZENET_STYLE_LAYERS = ("relu1", "fire3", "fire4", "fire5")
+SQUEEZENET_CONTENT_LAYERS = ("fire2",)
+SQUEEZENET_WEIGHTS = LossWeights(1.0, 1e3, 1e-2)  # measured on the shared photos: see the plugin README
 WEIGHTS_FILE = "model.safetensors"
+
+
+class BackboneUnavailable(ZooError):
+    """The backbone's pretrained weights could not be fetched (offline, unreachable, not in the cache)."""
+
+
+def feature_net(
+    backbone: str | None,
+    content_layers: Sequence[str] | None = None,
+    style_layers: Sequence[str] | None = None,
+    pretrained: bool = True,
+) -> tuple[FeatureNet, str | None]:
+    """The named backbone; with none named, VGG19 where it can be had, else the bundled SqueezeNet 1.1.
+
+    Returns the network and, when it fell back, the one-line note that says so.
+    """
+    if backbone is not None:
+        return FeatureNet(backbone, content_layers, style_layers, pretrained=pretrained), None
+    try:
+        return FeatureNet(DEFAULT_BACKBONE, content_layers, style_layers, pretrained=pretrained), None
+    except BackboneUnavailable as exc:
+        if content_layers or style_layers:
+            raise ZooError(
+                f"{exc}; the layers you named are for {DEFAULT_BACKBONE}: drop them to use the bundled "
+                f"{BUNDLED_BACKBONE}, or pass --backbone {BUNDLED_BACKBONE} with its layers (relu1, fire2 … fire9)"
+            ) from None
+        reason = str(exc).split(":")[0].split(" (or use")[0]
+        note = (
+            f"{DEFAULT_BACKBONE} could not be fetched ({reason}): using the bundled ImageNet "
+            f"SqueezeNet 1.1 features instead (--backbone {BUNDLED_BACKBONE} skips the attempt)"
+        )
+        return FeatureNet(BUNDLED_BACKBONE, pretrained=pretrained), note
 
 
 class _Enough(Exception):
@@ -52,10 +95,14 @@ def vgg_aliases(model: nn.Module) -> dict[str, str]:
     return aliases
 
 
-def _create(backbone: str) -> nn.Module:
-    """A randomly initialised timm model, or a ZooError naming the closest valid backbones."""
+def _create(backbone: str, pretrained: bool) -> nn.Module:
+    """The bundled SqueezeNet, or a randomly initialised timm model; a ZooError names the closest valid backbones."""
     import timm
 
+    if backbone == BUNDLED_BACKBONE:
+        from zoo.backbones.squeezenet import load_squeezenet
+
+        return load_squeezenet(pretrained)
     if backbone.startswith(("hf-hub:", "hf_hub:", "local-dir:")):
         raise ZooError(f"backbone {backbone!r}: give a timm model name such as {DEFAULT_BACKBONE}")
     try:
@@ -63,7 +110,7 @@ def _create(backbone: str) -> nn.Module:
     except RuntimeError as exc:
         if "Unknown model" not in str(exc) and "Invalid pretrained tag" not in str(exc):
             raise
-    names = timm.list_models(pretrained=True) + timm.list_models()
+    names = timm.list_models(pretrained=True) + timm.list_models() + [BUNDLED_BACKBONE]
     close = difflib.get_close_matches(backbone, names, n=5, cutoff=0.6)
     hint = f"did you mean {', '.join(close)}?" if close else "see timm.list_models(pretrained=True)"
     raise ZooError(f"unknown backbone {backbone!r}: {hint} (default {DEFAULT_BACKBONE})")
@@ -73,6 +120,8 @@ def _default_layers(model: nn.Module, aliases: dict[str, str]) -> LayerChoice:
     """Gatys' layers for VGG; otherwise every stage timm reports, content from the middle one."""
     if all(name in aliases for name in GATYS_STYLE_LAYERS + GATYS_CONTENT_LAYERS):
         return LayerChoice(GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS)
+    if all(name in aliases for name in SQUEEZENET_STYLE_LAYERS + SQUEEZENET_CONTENT_LAYERS):
+        return LayerChoice(SQUEEZENET_CONTENT_LAYERS, SQUEEZENET_STYLE_LAYERS)
     stages = [info["module"] for info in getattr(model, "feature_info", []) if isinstance(info, dict)]
     if not stages:
         raise ZooError("this backbone lists no feature stages: pass content and style layers by module name")
@@ -91,12 +140,13 @@ class FeatureNet(nn.Module):
         revision: str | None = None,
     ) -> None:
         super().__init__()
-        model = _create(backbone)
+        bundled = backbone == BUNDLED_BACKBONE
+        model = _create(backbone, pretrained)
         for module in model.modules():
             if getattr(module, "inplace", False):
                 module.inplace = False  # an in-place ReLU would overwrite the conv output a hook kept
         self.backbone_name = backbone
-        self.aliases = vgg_aliases(model)
+        self.aliases = _squeezenet_aliases() if bundled else vgg_aliases(model)
         default = _default_layers(model, self.aliases) if not (content_layers and style_layers) else None
         self.layers = LayerChoice(
             tuple(content_layers or default.content),
@@ -105,13 +155,25 @@ class FeatureNet(nn.Module):
         modules = dict(model.named_modules())
         self._targets = {layer: self._resolve(layer, modules) for layer in self.all_layers}
         cfg = getattr(model, "pretrained_cfg", {}) or {}
-        self.register_buffer("mean", torch.tensor(cfg.get("mean", (0.485, 0.456, 0.406))).view(1, -1, 1, 1))
-        self.register_buffer("std", torch.tensor(cfg.get("std", (0.229, 0.224, 0.225))).view(1, -1, 1, 1))
+        # The bundled SqueezeNet converts [0, 1] RGB to its own Caffe input itself (BGR, 0-255, mean).
+        mean, std = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)) if bundled else (cfg.get("mean"), cfg.get("std"))
+        self.register_buffer("mean", torch.tensor(mean or (0.485, 0.456, 0.406)).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std or (0.229, 0.224, 0.225)).view(1, -1, 1, 1))
         self.model = model
-        used = self._used_state_keys()
-        if pretrained:
-            self._load_hub_weights(cfg, used, revision)
+        if pretrained and not bundled:
+            self._load_hub_weights(cfg, self._used_state_keys(), revision)
         self.model.eval().requires_grad_(False)
+
+    @property
+    def default_weights(self) -> LossWeights:
+        """The loss weights that balance this backbone's activation scale (the user's override the ones they set)."""
+        return SQUEEZENET_WEIGHTS if self.backbone_name == BUNDLED_BACKBONE else VGG_WEIGHTS
+
+    @property
+    def default_optimizer(self) -> str:
+        """L-BFGS for VGG (Gatys et al.); Adam for SqueezeNet, where L-BFGS's line search stalls (measured:
+        style loss stuck at half its start after 10 steps, while Adam cut it 60-fold in 100)."""
+        return "adam" if self.backbone_name == BUNDLED_BACKBONE else "lbfgs"
 
     @property
     def all_layers(self) -> tuple[str, ...]:
@@ -186,7 +248,12 @@ class FeatureNet(nn.Module):
                 f"timm publishes no Hub weights for {self.backbone_name}: choose a backbone with a tag "
                 f"(e.g. {DEFAULT_BACKBONE}) or use random weights"
             )
-        path = _download(repo_id, revision)
+        try:
+            path = _download(repo_id, revision)
+        except ZooError as exc:
+            raise BackboneUnavailable(
+                f"{exc} (or use the bundled ImageNet features: --backbone {BUNDLED_BACKBONE})"
+            ) from None
         state = self.model.state_dict()
         problems, tensors = [], {}
         with safe_open(path, framework="pt") as handle:
@@ -205,6 +272,13 @@ class FeatureNet(nn.Module):
                 "check the backbone name"
             )
         self.model.load_state_dict(tensors, strict=False)
+
+
+def _squeezenet_aliases() -> dict[str, str]:
+    """The SqueezeNet paper's layer names (conv1, relu1, fire2 … fire9) -> module names."""
+    from zoo.backbones.squeezenet import LAYERS
+
+    return dict(LAYERS)
 
 
 def _download(repo_id: str, revision: str | None) -> str:

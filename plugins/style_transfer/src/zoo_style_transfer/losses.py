@@ -3,32 +3,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_style_transfer.features import FeatureNet
+if TYPE_CHECKING:
+    from zoo_style_transfer.features import FeatureNet
 
 
 @dataclass(frozen=True)
 class LossWeights:
-    """How much each term counts; content 1, style 1e5, tv 1e-5 balance ImageNet VGG19 on [0, 1] images."""
+    """How much each term counts; None takes the feature network's default (``FeatureNet.default_weights``).
 
-    content: float = 1.0
-    style: float = 1e5
-    tv: float = 1e-5
+    The balance depends on the backbone's activation scale: content 1, style 1e5, tv 1e-5 for
+    ImageNet VGG19 on [0, 1] images; the bundled SqueezeNet (Caffe, 0–255 input) has its own.
+    """
+
+    content: float | None = None
+    style: float | None = None
+    tv: float | None = None
+
+    def resolved(self, defaults: LossWeights) -> LossWeights:
+        """These weights with every unset one taken from ``defaults``, checked."""
+        weights = LossWeights(
+            *(getattr(defaults, name) if getattr(self, name) is None else getattr(self, name) for name in _TERMS)
+        )
+        weights.check()
+        return weights
 
     def check(self) -> None:
         """Negative weights would reward the opposite of what each term measures."""
         from zoo.errors import ZooError
 
-        for name in ("content", "style", "tv"):
+        for name in _TERMS:
             value = getattr(self, name)
-            if not (value >= 0 and value < float("inf")):
+            if value is not None and not (value >= 0 and value < float("inf")):
                 raise ZooError(f"the {name} weight must be a finite number >= 0, got {value}")
         if self.content == 0 and self.style == 0:
             raise ZooError("the content and style weights are both 0: nothing to optimise")
+
+
+_TERMS = ("content", "style", "tv")
+VGG_WEIGHTS = LossWeights(1.0, 1e5, 1e-5)
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
@@ -50,8 +68,7 @@ class PerceptualLoss(nn.Module):
 
     def __init__(self, features: FeatureNet, style: torch.Tensor, weights: LossWeights) -> None:
         super().__init__()
-        weights.check()
-        self.features, self.weights = features, weights
+        self.features, self.weights = features, weights.resolved(features.default_weights)
         with torch.no_grad():
             targets = features(style)
         self.style_grams = {layer: gram(targets[layer]) for layer in features.layers.style}
@@ -67,10 +84,11 @@ class PerceptualLoss(nn.Module):
         found = self.features(images)
         content = sum(F.mse_loss(found[k].float(), v.float()) for k, v in content_targets.items())
         style = sum(F.mse_loss(gram(found[k]), g.expand(images.shape[0], -1, -1)) for k, g in self.style_grams.items())
+        w = self.weights
         terms = {
-            "content": self.weights.content * content,
-            "style": self.weights.style * style,
-            "tv": self.weights.tv * total_variation(images.float()),
+            "content": w.content * content,  # type: ignore[operator]
+            "style": w.style * style,  # type: ignore[operator]
+            "tv": w.tv * total_variation(images.float()),  # type: ignore[operator]
         }
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         return terms

@@ -19,7 +19,7 @@ class OptimizeSettings:
     """Gatys et al. used L-BFGS from white noise; starting from the content image converges much sooner."""
 
     steps: int = 300
-    optimizer: str = "lbfgs"
+    optimizer: str | None = None  # None: the feature network's (FeatureNet.default_optimizer)
     lr: float | None = None  # L-BFGS 1.0 (it line-searches), Adam 0.02 on [0, 1] pixels
     init: str = "content"
     weights: LossWeights = field(default_factory=LossWeights)
@@ -28,7 +28,7 @@ class OptimizeSettings:
     def check(self) -> None:
         if self.steps < 1:
             raise ZooError(f"steps must be at least 1, got {self.steps}")
-        if self.optimizer not in OPTIMIZERS:
+        if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise ZooError(f"unknown optimizer {self.optimizer!r}: choose {' or '.join(OPTIMIZERS)}")
         if self.init not in INITS:
             raise ZooError(f"unknown init {self.init!r}: choose {' or '.join(INITS)}")
@@ -48,13 +48,14 @@ def optimize(
     from tqdm import tqdm
 
     settings.check()
+    method = settings.optimizer or loss.features.default_optimizer
     targets = loss.content_targets(content)
     if settings.init == "content":
         start = content.clone(memory_format=torch.contiguous_format)  # L-BFGS views the gradient flat
     else:
         start = torch.rand(content.shape, generator=torch.Generator().manual_seed(settings.seed)).to(content.device)
     image = start.requires_grad_(True)
-    if settings.optimizer == "lbfgs":
+    if method == "lbfgs":
         opt: torch.optim.Optimizer = torch.optim.LBFGS(
             [image],
             lr=settings.lr or 1.0,
@@ -82,7 +83,7 @@ def optimize(
         first.clear()
         opt.step(closure)  # both optimisers evaluate the closure first at the current image
         history.append(_finite(float(first["total"])))
-        if settings.optimizer == "adam":
+        if method == "adam":
             with torch.no_grad():
                 image.clamp_(0, 1)  # projected Adam; L-BFGS is clipped once at the end (a projection
                 # between its steps breaks its curvature pairs and can stall it on an ascent direction)

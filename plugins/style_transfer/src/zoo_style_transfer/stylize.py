@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
     from zoo_style_transfer.optimize import OptimizeSettings
 
-STYLES = ("candy", "mosaic", "rain-princess", "udnie")
-"""The classic styles of Johnson et al.'s follow-ups; checkpoints are 'style-transfer-<style>'."""
+STYLES = ("candy", "mosaic", "pointilism", "rain-princess", "udnie")
+"""The classic styles of pytorch/examples and the ONNX Model Zoo (bundled); checkpoints are 'style-transfer-<style>'."""
 FAMILY = "style-transfer"
 METHODS = ("fast", "optimize")
 DTYPES = (None, "float32", "bfloat16")
@@ -115,7 +115,7 @@ def stylize(
     size: int | None = None,
     device: str = "cpu",
     dtype: str | None = None,
-    backbone: str = "vgg19.tv_in1k",
+    backbone: str | None = None,
     content_layers: tuple[str, ...] | None = None,
     style_layers: tuple[str, ...] | None = None,
     pretrained_backbone: bool = True,
@@ -177,7 +177,7 @@ def _optimize(image, style_path, notes, device, backbone, content_layers, style_
     from zoo.image_io import open_image, to_pil, to_tensor
     from zoo.model import parse_device
 
-    from zoo_style_transfer.features import FeatureNet
+    from zoo_style_transfer.features import feature_net
     from zoo_style_transfer.losses import PerceptualLoss
     from zoo_style_transfer.optimize import OptimizeSettings, optimize
 
@@ -187,7 +187,8 @@ def _optimize(image, style_path, notes, device, backbone, content_layers, style_
     style = open_image(style_path, max_side=max(image.size), what="style image")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)  # a random backbone (--random-backbone) is the same for the same seed
-        features = FeatureNet(backbone, content_layers, style_layers, pretrained=pretrained).to(target)
-    loss = PerceptualLoss(features, to_tensor(style.image).to(target), settings.weights)
+        features, fallback = feature_net(backbone, content_layers, style_layers, pretrained=pretrained)
+    loss = PerceptualLoss(features.to(target), to_tensor(style.image).to(target), settings.weights)
     result, history = optimize(to_tensor(image).to(target), loss, settings, progress=progress)
-    return Result(to_pil(result), notes + [f"style {n}" for n in style.notes if "size cap" not in n], history)
+    notes = notes + ([fallback] if fallback else []) + [f"style {n}" for n in style.notes if "size cap" not in n]
+    return Result(to_pil(result), notes, history)

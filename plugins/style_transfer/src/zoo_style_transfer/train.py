@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -36,7 +37,7 @@ class TrainSettings:
     style_size: int = 512
     lr: float = 1e-3
     weights: LossWeights = field(default_factory=LossWeights)
-    backbone: str = "vgg19.tv_in1k"
+    backbone: str | None = None  # None: vgg19.tv_in1k, or the bundled squeezenet1_1 where VGG cannot be fetched
     content_layers: tuple[str, ...] | None = None
     style_layers: tuple[str, ...] | None = None
     pretrained_backbone: bool = True
@@ -108,7 +109,7 @@ def train(settings: TrainSettings, out: Path, *, device: str = "cpu", progress: 
     from zoo.image_io import open_image, to_pil, to_tensor
     from zoo.weights import save_weights, sha256_file
 
-    from zoo_style_transfer.features import FeatureNet
+    from zoo_style_transfer.features import feature_net
     from zoo_style_transfer.transformer import TransformerNet
 
     settings.check()
@@ -118,10 +119,15 @@ def train(settings: TrainSettings, out: Path, *, device: str = "cpu", progress: 
         raise ZooError(f"{out} already holds a trained network: choose another --out")
     torch.manual_seed(settings.seed)
     target = torch.device(device)
-    features = FeatureNet(
+    features, fallback = feature_net(
         settings.backbone, settings.content_layers, settings.style_layers, pretrained=settings.pretrained_backbone
-    ).to(target)
-    loss_fn = PerceptualLoss(features, to_tensor(style).to(target), settings.weights)
+    )
+    if fallback:
+        print(f"note: {fallback}", file=sys.stderr)
+    loss_fn = PerceptualLoss(features.to(target), to_tensor(style).to(target), settings.weights)
+    # Record what was used, not what was asked: the run must say which features and weights trained it.
+    settings = replace(settings, backbone=features.backbone_name, weights=loss_fn.weights)
+    settings = replace(settings, content_layers=features.layers.content, style_layers=features.layers.style)
     config = {
         "width": settings.width,
         "res_blocks": settings.res_blocks,

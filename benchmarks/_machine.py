@@ -1,0 +1,46 @@
+"""What every benchmark here shares: the machine's own matmul peak, and settings timed round by round.
+
+A shared machine's load changes from second to second; timing one setting after another measures
+the load, not the code. ``interleaved`` runs every setting once per round (A B C A B C …) and keeps
+each setting's times, so a slow moment hits all settings alike; ``matmul_peak`` measures what the
+CPU at hand can do in the same run, so figures are quoted as a fraction of it, not in seconds alone.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Mapping
+
+import torch
+
+
+def matmul_peak(dtype: torch.dtype = torch.bfloat16, size: int = 1024, repeats: int = 5) -> float:
+    """Best FLOP/s of a size x size x size matmul in ``dtype`` (the practical peak of this CPU and thread count)."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    torch.mm(a, b)  # warm-up: kernel selection, page faults
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def interleaved(settings: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Seconds per call of each setting, one call of every setting per round, after one warm-up call each."""
+    for run in settings.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in settings}
+    for _ in range(rounds):
+        for name, run in settings.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def spread(values: list[float]) -> str:
+    """'median (min–max)' of a list of figures, for a table cell."""
+    return f"{statistics.median(values):.3g} ({min(values):.3g}–{max(values):.3g})"
