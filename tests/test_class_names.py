@@ -38,6 +38,15 @@ def test_a_run_samples_by_the_class_names_of_its_data(run):
         handle.sample(1, labels=["horse"])
 
 
+def test_class_names_ignore_case_but_refuse_an_ambiguous_one(run):
+    handle = zoo.load(str(run))
+    assert (handle.sample(2, seed=0, labels=["SHIP"]) == handle.sample(2, seed=0, labels=[2])).all()
+    handle._classes, handle.checkpoint = ("Cat", "cat", "dog"), None
+    assert handle._class_index("cat") == 1  # an exact spelling always wins
+    with pytest.raises(zoo.ZooError, match="class 'CAT' matches 'Cat' and 'cat' when case is ignored"):
+        handle._class_index("CAT")
+
+
 def test_pushing_a_run_puts_its_class_names_on_the_card(run):
     assert plan_push(str(run), "org/sagan-test").fields["classes"] == list(NAMES)
 

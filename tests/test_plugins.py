@@ -90,10 +90,66 @@ def test_plugin_failing_in_a_hook_does_not_break_others(zoo_cli, install_plugin,
     assert dist in result.stderr and expected in result.stderr
 
 
-def test_duplicate_names_name_both_distributions(zoo_cli, install_plugin, clean_error):
+def test_a_duplicate_name_is_withheld_loudly_and_every_other_model_keeps_working(
+    zoo_cli, install_plugin, clean_error, tmp_path
+):
+    """One plugin re-registering 'dcgan' used to make every command fail, unrelated models included."""
     site = install_plugin("zoo-dup", "zoo_dup", DUPLICATE)
-    clean_error(zoo_cli("list", plugins=[site]), "'dcgan'", "zoo-dcgan", "zoo-dup")
-    assert zoo_cli("list", plugins=[site], env={"ZOO_DISABLE_PLUGINS": "zoo-dup"}).returncode == 0
+    listing = zoo_cli("list", plugins=[site])
+    assert listing.returncode == 0, listing.stderr
+    warning = [line for line in listing.stderr.splitlines() if line.strip()]
+    assert (
+        len(warning) == 1 and "zoo-dup" in warning[0] and "zoo-dcgan" in warning[0] and "'family dcgan'" in warning[0]
+    )
+    row = next(line for line in listing.stdout.splitlines() if line.startswith("dcgan "))
+    assert "zoo-dcgan + zoo-dup" in row and "withheld" in row
+    assert "wgan-gp-cifar10-32" in listing.stdout
+    sampled = zoo_cli("sample", "wgan-gp", "-n", "1", "-o", str(tmp_path / "w.png"), plugins=[site])
+    assert sampled.returncode == 0 and (tmp_path / "w.png").is_file(), sampled.stderr
+    used = zoo_cli("sample", "dcgan", "-n", "1", "-o", str(tmp_path / "d.png"), plugins=[site])
+    assert used.returncode == 2 and "Traceback" not in used.stderr and not (tmp_path / "d.png").exists()
+    error = used.stderr.strip().splitlines()[-1]  # after the registry's one warning line
+    assert "family name 'dcgan' is registered by zoo-dcgan and zoo-dup" in error and "ZOO_DISABLE_PLUGINS" in error
+    checkpoint = zoo_cli("info", "dcgan-cifar10-32", plugins=[site])
+    assert checkpoint.returncode == 2 and "Traceback" not in checkpoint.stderr
+    error = checkpoint.stderr.strip().splitlines()[-1]
+    assert "'dcgan-cifar10-32' is a checkpoint of family 'dcgan'" in error and "zoo-dcgan and zoo-dup" in error
+    plugins = json.loads(zoo_cli("plugins", "--json", plugins=[site]).stdout)
+    errors = {p["distribution"]: " ".join(p["errors"]) for p in plugins}
+    assert "family dcgan" in errors["zoo-dup"] and "family dcgan" in errors["zoo-dcgan"]
+    clean_error(zoo_cli("list", plugins=[site], env={"ZOO_STRICT_PLUGINS": "1"}), "zoo-dup", "zoo-dcgan")
+    assert zoo_cli("sample", "dcgan", "-n", "1", "-o", str(tmp_path / "d.png"), plugins=[site],
+                   env={"ZOO_DISABLE_PLUGINS": "zoo-dup"}).returncode == 0  # fmt: skip
+
+
+RETURNS_SPEC = """
+from zoo import ArchitectureSpec, hookimpl
+
+@hookimpl
+def register_architectures(register):
+    return ArchitectureSpec(name="lost-gan", task="unconditional-image-generation", generator="x.y:Z")
+"""
+
+
+def test_a_hook_that_returns_its_spec_instead_of_registering_it_is_named_in_a_warning(
+    zoo_cli, install_plugin, clean_error
+):
+    site = install_plugin("zoo-returns", "zoo_returns", RETURNS_SPEC)
+    result = zoo_cli("list", plugins=[site])
+    assert result.returncode == 0 and "dcgan-cifar10-32" in result.stdout and "lost-gan" not in result.stdout
+    assert "returned a ArchitectureSpec from register_architectures instead of calling register(spec)" in result.stderr
+    plugins = json.loads(zoo_cli("plugins", "--json", plugins=[site]).stdout)
+    assert next(p for p in plugins if p["distribution"] == "zoo-returns")["errors"]
+    clean_error(zoo_cli("plugins", plugins=[site], env={"ZOO_STRICT_PLUGINS": "1"}), "instead of calling register")
+
+
+def test_a_disabled_plugin_is_listed_as_disabled(zoo_cli):
+    result = zoo_cli("plugins", env={"ZOO_DISABLE_PLUGINS": "sagan"})
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("sagan "))
+    assert "disabled" in row
+    rows = json.loads(zoo_cli("plugins", "--json", env={"ZOO_DISABLE_PLUGINS": "sagan"}).stdout)
+    assert next(r for r in rows if r["name"] == "sagan")["disabled"] is True
 
 
 def test_disable_and_allow_lists_apply_before_import(zoo_cli, install_plugin):

@@ -220,3 +220,14 @@ def test_a_batch_norm_discriminator_sees_real_and_fake_in_separate_batches(tiny_
     batch = trainer.settings.batch_size
     d_step = [batch, batch] if separate else [2 * batch]
     assert sizes[: len(d_step)] == d_step, sizes
+
+
+def test_a_short_run_says_its_ema_has_not_caught_up_and_a_long_one_does_not():
+    from zoo.training.settings import TrainSettings
+    from zoo.training.trainer import ema_lag_note
+
+    note = ema_lag_note(TrainSettings(ema_decay=0.999), 500)
+    assert note and "holds 61% of its step-0 weights at step 500" in note and "ema_decay=0.99" in note
+    assert ema_lag_note(TrainSettings(ema_decay=0.999), 5000) is None
+    assert ema_lag_note(TrainSettings(ema_decay=0.999, ema_start=4900), 5000) is not None
+    assert ema_lag_note(TrainSettings(ema_decay=0.0), 2) is None

@@ -7,10 +7,7 @@ HF_HOME at a per-test directory, so nothing touches the user's cache or the real
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,48 +18,18 @@ from hubkit import (
     HubServer,
     StallingProxy,
     Zoo,
-    free_port,
     make_run,
-    wait_until_up,
 )
 
 
 @pytest.fixture(scope="session")
 def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
-    """Start olah on a free loopback port in offline mode over a fresh mirrors directory."""
+    """olah on a free loopback port, offline, over fresh mirrors: zoo.local_hub, the server plugin authors get."""
     pytest.importorskip("olah", reason="olah is in the 'test' dependency group: pip install olah")
-    root = tmp_path_factory.mktemp("olah")
-    mirrors = root / "mirrors"
-    (mirrors / "models").mkdir(parents=True)
-    port = free_port()
-    config = root / "olah.toml"
-    config.write_text(
-        "[basic]\n"
-        f'host = "127.0.0.1"\nport = {port}\n'
-        f"repos-path = {json.dumps(str(root / 'repos'))}\n"
-        f"mirrors-path = [{json.dumps(str(mirrors))}]\n"
-        "metadata-cache-ttl = 0\n"
-        "[accessibility]\noffline = true\n"
-    )
-    log = root / "olah.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "olah.server", "-c", str(config), "--log-path", str(root / "logs")],
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process, log)
-        yield HubServer(url, mirrors, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    from zoo.local_hub import local_hub
+
+    with local_hub(tmp_path_factory.mktemp("olah")) as hub:
+        yield hub
 
 
 @pytest.fixture(scope="session")

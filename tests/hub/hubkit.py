@@ -7,19 +7,15 @@ import it without clashing with tests/conftest.py.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from zoo.local_hub import LocalHub as HubServer  # noqa: F401  (the server plugin authors get from zoo.testing)
+from zoo.local_hub import free_port, git  # noqa: F401
 
 ORG = "gan-zoo-test"
 LOAD_OR_ERROR = """
@@ -52,72 +48,6 @@ def register_checkpoints(register):
     for card in sorted(Path(folder).glob("*.md")) if folder else []:
         register(checkpoint_from_card(card))
 '''
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo`` without the user's or the system's configuration."""
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-    command = [
-        "git",
-        "-c",
-        "user.name=zoo-tests",
-        "-c",
-        "user.email=tests@example.invalid",
-        "-c",
-        "commit.gpgsign=false",
-        *args,
-    ]
-    return subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-@dataclass
-class HubServer:
-    """A running olah and the git mirrors it serves."""
-
-    url: str
-    mirrors: Path
-    process: subprocess.Popen
-
-    def publish(self, folder: Path | None, repo_id: str, changes: dict[str, bytes | str | None] | None = None) -> str:
-        """Commit the files of ``folder`` plus ``changes`` (None deletes) on ``main``; return the commit."""
-        repo = self.mirrors / "models" / repo_id
-        if not (repo / ".git").exists():
-            repo.mkdir(parents=True)
-            git(repo, "init", "-q", "-b", "main")
-        for path in sorted(folder.iterdir()) if folder else []:
-            if path.is_file() and (path.suffix != ".md" or path.name == "README.md"):
-                shutil.copyfile(path, repo / path.name)
-        for name, content in (changes or {}).items():
-            if content is None:
-                (repo / name).unlink()
-            else:
-                (repo / name).write_bytes(content.encode() if isinstance(content, str) else content)
-        git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", "publish")
-        return git(repo, "rev-parse", "HEAD")
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    """Poll until the server answers HTTP (any status), or fail with its log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"olah exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            urllib.request.urlopen(f"{url}/api/models/{ORG}/absent/revision/main", timeout=2).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"olah did not answer within {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def make_run(root: Path, width: int, z_dim: int, seed: int = 0) -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 
 @pytest.mark.slow
@@ -54,6 +55,56 @@ def test_generated_plugin_round_trips_through_the_hub(zoo_cli, zoo_env, hub_serv
     loaded = zoo_env.python(code, env={"PYTHONPATH": path})
     assert loaded.returncode == 0, loaded.stderr
     assert "demo-gan" in loaded.stdout and "(2, 32, 32, 3)" in loaded.stdout, (commit, loaded.stdout)
+
+
+@pytest.mark.slow
+def test_a_conditional_grayscale_plugin_from_template_to_hub_and_back(zoo_cli, zoo_env, hub_server, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The any-data issue's walk: render a class-conditional family, install it, train on 28x28 grayscale data,
+    sample by class name, evaluate on ImageNet features, push, serve through the local Hub, load by hf-hub: name."""
+    made = zoo_cli("new-plugin", "fashion-gan", "--conditional", "--dir", str(tmp_path))
+    assert made.returncode == 0, made.stderr
+    root = tmp_path / "zoo-fashion-gan"
+    site = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site)]
+    subprocess.run([*pip, str(root)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    tests = subprocess.run(  # its own tests: conformance and a publish round trip through zoo_local_hub
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert tests.returncode == 0 and "2 passed" in tests.stdout, tests.stdout[-2000:] + tests.stderr[-2000:]
+
+    classes = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"]
+    rng = np.random.default_rng(0)
+    data = tmp_path / "fashion.npz"
+    np.savez(data, x_train=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y_train=np.arange(40) % 10,
+             classes=np.array(classes))  # fmt: skip
+    run = tmp_path / "runs" / "fashion-gan"
+    trained = zoo_cli(
+        "train", "fashion-gan", "--data", str(data), "--out", str(run), "--steps", "2", "--set", "batch_size=8",
+        "--set", "model.width=4", "--quiet", plugins=[site],
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    grid = tmp_path / "sneakers.png"
+    sampled = zoo_cli("sample", str(run), "-n", "4", "--class", "sneaker", "-o", str(grid), plugins=[site])
+    assert sampled.returncode == 0 and Image.open(grid).mode == "L", sampled.stderr
+    metrics = tmp_path / "metrics.json"
+    evaluated = zoo_cli("eval", str(run), "--data", str(data), "--metrics", "kid", "-n", "40", "--extractor",
+                        "squeezenet1_1-imagenet", "--no-progress", "-o", str(metrics), plugins=[site])  # fmt: skip
+    assert evaluated.returncode == 0 and "squeezenet1_1-imagenet features" in evaluated.stdout, evaluated.stderr
+    pushed = zoo_cli("push", str(run), "--repo", "demo/fashion-gan", "--dry-run", "--out", str(tmp_path / "pushed"),
+                     "--license", "mit", "--metrics", str(metrics), plugins=[site])  # fmt: skip
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    card = (tmp_path / "pushed" / "README.md").read_text()
+    assert "labels=['T-shirt']" in card and "squeezenet1_1-imagenet" in card
+
+    hub_server.publish(tmp_path / "pushed", "demo/fashion-gan")
+    path = os.pathsep.join([str(site), zoo_env.env["PYTHONPATH"]])
+    code = (
+        "import zoo; m = zoo.load('hf-hub:demo/fashion-gan'); print(tuple(m.sample(3, seed=0, labels=['Bag']).shape))"
+    )
+    loaded = zoo_env.python(code, env={"PYTHONPATH": path})
+    assert loaded.returncode == 0 and "(3, 32, 32, 1)" in loaded.stdout, loaded.stderr
 
 
 @pytest.mark.parametrize(

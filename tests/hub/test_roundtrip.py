@@ -106,6 +106,8 @@ def test_hub_name_from_another_organisation(zoo_env: Zoo, hub_server: HubServer,
     assert pulled.returncode == 0 and f"commit {newer}" in pulled.stdout, pulled.stderr
     pinned = zoo_env.run("pull", f"hf-hub:{repo}", "--revision", commit)
     assert pinned.returncode == 0 and f"commit {commit}" in pinned.stdout, pinned.stderr
+    info = zoo_env.run("info", f"hf-hub:{repo}@{commit}")  # it said 'unknown model' while sample worked
+    assert info.returncode == 0 and "family dcgan" in info.stdout and commit in info.stdout, info.stderr
 
 
 TIMM_CLIENT = """

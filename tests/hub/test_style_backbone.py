@@ -84,8 +84,13 @@ def test_an_unreachable_hub_is_one_line_like_zoo_pull(zoo_env: Zoo, clean_error,
         Image.new("RGB", (24, 20), (200, 120, 40)).save(tmp_path / name)
     gone = {"HF_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
     args = ["stylize", "photo.png", "--style", "painting.png", "--size", "24", "--steps", "1", "-o", "out.png"]
-    clean_error(zoo_env.run(*args, env=gone), "cannot reach the Hub", gone["HF_ENDPOINT"], "timm/vgg19.tv_in1k")
+    named = zoo_env.run(*args, "--backbone", "vgg19.tv_in1k", env=gone)
+    clean_error(named, "cannot reach the Hub", gone["HF_ENDPOINT"], "timm/vgg19.tv_in1k", "--backbone squeezenet1_1")
     assert not (tmp_path / "out.png").exists()
+    default = zoo_env.run(*args, "--quiet", env=gone)  # no backbone named: the bundled ImageNet features, said once
+    assert default.returncode == 0 and (tmp_path / "out.png").is_file(), default.stderr
+    notes = [line for line in default.stderr.splitlines() if line.strip()]
+    assert len(notes) == 1 and notes[0].startswith("note: vgg19.tv_in1k could not be fetched (cannot reach the Hub")
 
 
 def test_zoo_no_download_is_respected_for_the_backbone(zoo_env: Zoo, clean_error, tmp_path):
@@ -95,6 +100,6 @@ def test_zoo_no_download_is_respected_for_the_backbone(zoo_env: Zoo, clean_error
     for name in ("photo.png", "painting.png"):
         Image.new("RGB", (24, 20), (200, 120, 40)).save(tmp_path / name)
     args = ["stylize", "photo.png", "--style", "painting.png", "--size", "24", "--steps", "1", "-o", "out.png"]
-    result = zoo_env.run(*args, env={"ZOO_NO_DOWNLOAD": "1"})
+    result = zoo_env.run(*args, "--backbone", "vgg19.tv_in1k", env={"ZOO_NO_DOWNLOAD": "1"})
     clean_error(result, "timm/vgg19.tv_in1k is not in the local Hub cache and downloads are off (ZOO_NO_DOWNLOAD=1)")
     assert not (tmp_path / "out.png").exists()

@@ -114,11 +114,23 @@ def test_bad_requests_are_one_line_errors(capsys, zoo_home, tiny_cifar, extra, f
         assert fragment in lines[0]
 
 
-def test_data_of_another_resolution_is_refused(capsys, zoo_home, tmp_path):
+def test_square_data_of_another_resolution_is_resized_as_training_resizes_it(capsys, zoo_home, tmp_path):
+    """A 28x28 Fashion-MNIST-like set evaluates a 32 px model, as zoo train trained it; the protocol says so."""
     data = write_npz(tmp_path / "big.npz", 20, 64)
+    out = tmp_path / "m.json"
     code, _, err = _run(capsys, "eval", "dcgan-cifar10-32", "--data", str(data), "--metrics", "kid", "-n", "10",
-                        "--extractor", "test-pixels", "--no-progress")  # fmt: skip
-    assert code == 2 and "makes 32x32 images but" in err and "64x64" in err and len(err.strip().splitlines()) == 1
+                        "--extractor", "test-pixels", "--no-progress", "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    protocol = json.loads(out.read_text())["evaluations"][-1]["protocol"]
+    assert protocol["real_resize"].startswith("64x64 -> 32x32")
+
+
+def test_data_that_is_not_square_is_refused(capsys, zoo_home, tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "wide.npz", images=rng.integers(0, 256, (20, 32, 48, 3), dtype=np.uint8))
+    code, _, err = _run(capsys, "eval", "dcgan-cifar10-32", "--data", str(tmp_path / "wide.npz"), "--metrics", "kid",
+                        "-n", "10", "--extractor", "test-pixels", "--no-progress")  # fmt: skip
+    assert code == 2 and "makes 32x32 images but" in err and "32x48" in err and len(err.strip().splitlines()) == 1
 
 
 def test_missing_data_is_refused(capsys, zoo_home, tmp_path):

@@ -205,7 +205,7 @@ def test_a_published_style_stylises_offline_in_a_fresh_process(images, tmp_path)
 def test_a_named_backbone_that_cannot_be_fetched_says_what_was_tried_and_what_to_do(
     capsys, images, tmp_path, monkeypatch
 ):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ZOO_NO_DOWNLOAD", "1")  # read when used (huggingface_hub reads HF_HUB_OFFLINE at import)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
     args = ["stylize", str(images["content"]), "--style", str(images["style"]), "--backbone", "vgg19.tv_in1k"]
     result = zoo_here(capsys, *args, "-o", str(tmp_path / "o.png"))

@@ -70,10 +70,10 @@ def test_bundled_squeezenet_gives_named_imagenet_layers_and_its_own_weights():
 
 
 def test_without_a_named_backbone_an_unreachable_vgg19_falls_back_to_squeezenet_with_a_note(monkeypatch, tmp_path):
-    """HF_HUB_OFFLINE=1 and an empty cache: VGG19 cannot be had, so the bundled features are used and said so."""
+    """Downloads off and an empty cache: VGG19 cannot be had, so the bundled features are used and said so."""
     from zoo_style_transfer.features import BackboneUnavailable, feature_net
 
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ZOO_NO_DOWNLOAD", "1")  # read when used; huggingface_hub reads HF_HUB_OFFLINE at import
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
     net, note = feature_net(None)
     assert net.backbone_name == "squeezenet1_1"

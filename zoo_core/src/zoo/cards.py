@@ -100,8 +100,14 @@ def sample_images(body: str) -> list[str]:
     return _IMAGE.findall(body)
 
 
+NOT_EVALUATED = {"evaluated": False, "protocol": "not evaluated: the publisher chose to push without metrics"}
+"""What ``zoo push --no-metrics`` writes: an explicit choice, so the card says so instead of lacking a field."""
+
+
 def _check_metrics(metrics: Any) -> str | None:
     """Why ``metrics`` is unusable, or None: numbers plus the protocol that produced them."""
+    if isinstance(metrics, Mapping) and metrics.get("evaluated") is False and metrics.get("protocol"):
+        return None
     if not isinstance(metrics, Mapping) or not metrics:
         return "missing: add e.g. {protocol: 'FID-10k vs the train split, zoo eval ...', fid: 31.2}"
     protocol = metrics.get("protocol")

@@ -203,10 +203,32 @@ def _from_class_folders(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return _decode_files(path, files), np.asarray(labels, dtype=np.int64)
 
 
+def data_channels(path: str | os.PathLike[str], split: str = "train") -> int:
+    """1 or 3: the channels ``load_split`` would give, read from the npz member's header (no images decoded).
+
+    Encoded images (JPEG bytes, image folders) decode to RGB, so they count as 3.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return 3
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            key = _npz_choice(path, set(archive.files), split)[0]
+            if key.endswith("_jpeg"):
+                return 3
+            with archive.zip.open(f"{key}.npy") as member:
+                fmt = np.lib.format
+                header = fmt.read_array_header_1_0 if fmt.read_magic(member) == (1, 0) else fmt.read_array_header_2_0
+                shape = header(member)[0]
+    except (*_NPZ_READ_ERRORS, AttributeError, KeyError) as exc:
+        raise _unreadable_npz(path, exc) from None
+    return 1 if len(shape) == 3 or (len(shape) == 4 and shape[-1] == 1) else 3
+
+
 def load_images(
     path: str | os.PathLike[str], split: str = "train", *, class_folders: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return (N, H, W, 3) uint8 images and optional (N,) labels from an npz or an image folder.
+    """Return (N, H, W, C) uint8 images (C = 1 for grayscale data, else 3) and optional (N,) labels.
 
     With ``class_folders`` a folder must be laid out ROOT/CLASSNAME/*.png and yields labels;
     without it every image under the folder is read and there are no labels.
@@ -252,9 +274,9 @@ def load_split(
     if images.dtype != np.uint8:
         raise ZooError(f"{path}: images must be uint8, found {images.dtype}")
     if images.ndim == 3:
-        images = np.repeat(images[..., None], 3, axis=-1)
+        images = images[..., None]  # grayscale (N, H, W): one channel, as (N, H, W, 1)
     if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) == 0:
-        raise ZooError(f"{path}: expected N×H×W×3 images, found shape {images.shape}")
+        raise ZooError(f"{path}: expected N×H×W (grayscale), N×H×W×1 or N×H×W×3 images, found shape {images.shape}")
     if labels is not None and labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels.reshape(-1)  # Keras datasets store labels as (N, 1)
     return images, labels, used

@@ -59,6 +59,35 @@ def check_writable_dir(directory: str | os.PathLike[str], what: str = "output di
     return path
 
 
+def check_run_dir(out: str | os.PathLike[str], what: str = "--out") -> list[Path]:
+    """Check that ``out`` can be created (its nearest existing ancestor is a writable directory).
+
+    Returns the directories that do not exist yet, deepest first, so a run that fails before
+    writing anything can remove exactly what it made (``remove_empty``); like every trainer users
+    know, missing parents are created rather than refused.
+    """
+    from zoo.errors import ZooError
+
+    path = Path(out).absolute()
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    ancestor = path.parents[len(missing) - 1] if missing else path
+    if missing and not ancestor.is_dir():
+        raise ZooError(f"{what} {str(out)!r} cannot be created: {str(ancestor)!r} is a file, not a directory")
+    if not missing and not path.is_dir():
+        raise ZooError(f"{what} {str(out)!r} is a file, not a directory: choose another --out")
+    check_writable_dir(ancestor, f"the folder {what} goes in:")
+    return missing
+
+
+def remove_empty(directories: list[Path]) -> None:
+    """Remove the listed directories (deepest first) that are still empty; keep anything that holds files."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+
+
 def check_output_file(output: Path, suffixes: tuple[str, ...] = (".png",)) -> None:
     """Fail before any work if ``output`` has the wrong suffix, is a directory or cannot be written."""
     from zoo.errors import ZooError

@@ -265,6 +265,16 @@ def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
     return f"---\n{front}---\n{body}\n"
 
 
+def _sample_args(block: Mapping[str, Any]) -> str:
+    """The card example's arguments: a class-conditional model needs a class, which it refuses to guess."""
+    config = block.get("config") if isinstance(block.get("config"), Mapping) else {}
+    if not config.get("num_classes"):
+        return "16, seed=0"
+    classes = block.get("classes") or []
+    label = repr(str(classes[0])) if classes else "0"
+    return f"16, seed=0, labels=[{label}]"
+
+
 def _default_body(plan: PushPlan, block: Mapping[str, Any]) -> str:
     """A short card body: what it is, how to load it, its metrics and how it was trained."""
     lines = [
@@ -273,9 +283,12 @@ def _default_body(plan: PushPlan, block: Mapping[str, Any]) -> str:
         f"A {plan.family} generator from gan-zoo, trained on {block.get('dataset', '(dataset not given)')}.",
     ]
     lines += ["", "```bash", f"pip install zoo-core zoo-{plan.family}", f"zoo pull hf-hub:{plan.repo_id}", "```"]
-    lines += ["", "```python", "import zoo", f'images = zoo.load("hf-hub:{plan.repo_id}").sample(16, seed=0)', "```"]
+    example = f'images = zoo.load("hf-hub:{plan.repo_id}").sample({_sample_args(block)})'
+    lines += ["", "```python", "import zoo", example, "```"]
     metrics = block.get("metrics")
-    if isinstance(metrics, Mapping):
+    if isinstance(metrics, Mapping) and metrics.get("evaluated") is False:
+        lines += ["", "## Metrics", "", "Not evaluated: the publisher pushed these weights without metrics."]
+    elif isinstance(metrics, Mapping):
         lines += ["", "## Metrics", ""] + [f"- {k}: {v}" for k, v in metrics.items()]
     if block.get("train_command"):
         lines += ["", "## Training", "", "```bash", str(block["train_command"]), "```"]
@@ -347,7 +360,10 @@ PUSH_HINTS = {
     "zoo.dataset": "missing: pass --dataset TEXT (what the model was trained on)",
     "zoo.dataset_sha256": "missing: the training data is not on this machine to hash; give it in --card CARD.md",
     "zoo.train_command": "missing: pass --train-command TEXT (the exact command that trained the weights)",
-    "zoo.metrics": "missing: run 'zoo eval RUN --data DATA' (or pass --metrics FILE, e.g. from zoo eval -o FILE)",
+    "zoo.metrics": (
+        "missing: run 'zoo eval RUN --data DATA' (it picks the extractor: Inception where it can be fetched, else "
+        "the bundled squeezenet1_1-imagenet for any size and grayscale), pass --metrics FILE, or --no-metrics"
+    ),
     "body": "no sample grid: pass --samples PATH.png (a grid of generated samples)",
 }
 

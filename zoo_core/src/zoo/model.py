@@ -160,9 +160,16 @@ class ModelHandle:
 
     def _class_index(self, label: int | str) -> int:
         if isinstance(label, str) and not label.isdigit():
-            if label not in self.classes:
+            if label in self.classes:
+                return self.classes.index(label)
+            # 'sneaker' finds 'Sneaker'; a case-folded name two classes share is refused, not guessed
+            matches = [i for i, name in enumerate(self.classes) if name.casefold() == label.strip().casefold()]
+            if len(matches) > 1:
+                names = " and ".join(repr(self.classes[i]) for i in matches)
+                raise ZooError(f"class {label!r} matches {names} when case is ignored: spell it exactly")
+            if not matches:
                 raise ZooError(f"unknown class {label!r}: choose one of {self._class_list()}")
-            return self.classes.index(label)
+            return matches[0]
         index = int(label)
         if not 0 <= index < self.generator.num_classes:
             raise ZooError(f"class index {index} is out of range: choose one of {self._class_list()}")

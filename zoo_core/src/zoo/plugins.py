@@ -40,6 +40,7 @@ class PluginInfo:
     errors: list[str] = field(default_factory=list)
     api: int | None = None
     registered_as: str = ""
+    disabled: bool = False  # deselected by ZOO_LOAD_PLUGINS / ZOO_DISABLE_PLUGINS: listed, never imported
 
 
 def strict_plugins() -> bool:
@@ -108,7 +109,7 @@ def load_plugins(pm: pluggy.PluginManager, autoload: bool = True) -> list[Plugin
     _warn_unknown_names(installed, allow, deny)
     seen: set[str] = set()
     for entry_point in installed:
-        if entry_point.name in seen or not _selected(entry_point, allow, deny):
+        if entry_point.name in seen:
             continue
         seen.add(entry_point.name)
         dist = entry_point.dist
@@ -116,6 +117,9 @@ def load_plugins(pm: pluggy.PluginManager, autoload: bool = True) -> list[Plugin
             entry_point.name, dist.name if dist else "?", dist.version if dist else "?", entry_point.value
         )
         infos.append(info)
+        if not _selected(entry_point, allow, deny):
+            info.disabled = True
+            continue
         try:
             module = entry_point.load()
         except Exception as exc:  # noqa: BLE001 - any failure of foreign code must not break the zoo

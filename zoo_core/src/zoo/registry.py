@@ -38,6 +38,24 @@ class Registry:
     checkpoints: dict[str, CheckpointSpec] = field(default_factory=dict)
     losses: dict[str, ComponentSpec] = field(default_factory=dict)
     metrics: dict[str, ComponentSpec] = field(default_factory=dict)
+    # "family dcgan" -> the distributions that all registered it: the name is withheld, nothing else is
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+    withheld_checkpoints: dict[str, str] = field(default_factory=dict)  # checkpoint -> its contested family
+
+    def conflict_error(self, name: str) -> ZooError | None:
+        """The one-line error for using a contested name (or a checkpoint of a contested family), else None."""
+        fix = "uninstall one, or set ZOO_DISABLE_PLUGINS to one of them"
+        family = self.withheld_checkpoints.get(name)
+        if family is not None:
+            owners = " and ".join(sorted(self.conflicts[f"family {family}"]))
+            return ZooError(f"{name!r} is a checkpoint of family {family!r}, which {owners} both register: {fix}")
+        for kind in ("family", "checkpoint"):
+            owners = self.conflicts.get(f"{kind} {name}")
+            if owners:
+                return ZooError(
+                    f"{kind} name {name!r} is registered by {' and '.join(sorted(owners))}, so neither is used: {fix}"
+                )
+        return None
 
     def model_names(self) -> list[str]:
         """Family names and checkpoint names, sorted: everything ``zoo.load`` accepts by name."""
@@ -58,12 +76,16 @@ class Registry:
         if name in self.architectures:
             arch = self.architectures[name]
             return arch, self.checkpoints.get(arch.default_checkpoint or "")
-        raise ZooError(f"unknown model {name!r}.{self.suggest(name)} Run 'zoo list' to see every model.")
+        raise self.conflict_error(name) or ZooError(
+            f"unknown model {name!r}.{self.suggest(name)} Run 'zoo list' to see every model."
+        )
 
     def architecture(self, family: str) -> ArchitectureSpec:
         """The architecture registered as ``family``, or a ZooError with suggestions."""
         if family not in self.architectures:
-            raise ZooError(f"unknown family {family!r}.{self.suggest(family, self.architectures)} Run 'zoo list'.")
+            raise self.conflict_error(family) or ZooError(
+                f"unknown family {family!r}.{self.suggest(family, self.architectures)} Run 'zoo list'."
+            )
         return self.architectures[family]
 
     def component(self, kind: str, name: str) -> ComponentSpec:
@@ -89,7 +111,7 @@ def _collect(registry: Registry, hook_name: str, info_by_name: dict[str, PluginI
             _batch.append(replace(spec, plugin=_distribution))
 
         try:
-            impl.function(register=register)
+            returned = impl.function(register=register)
         except Exception as exc:  # noqa: BLE001 - foreign code; reported by name below
             report_plugin_problem(
                 info,
@@ -97,20 +119,55 @@ def _collect(registry: Registry, hook_name: str, info_by_name: dict[str, PluginI
                 f"its {attribute} were skipped; fix the plugin or set ZOO_DISABLE_PLUGINS={info.name}",
             )
             continue
+        if returned is not None:
+            report_plugin_problem(
+                info,
+                f"returned a {type(returned).__name__} from {hook_name} instead of calling register(spec); "
+                "what it returned was not registered",
+                f"call register(...) once per {spec_type.__name__} inside the hook and return nothing",
+            )
+        by_distribution = {other.distribution: other for other in info_by_name.values()}
         for spec in batch:
-            if spec.name in table:
-                other = table[spec.name].plugin
-                raise PluginError(
-                    f"{attribute[:-1]} name {spec.name!r} is registered by both {other} and {spec.plugin}: "
-                    f"uninstall one, or set ZOO_DISABLE_PLUGINS to one of them"
-                )
-            table[spec.name] = spec
+            _add(registry, table, attribute, spec, info, by_distribution)
+
+
+_KIND = {"architectures": "family", "checkpoints": "checkpoint", "losses": "loss", "metrics": "metric"}
+
+
+def _add(
+    registry: Registry,
+    table: dict[str, Any],
+    attribute: str,
+    spec: Any,
+    info: PluginInfo,
+    by_distribution: dict[str, PluginInfo],
+) -> None:
+    """Register ``spec`` unless its name is taken: then the name is withheld from both, loudly, and nothing else."""
+    key = f"{_KIND[attribute]} {spec.name}"
+    owners = registry.conflicts.get(key)
+    if spec.name not in table and owners is None:
+        table[spec.name] = spec
+        return
+    if owners is None:
+        owners = registry.conflicts[key] = [table.pop(spec.name).plugin]
+    owners.append(spec.plugin)
+    for earlier in owners[:-1]:  # zoo plugins shows the conflict on every side; one warning is enough
+        if earlier in by_distribution:
+            by_distribution[earlier].errors.append(f"its {key!r} is also registered by {spec.plugin}: withheld")
+    report_plugin_problem(
+        info,
+        f"registers the {key!r} that {' and '.join(owners[:-1])} also registers, so neither is used",
+        "uninstall one, or set ZOO_DISABLE_PLUGINS to one of them; every other model still works",
+    )
 
 
 def _check_links(registry: Registry, info_by_distribution: dict[str, PluginInfo]) -> None:
     """Drop checkpoints whose family is unknown and warn about dangling default checkpoints."""
     for name, checkpoint in list(registry.checkpoints.items()):
-        if checkpoint.family not in registry.architectures:
+        if f"family {checkpoint.family}" in registry.conflicts:
+            del registry.checkpoints[name]  # its architecture is ambiguous: the name says so when used
+            registry.withheld_checkpoints[name] = checkpoint.family
+        elif checkpoint.family not in registry.architectures:
             del registry.checkpoints[name]
             report_plugin_problem(
                 info_by_distribution[checkpoint.plugin],

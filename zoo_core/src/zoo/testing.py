@@ -5,15 +5,17 @@
         check_plugin("my_plugin")          # every architecture it registers: tiny build,
                                            # forward/backward, safetensors round trip, no torch at import
 
-Fixtures: ``zoo_isolated_registry`` (no entry points loaded; pass plugin objects explicitly) and
-``zoo_registered_plugin`` (the installed plugins plus one more, for one test). Importing this
-module does not import torch.
+Fixtures: ``zoo_isolated_registry`` (no entry points loaded; pass plugin objects explicitly),
+``zoo_registered_plugin`` (the installed plugins plus one more, for one test) and ``zoo_local_hub``
+(a real Hub-compatible server on loopback to publish a ``zoo push`` folder to and pull it back;
+needs olah). Importing this module does not import torch.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import subprocess
 import sys
 import tempfile
@@ -47,8 +49,9 @@ def check_no_torch_import(module: str) -> None:
     assert proc.returncode == 0, f"{module}: {proc.stderr.strip() or proc.stdout.strip()}"
 
 
-def check_architecture(name: str) -> None:
-    """Build ``name`` at its tiny config, run forward and backward, round-trip its weights."""
+def check_architecture(name: str, train: bool = True) -> None:
+    """Build ``name`` at its tiny config, run forward and backward, round-trip its weights; with ``train``,
+    also two steps of the zoo's trainer on data of the declared shape."""
     import torch
 
     import zoo
@@ -81,6 +84,10 @@ def check_architecture(name: str) -> None:
             logits.mean().backward()
             missing = [n for n, p in generator.named_parameters() if p.requires_grad and p.grad is None]
             assert not missing, f"{name}: no gradient reaches {missing[:3]}"
+        _check_task(name, arch.task, generator)
+        _check_channels(name, arch)
+        if discriminator is not None and train:
+            _check_training(name, arch)
     else:
         _check_image_to_image(name, generator)
     generator.eval()
@@ -90,6 +97,67 @@ def check_architecture(name: str) -> None:
         loaded = zoo.load(str(path)).generator.state_dict()
     for key, value in generator.state_dict().items():
         assert torch.equal(loaded[key], value), f"{name}: {key} changed in the safetensors round trip"
+
+
+def _check_task(name: str, task: str, generator: object) -> None:
+    """A class-conditional spec needs a generator that takes labels and uses them; an unconditional one, none."""
+    import torch
+
+    from zoo.interfaces import TASK_CONDITIONAL
+
+    conditional = task == TASK_CONDITIONAL
+    assert bool(generator.num_classes) == conditional, (
+        f"{name}: the spec's task is {task!r} but its generator has num_classes={generator.num_classes}: "
+        f"{'set num_classes in default_config and tiny_config' if conditional else 'declare the conditional task'}"
+    )
+    if conditional:
+        z = generator.sample_latents(2, torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            a = generator.eval()(z, torch.zeros(2, dtype=torch.long))
+            b = generator(z, torch.full((2,), generator.num_classes - 1, dtype=torch.long))
+        generator.train()
+        assert not torch.equal(a, b), f"{name}: class-conditional, but its generator's images ignore the labels"
+
+
+def _check_channels(name: str, arch: object) -> None:
+    """A family with a ``channels`` option must work with grayscale (1) as the trainer and sampler use it."""
+    import zoo
+
+    if "channels" not in arch.default_config:
+        return
+    handle = zoo.build(name, **{**arch.tiny_config, "channels": 1})
+    labels = [0, 0] if handle.generator.num_classes else None
+    images = handle.eval().sample(2, seed=0, labels=labels)
+    size = handle.generator.resolution
+    assert images.shape == (2, size, size, 1), f"{name}: a 1-channel model samples {tuple(images.shape)}"
+
+
+def _check_training(name: str, arch: object) -> None:
+    """Two steps of ``zoo train`` on random data of the declared shape (grayscale too, where configurable)."""
+    import numpy as np
+
+    from zoo.training.settings import resolve_settings
+    from zoo.training.trainer import Trainer
+
+    channel_counts = (3, 1) if "channels" in arch.default_config else (arch.tiny_config.get("channels", 3),)
+    for channels in channel_counts:
+        config = {**arch.default_config, **arch.tiny_config, "channels": channels}
+        size = config["resolution"]
+        with tempfile.TemporaryDirectory() as tmp:
+            rng = np.random.default_rng(0)
+            shape = (8, size, size) if channels == 1 else (8, size, size, 3)
+            classes = config.get("num_classes") or 0
+            labels = np.arange(8) % max(classes, 1)
+            np.savez(Path(tmp) / "data.npz", images=rng.integers(0, 256, shape, dtype=np.uint8), labels=labels)
+            overrides = {f"model.{k}": json.dumps(v) for k, v in config.items() if k in arch.default_config}
+            overrides |= {"batch_size": "4", "steps": "2", "log_every": "1", "sample_every": "2"}
+            settings = resolve_settings(arch, None, overrides)
+            trainer = Trainer(arch, settings, str(Path(tmp) / "data.npz"), Path(tmp) / "run", device="cpu", quiet=True)
+            try:
+                trainer.run()
+            except Exception as exc:  # noqa: BLE001 - the author needs the cause, not a traceback of ours
+                raise AssertionError(f"{name}: 2 training steps on {channels}-channel data failed: {exc}") from exc
+            assert (Path(tmp) / "run" / "model.safetensors").is_file(), f"{name}: training exported no weights"
 
 
 def _check_image_to_image(name: str, generator: object) -> None:
@@ -107,14 +175,28 @@ def _check_image_to_image(name: str, generator: object) -> None:
     assert not missing, f"{name}: no gradient reaches {missing[:3]}"
 
 
+def check_plugin_api(module: str) -> None:
+    """The plugin must be built for this zoo's hook API (``ZOO_PLUGIN_API`` in its top-level module)."""
+    from zoo import PLUGIN_API
+
+    declared = getattr(importlib.import_module(module), "ZOO_PLUGIN_API", None)
+    assert declared == PLUGIN_API, (
+        f"{module}: ZOO_PLUGIN_API is {declared!r}, this zoo's plugin API is {PLUGIN_API}: "
+        f"declare ZOO_PLUGIN_API = {PLUGIN_API} and follow docs/plugin-api.md"
+    )
+
+
 def check_plugin(module: str) -> None:
     """Run every conformance check on each architecture the plugin ``module`` registers."""
     check_no_torch_import(module)
+    check_plugin_api(module)
     installed = module in _modules_by_distribution().values()
     with contextlib.nullcontext() if installed else registered_plugin(importlib.import_module(module)):
         providers = _modules_by_distribution()
         names = [a.name for a in get_registry().architectures.values() if providers.get(a.plugin) == module]
-        assert names, f"{module} registers no architecture"
+        errors = [e for info in get_registry().plugins if info.module.split(":")[0] == module for e in info.errors]
+        assert not errors, f"{module}: {'; '.join(errors)}"
+        assert names, f"{module} registers no architecture: call register(ArchitectureSpec(...)) in its hook"
         for name in names:
             check_architecture(name)
 
@@ -134,3 +216,17 @@ def zoo_isolated_registry() -> Iterator[Callable[..., contextlib.AbstractContext
 def zoo_registered_plugin() -> Iterator[Callable[[object], contextlib.AbstractContextManager[Registry]]]:
     """``with zoo_registered_plugin(my_plugin):`` — the installed plugins plus this one."""
     yield registered_plugin
+
+
+@pytest.fixture(scope="session")
+def zoo_local_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A Hub-compatible server on loopback (olah, offline) for publishing round trips: see ``zoo.local_hub``.
+
+    ``zoo_local_hub.publish(folder, "me/my-gan")`` commits a ``zoo push --out`` folder and returns the
+    commit; ``zoo_local_hub.env(tmp_path)`` is the environment for a ``zoo pull hf-hub:me/my-gan`` subprocess.
+    """
+    pytest.importorskip("olah", reason="the local Hub needs olah: pip install olah")
+    from zoo.local_hub import local_hub
+
+    with local_hub(tmp_path_factory.mktemp("zoo-local-hub")) as hub:
+        yield hub

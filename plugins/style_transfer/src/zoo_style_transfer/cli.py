@@ -173,13 +173,13 @@ def train_command(
     quiet: bool,
 ) -> None:
     """Train a fast style network on a folder of content photos (Johnson et al. 2016)."""
-    from zoo.files import check_writable_dir
+    from zoo.files import check_run_dir
     from zoo.model import parse_device
 
     from zoo_style_transfer.losses import LossWeights
     from zoo_style_transfer.train import TrainSettings, train
 
-    check_writable_dir(out.parent if str(out.parent) else Path("."), "parent of --out")
+    check_run_dir(out)
     settings = TrainSettings(
         style=str(style),
         data=str(data),

@@ -58,7 +58,7 @@ def feature_net(
                 f"{exc}; the layers you named are for {DEFAULT_BACKBONE}: drop them to use the bundled "
                 f"{BUNDLED_BACKBONE}, or pass --backbone {BUNDLED_BACKBONE} with its layers (relu1, fire2 … fire9)"
             ) from None
-        reason = str(exc).split(":")[0].split(" (or use")[0]
+        reason = str(exc).split(": ")[0].split(" (or use")[0]
         note = (
             f"{DEFAULT_BACKBONE} could not be fetched ({reason}): using the bundled ImageNet "
             f"SqueezeNet 1.1 features instead (--backbone {BUNDLED_BACKBONE} skips the attempt)"

@@ -9,7 +9,15 @@ import click
 
 from zoo.errors import ZooError
 from zoo.files import check_writable_dir
-from zoo.metrics.extractors import PRECISIONS, STANDARD_INCEPTION, check_precision, extractor_names, extractor_spec
+from zoo.metrics.extractors import (
+    AUTO,
+    PRECISIONS,
+    SQUEEZENET,
+    STANDARD_INCEPTION,
+    check_precision,
+    extractor_names,
+    extractor_spec,
+)
 
 MAX_EVAL_SAMPLES = 100_000
 
@@ -44,9 +52,10 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
 )
 @click.option(
     "--extractor",
-    default=STANDARD_INCEPTION,
+    default=AUTO,
     show_default=True,
-    help="Feature extractor: " + ", ".join(extractor_names()) + ".",
+    help=f"Feature extractor: {', '.join(extractor_names())}; auto = {STANDARD_INCEPTION} where its weights "
+    f"can be had (the standard FID), else the bundled {SQUEEZENET} (any size, grayscale; offline).",
 )
 @click.option(
     "--split",
@@ -93,11 +102,13 @@ def eval_command(
     if batch_size < 1:
         raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
     names = parse_metrics(metrics)
-    extractor_spec(extractor)
+    if extractor != AUTO:
+        extractor_spec(extractor)
     check_precision(precision)
     if not data.exists():
         raise ZooError(f"--data {str(data)!r} does not exist: give an .npz file or a folder of images")
-    check_sample_counts(names, extractor, n, n_real or n)
+    if extractor != AUTO:
+        check_sample_counts(names, extractor, n, n_real or n)
     run = _run_dir(name)
     if run is not None:
         check_writable_dir(run, "run directory")
@@ -106,10 +117,14 @@ def eval_command(
 
     from zoo.api import load
     from zoo.metrics.evaluate import METRICS_FILE, evaluate, write_metrics
+    from zoo.metrics.extractors import resolve_extractor
     from zoo.metrics.summary import protocol_line
     from zoo.model import parse_device
 
     handle = load(name, device=parse_device(device))
+    extractor, why = resolve_extractor(extractor, progress=not no_progress)
+    if why:
+        click.echo(f"extractor: {extractor} ({why})", err=True)
     evaluation = evaluate(
         handle, data, names, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed,
         batch_size=batch_size, device=device, precision=precision, model_name=name, progress=not no_progress,

@@ -95,6 +95,11 @@ def pull_command(name: str, revision: str | None, force: bool) -> None:
     help="What zoo eval -o FILE wrote, or JSON {protocol: ..., fid: ...} (default: RUN/metrics.json).",
 )
 @click.option(
+    "--no-metrics",
+    is_flag=True,
+    help="Publish without metrics, on purpose: the card says 'not evaluated' (instead of refusing).",
+)
+@click.option(
     "--samples",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Sample grid PNG (default: the run's grid of the step its weights were saved at).",
@@ -115,6 +120,7 @@ def push_command(
     dataset: str | None,
     train_command: str | None,
     metrics: Path | None,
+    no_metrics: bool,
     samples: Path | None,
     dtype: str | None,
 ) -> None:
@@ -123,9 +129,14 @@ def push_command(
     Writes model.safetensors, config.json, README.md (the card, with sha256 and size) and the
     sample grid, then uploads them in one commit with huggingface_hub.
     """
+    from zoo.cards import NOT_EVALUATED
     from zoo.hub_push import card_problems, pinned_card, plan_push, upload, write_folder
 
     metrics_data: Any = None
+    if metrics is not None and no_metrics:
+        raise ZooError("--metrics and --no-metrics contradict each other: pass one of them")
+    if no_metrics:
+        metrics_data = NOT_EVALUATED
     if metrics is not None:
         try:
             metrics_data = json.loads(metrics.read_text(encoding="utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -72,6 +73,18 @@ def _row(registry: Registry, name: str) -> dict[str, Any]:
     return row
 
 
+def _conflict_rows(registry: Registry, pattern: str) -> list[dict[str, Any]]:
+    """A row per contested family or checkpoint name: withheld, with the distributions that both claim it."""
+    rows = []
+    for key, owners in sorted(registry.conflicts.items()):
+        kind, name = key.split(" ", 1)
+        if kind in ("family", "checkpoint") and fnmatch.fnmatchcase(name, pattern):
+            row: dict[str, Any] = dict.fromkeys(COLUMNS)
+            row.update(name=name, kind=kind, plugin=" + ".join(sorted(owners)), weights="withheld: registered twice")
+            rows.append(row)
+    return rows
+
+
 def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     """Left-aligned plain-text table with a header."""
     cells = [[str(c).upper() for c in columns]]
@@ -92,6 +105,7 @@ def list_command(pattern: str, family: str | None, as_json: bool) -> None:
     if family is not None:
         registry.architecture(family)
     rows = [_row(registry, name) for name in list_models(pattern, family=family)]
+    rows += [] if family else _conflict_rows(registry, pattern)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif not rows:
@@ -132,6 +146,19 @@ def _describe_local(path: Path) -> list[str]:
     return _describe(f"weights {path}", data)
 
 
+def _hub_model(name: str) -> tuple[Any, CheckpointSpec]:
+    """The family and checkpoint spec of ``hf-hub:ORG/REPO[@REV]``, from its card (pulled as zoo sample pulls)."""
+    from zoo.hub import HubRef, hub_checkpoint, parse_model_name
+
+    ref = parse_model_name(name)
+    assert isinstance(ref, HubRef)
+    spec, _ = hub_checkpoint(ref)
+    registry = get_registry()
+    if spec.family not in registry.architectures:
+        raise ZooError(f"{name} needs the model family {spec.family!r}, which no installed plugin provides: install it")
+    return registry.architecture(spec.family), spec
+
+
 @click.command("info")
 @click.argument("name")
 def info_command(name: str) -> None:
@@ -152,7 +179,10 @@ def info_command(name: str) -> None:
             lines += [""] + _describe(f"family {family}", arch_data)
         click.echo("\n".join(lines))
         return
-    arch, checkpoint = registry.resolve(name)
+    if name.startswith(HUB_PREFIX):
+        arch, checkpoint = _hub_model(name)
+    else:
+        arch, checkpoint = registry.resolve(name)
     arch_data = asdict(arch)
     arch_data.pop("tiny_config")
     lines = _describe(f"family {arch.name}", arch_data)
@@ -187,7 +217,9 @@ def plugins_command(as_json: bool) -> None:
             "distribution": r["distribution"],
             "version": r["version"],
             "hooks": ",".join(h.removeprefix("register_") for h in r["hooks"]) or "-",
-            "status": "; ".join(r["errors"])
+            "status": "disabled (ZOO_LOAD_PLUGINS / ZOO_DISABLE_PLUGINS)"
+            if r["disabled"]
+            else "; ".join(r["errors"])
             or ("ok" if r["api_ok"] else f"built for plugin API {r['api']}, zoo has {PLUGIN_API}"),
         }
         for r in rows

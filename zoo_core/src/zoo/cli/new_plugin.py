@@ -16,10 +16,15 @@ from zoo.specs import check_name
 MODULE_PLACEHOLDER = "__module__"
 
 
-def render_plugin(name: str, target: Path) -> Path:
-    """Write the template for family ``name`` into ``target/zoo-NAME``; return that folder."""
+def render_plugin(name: str, target: Path, conditional: bool = False) -> Path:
+    """Write the template for family ``name`` into ``target/zoo-NAME``; return that folder.
+
+    ``conditional``: a class-conditional family (10 classes by default; ``zoo train`` takes the count
+    from the data), whose tests and card examples sample by class.
+    """
     check_name(name, "plugin")
     values = {"name": name, "dist": f"zoo-{name}", "module": _module_name(name)}
+    values |= _variant(conditional)
     if not values["module"].isidentifier():
         raise ZooError(f"plugin name {name!r} does not make a Python module name: use letters, digits and '-'")
     _refuse_taken_name(name, values["dist"], values["module"])
@@ -41,6 +46,25 @@ def _render(source: Traversable, dest: Path, values: dict[str, str]) -> None:
             _render(entry, out, values)
         else:
             out.write_text(Template(entry.read_text()).substitute(values))
+
+
+def _variant(conditional: bool) -> dict[str, str]:
+    """The template fields that differ between an unconditional and a class-conditional family."""
+    if conditional:
+        return {
+            "task": "class-conditional-image-generation",
+            "kind": "class-conditional",
+            "num_classes": "10",
+            "classes_comment": "; num_classes: set from the data's labels",
+            "sample_args": "2, seed=0, labels=['class3']",
+        }
+    return {
+        "task": "unconditional-image-generation",
+        "kind": "unconditional",
+        "num_classes": "0",
+        "classes_comment": "",
+        "sample_args": "2, seed=0",
+    }
 
 
 def _module_name(name: str) -> str:
@@ -71,9 +95,10 @@ def _refuse_taken_name(name: str, dist: str, module: str) -> None:
 @click.command("new-plugin")
 @click.argument("name")
 @click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("."), show_default=True)
-def new_plugin_command(name: str, directory: Path) -> None:
+@click.option("--conditional", is_flag=True, help="A class-conditional family (generator and D take labels).")
+def new_plugin_command(name: str, directory: Path, conditional: bool) -> None:
     """Generate a plugin distribution for a new family NAME (pyproject, hooks, tiny model, tests)."""
     if not directory.is_dir():
         raise ZooError(f"--dir {directory} is not a directory: create it first")
-    root = render_plugin(name, directory)
+    root = render_plugin(name, directory, conditional)
     click.echo(f"created {root}: cd {root} && pip install -e . && pytest")

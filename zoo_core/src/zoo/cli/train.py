@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zoo.errors import ZooError
-from zoo.files import check_writable_dir
+from zoo.files import check_run_dir, remove_empty
 
 if TYPE_CHECKING:
     from zoo.training.trainer import Trainer
@@ -156,11 +156,12 @@ def train_command(
 
     Families with their own trainer (e.g. style-transfer) take their own options: zoo train FAMILY --help.
     """
-    from zoo.data import class_names, dataset_fingerprint, is_torchvision_spec
+    from zoo.data import class_names, data_channels, dataset_fingerprint, is_torchvision_spec
     from zoo.registry import get_registry
     from zoo.training.settings import (
         RESUMABLE_KEYS,
         apply_overrides,
+        fit_channels_to_data,
         fit_classes_to_data,
         resolve_settings,
         saved_settings,
@@ -172,7 +173,7 @@ def train_command(
     from_torchvision = is_torchvision_spec(data)
     if not from_torchvision and not Path(data).exists():
         raise ZooError(f"data path {data!r} does not exist")
-    check_writable_dir(out.parent if str(out.parent) else Path("."), "parent of --out")
+    created = check_run_dir(out)
     _check_device(device)
     if resume:
         if not (out / CHECKPOINT).exists():
@@ -189,6 +190,7 @@ def train_command(
             raise ZooError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
         settings = resolve_settings(arch, recipe, overrides)
         fit_classes_to_data(settings, arch, () if from_torchvision else class_names(data), overrides)
+        fit_channels_to_data(settings, arch, 3 if from_torchvision else data_channels(data), overrides)
     if steps is not None:
         settings.steps = steps
     settings.validate()
@@ -201,8 +203,7 @@ def train_command(
 
     from zoo.training.trainer import Trainer
 
-    created = not out.exists()
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     command = shlex.join(["zoo", *sys.argv[1:]])
     trainer = None
     try:
@@ -215,8 +216,8 @@ def train_command(
             from zoo.training.distributed import shutdown
 
             shutdown(trainer.context)
-        if created and os.environ.get("RANK", "0") == "0" and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()  # a run that failed before writing anything leaves nothing behind
+        if created and os.environ.get("RANK", "0") == "0":
+            remove_empty(created)  # a run that failed before writing anything leaves nothing behind
     if weights is not None and trainer.context.is_main:
         click.echo(f"trained {family} to step {trainer.step}; load it with zoo.load({str(out)!r}) -> {weights}")
         if trainer.step < settings.steps:

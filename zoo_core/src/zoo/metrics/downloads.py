@@ -116,8 +116,12 @@ def cached_weights(
     *,
     drop: Callable[[str], bool] | None = None,
     progress: bool = True,
+    allow_download: bool = True,
 ) -> Path:
-    """Safetensors weights converted from the ``.pth`` at ``url`` pinned by ``sha256``; fetch on first use."""
+    """Safetensors weights converted from the ``.pth`` at ``url`` pinned by ``sha256``; fetch on first use.
+
+    ``allow_download=False`` (offline) raises a ZooError instead of fetching what is not cached yet.
+    """
     from zoo.weights import read_metadata
 
     target = zoo_home() / "weights" / f"{name}-{sha256[:16]}.safetensors"
@@ -133,6 +137,8 @@ def cached_weights(
     if pth.is_file() and _sha256(pth) != sha256:
         pth.unlink()
     if not pth.is_file():
+        if not allow_download:
+            raise ZooError(f"{name} weights are not downloaded yet and downloads are off: fetch them once online")
         download(url, pth, sha256, progress=progress)
     convert_pth(pth, target, sha256, drop=drop)
     pth.unlink()

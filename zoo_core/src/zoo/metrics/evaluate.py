@@ -84,7 +84,12 @@ def _batches(images: Any, batch_size: int) -> Iterator[torch.Tensor]:
     import torch
 
     for start in range(0, len(images), batch_size):
-        yield torch.from_numpy(images[start : start + batch_size]).permute(0, 3, 1, 2).contiguous()
+        yield _rgb(torch.from_numpy(images[start : start + batch_size]).permute(0, 3, 1, 2).contiguous())
+
+
+def _rgb(batch: torch.Tensor) -> torch.Tensor:
+    """Grayscale (B, 1, H, W) repeated to RGB: every extractor reads 3 channels, both sides get the same."""
+    return batch.expand(-1, 3, -1, -1).contiguous() if batch.shape[1] == 1 else batch
 
 
 def _generated(handle: ModelHandle, n: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:
@@ -95,7 +100,7 @@ def _generated(handle: ModelHandle, n: int, seed: int, batch_size: int) -> Itera
         labels = [(start + i) % classes for i in range(count)] if classes else None
         images = handle.sample(count, seed=seed + index, labels=labels, batch_size=batch_size)
         for begin in range(0, count, batch_size):
-            yield images[begin : begin + batch_size].permute(0, 3, 1, 2).contiguous()
+            yield _rgb(images[begin : begin + batch_size].permute(0, 3, 1, 2).contiguous())
 
 
 def _bar(total: int, desc: str, progress: bool):  # type: ignore[no-untyped-def]
@@ -113,6 +118,7 @@ class _Reference:
     size: tuple[int, int]
     tensors: dict[str, Any] | None = None
     images: Any = None
+    source_size: tuple[int, int] | None = None  # the dataset's own size, when resized to the generator's
 
 
 def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_key: Any, use_cache: bool) -> _Reference:
@@ -127,7 +133,10 @@ def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_k
         tensors, meta = entry
         if split != "train" and "split_read" not in meta:
             return None  # written before other splits were read: it may hold the train images' features
-        return _Reference(int(meta["n"]), int(meta["dataset_size"]), tuple(meta["size"]), tensors=tensors)
+        if "source_size" not in meta:
+            return None  # written before real images were resized: it cannot say whether they were
+        size, source = tuple(meta["size"]), tuple(meta["source_size"])
+        return _Reference(int(meta["n"]), int(meta["dataset_size"]), size, tensors=tensors, source_size=source)
 
     hit = lookup(requested)
     if hit is not None:
@@ -141,9 +150,12 @@ def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_k
 class _CacheKey:
     """Maps a number of real images to its cache file (dataset hash, split, extractor, weights, precision)."""
 
-    def __init__(self, fingerprint: str, split: str, extractor: str, protocol: dict[str, Any], outputs: list[str]):
+    def __init__(
+        self, fingerprint: str, split: str, extractor: str, protocol: dict[str, Any], outputs: list[str], size: int
+    ):
         self.fingerprint, self.split, self.outputs = fingerprint, split, outputs
-        self.key = f"{extractor}-{protocol.get('weights_sha256', '')[:12]}-{protocol.get('precision', '')}"
+        weights, precision = protocol.get("weights_sha256", "")[:12], protocol.get("precision", "")
+        self.key = f"{extractor}-{weights}-{precision}-{size}px"  # real images are resized to the generator's size
 
     def __call__(self, count: int) -> Path:
         from zoo.metrics import statistics
@@ -158,7 +170,7 @@ def evaluate(
     *,
     n: int = 10_000,
     n_real: int | None = None,
-    extractor: str = STANDARD_INCEPTION,
+    extractor: str = "auto",
     split: str = "train",
     seed: int = 0,
     batch_size: int = 50,
@@ -177,21 +189,22 @@ def evaluate(
     from zoo.data import data_split, dataset_fingerprint
     from zoo.metrics import statistics
     from zoo.metrics.base import FeatureMetric
-    from zoo.metrics.extractors import build_extractor
+    from zoo.metrics.extractors import build_extractor, resolve_extractor
     from zoo.metrics.frechet import FID
     from zoo.registry import get_registry
     from zoo.specs import import_object
     from zoo.weights import sha256_file
 
     names = parse_metrics(metrics)
+    extractor, chosen_because = resolve_extractor(extractor, progress=progress)
     spec = extractor_spec(extractor)
     generator = handle.generator
     if generator.task == "image-to-image":
         raise ZooError(
             f"{model_name or handle.architecture.name} is an image-to-image model: zoo eval needs a generator"
         )
-    if generator.channels != 3:
-        raise ZooError(f"the generator makes {generator.channels}-channel images; the metrics need RGB (3 channels)")
+    if generator.channels not in (1, 3):
+        raise ZooError(f"the generator makes {generator.channels}-channel images; the metrics read grayscale or RGB")
     resolution = generator.resolution
     if not spec.accepts(resolution):
         raise ZooError(
@@ -212,13 +225,25 @@ def evaluate(
     real_outputs = sorted({m.feature for m in feature_metrics if m.needs_real})
     fake_outputs = sorted({m.feature for m in feature_metrics})
 
-    cache_key = _CacheKey(fingerprint, used_split, extractor, built.protocol, real_outputs)
+    cache_key = _CacheKey(fingerprint, used_split, extractor, built.protocol, real_outputs, resolution)
     reference = _reference(data, split, n_real or n, cache_key, use_cache=bool(real_outputs) and not plain)
     if reference.size != (resolution, resolution):
-        raise ZooError(
-            f"the generator makes {resolution}x{resolution} images but {data} holds "
-            f"{reference.size[0]}x{reference.size[1]} images: evaluate against a dataset at the generator's resolution"
-        )
+        if reference.images is None or reference.size[0] != reference.size[1]:
+            raise ZooError(
+                f"the generator makes {resolution}x{resolution} images but {data} holds "
+                f"{reference.size[0]}x{reference.size[1]} images: crop them to squares or evaluate against other data"
+            )
+        import numpy as np
+
+        from zoo.training.data import resize_images
+
+        nchw = torch.from_numpy(np.ascontiguousarray(reference.images)).permute(0, 3, 1, 2)
+        reference.images = resize_images(nchw, resolution).permute(0, 2, 3, 1).numpy()
+        reference.source_size, reference.size = reference.size, (resolution, resolution)
+    resized = None
+    if reference.source_size and reference.source_size != reference.size:
+        (h, w), (rh, rw) = reference.source_size, reference.size
+        resized = f"{h}x{w} -> {rh}x{rw}, as zoo train resizes"
     check_sample_counts(names, extractor, n, reference.count)
 
     if reference.tensors is not None:
@@ -234,7 +259,8 @@ def evaluate(
                 bar.update(len(batch))
         real_features = {o: torch.cat(v) for o, v in chunks.items()}
         if real_outputs:
-            meta = {"size": list(reference.size), "n": reference.count, "dataset_size": reference.total,
+            meta = {"size": list(reference.size), "source_size": list(reference.source_size or reference.size),
+                    "n": reference.count, "dataset_size": reference.total,
                     "split": used_split, "split_read": used_split, "extractor": built.protocol,
                     "dataset_sha256": fingerprint}  # fmt: skip
             statistics.save_reference(cache_key(reference.count), real_features, meta)
@@ -256,6 +282,12 @@ def evaluate(
 
     values: dict[str, float] = {}
     protocol: dict[str, Any] = {**built.protocol}
+    if chosen_because:
+        protocol["extractor_choice"] = f"auto: {chosen_because}"
+    if resized:
+        protocol["real_resize"] = resized
+    if generator.channels == 1:
+        protocol["channels"] = "grayscale, repeated to RGB on both sides"
     for metric in objects.values():
         values.update({k: float(v) for k, v in metric.compute().items()})
         if hasattr(metric, "protocol"):

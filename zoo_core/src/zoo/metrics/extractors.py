@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import torch
 
 STANDARD_INCEPTION = "inception-v3-fid"
+SQUEEZENET = "squeezenet1_1-imagenet"
 POOL = "pool"
 LOGITS = "logits"
 
@@ -84,6 +85,12 @@ _BUILTIN = (
         inception=True,
     ),
     ExtractorSpec(
+        name=SQUEEZENET,
+        builder="zoo.metrics.squeezenet:SqueezeNetExtractor",
+        dims={POOL: 512, LOGITS: 1000},
+        description="SqueezeNet-1.1 ImageNet features, bundled (any size, grayscale or RGB; resized to 227x227)",
+    ),
+    ExtractorSpec(
         name="zoo-cifar10-resnet",
         builder="zoo.metrics.resnet:ResNetExtractor",
         dims={POOL: 256, LOGITS: 10},
@@ -114,6 +121,31 @@ def extractor_spec(name: str) -> ExtractorSpec:
     if name not in _EXTRACTORS:
         raise ZooError(f"unknown feature extractor {name!r}: choose one of {', '.join(extractor_names())}")
     return _EXTRACTORS[name]
+
+
+AUTO = "auto"
+
+
+def resolve_extractor(name: str, progress: bool = True) -> tuple[str, str]:
+    """(extractor, why it was chosen): ``auto`` is Inception FID where its weights can be had, else SqueezeNet.
+
+    Inception (fetched once, pinned sha256) is the standard every paper reports; offline or where it
+    cannot be fetched, the bundled ImageNet SqueezeNet 1.1 evaluates any size and grayscale, labelled as such.
+    """
+    if name != AUTO:
+        return name, ""
+    from zoo.hub import downloads_allowed
+    from zoo.metrics.inception import inception_weights_path
+
+    try:  # ZOO_NO_DOWNLOAD=1 forbids the fetch; HF_HUB_OFFLINE is huggingface_hub's, and these come from GitHub
+        inception_weights_path(progress=progress, allow_download=downloads_allowed(None))
+    except ZooError as exc:
+        reason = str(exc).split(": ")[0]
+        return SQUEEZENET, (
+            f"the FID Inception weights could not be had ({reason}): using the bundled SqueezeNet-1.1 ImageNet "
+            f"features, not comparable with published FIDs (--extractor {STANDARD_INCEPTION} once online)"
+        )
+    return STANDARD_INCEPTION, "the standard FID Inception weights are available"
 
 
 def metric_label(metric: str, extractor: str) -> str:

@@ -220,7 +220,7 @@ def preprocess(images: torch.Tensor, resize: str, dtype: torch.dtype = torch.flo
     raise ZooError(f"unknown Inception resize {resize!r}: choose one of {', '.join(RESIZES)}")
 
 
-def inception_weights_path(progress: bool = True) -> Path:
+def inception_weights_path(progress: bool = True, allow_download: bool = True) -> Path:
     """The cached safetensors of the FID Inception: fetched (pinned sha256) and converted on first use.
 
     ``ZOO_INCEPTION_URL`` / ``ZOO_INCEPTION_SHA256`` point at a mirror (or a test file); results
@@ -237,6 +237,7 @@ def inception_weights_path(progress: bool = True) -> Path:
         downloads.INCEPTION_FILENAME,
         drop=lambda key: key.endswith("num_batches_tracked"),
         progress=progress,
+        allow_download=allow_download,
     )
 
 

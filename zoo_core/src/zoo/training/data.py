@@ -68,7 +68,7 @@ def _torchvision_dataset(spec: str) -> tuple[np.ndarray, np.ndarray | None, tupl
     return images, labels, tuple(str(name) for name in getattr(dataset, "classes", ()))
 
 
-def _resize(data: torch.Tensor, resolution: int) -> torch.Tensor:
+def resize_images(data: torch.Tensor, resolution: int) -> torch.Tensor:
     """uint8 (N, C, H, W) -> (N, C, R, R), RESIZE_CHUNK images at a time into one uint8 result."""
     mode = "area" if data.shape[-1] > resolution else "bilinear"
     out = torch.empty((len(data), data.shape[1], resolution, resolution), dtype=torch.uint8)
@@ -79,8 +79,23 @@ def _resize(data: torch.Tensor, resolution: int) -> torch.Tensor:
     return out
 
 
-def load_training_data(path: str, resolution: int, conditional: bool, *, num_classes: int | None = None) -> ImageData:
-    """Load images at ``resolution`` (resizing with a warning) and labels when the model needs them.
+def match_channels(images: torch.Tensor, channels: int, source: str) -> torch.Tensor:
+    """uint8 (N, C, H, W) with C = ``channels``: grey repeated to RGB; RGB to luminance (BT.601), with a warning."""
+    if images.shape[1] == channels:
+        return images
+    if channels == 3 and images.shape[1] == 1:
+        return images.expand(-1, 3, -1, -1)
+    if channels == 1 and images.shape[1] == 3:
+        warnings.warn(f"{source}: converting RGB images to grayscale for a 1-channel model", ZooWarning, stacklevel=2)
+        weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+        return (images.float() * weights).sum(1, keepdim=True).round_().clamp_(0, 255).to(torch.uint8)
+    raise ZooError(f"{source}: images with {images.shape[1]} channels cannot feed a {channels}-channel model")
+
+
+def load_training_data(
+    path: str, resolution: int, conditional: bool, *, num_classes: int | None = None, channels: int = 3
+) -> ImageData:
+    """Load images at ``resolution`` (resizing with a warning) and ``channels``, and labels when the model needs them.
 
     ``num_classes`` (the model's) lets bad labels fail here in one line rather than deep in training.
     """
@@ -97,15 +112,13 @@ def load_training_data(path: str, resolution: int, conditional: bool, *, num_cla
             )
         labels = check_labels(path, labels, len(images), num_classes, classes)
         label_tensor = torch.from_numpy(labels.astype(np.int64))
-    data = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-    if data.shape[1] != 3:
-        data = data.expand(-1, 3, -1, -1)
+    data = match_channels(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2), channels, path)
     if data.shape[-2:] != (resolution, resolution):
         if data.shape[-2] != data.shape[-1]:
             raise ZooError(f"{path}: images are {tuple(data.shape[-2:])}, not square: crop them to a square first")
         message = f"resizing {tuple(data.shape[-2:])} images to {resolution}x{resolution}"
         warnings.warn(message, ZooWarning, stacklevel=2)
-        data = _resize(data, resolution)
+        data = resize_images(data, resolution)
     return ImageData(data.contiguous(), label_tensor, classes if conditional else ())
 
 

@@ -140,6 +140,18 @@ def fit_classes_to_data(
     settings.model["num_classes"] = len(names)
 
 
+def fit_channels_to_data(
+    settings: TrainSettings, arch: ArchitectureSpec, channels: int, overrides: Mapping[str, str]
+) -> None:
+    """Give a family with a ``channels`` option as many channels as the data holds (grayscale data: 1).
+
+    ``--set model.channels=N`` wins: the loader then converts (grey repeated to RGB, RGB to luminance).
+    A family without the option keeps its own count and gets the data converted the same way.
+    """
+    if "channels" in arch.default_config and MODEL_PREFIX + "channels" not in overrides:
+        settings.model["channels"] = channels
+
+
 def apply_overrides(
     settings: TrainSettings, arch: ArchitectureSpec, overrides: Mapping[str, str], allowed: tuple[str, ...] = ()
 ) -> None:

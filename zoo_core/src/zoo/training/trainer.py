@@ -11,6 +11,7 @@ import contextlib
 import copy
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from zoo.specs import ArchitectureSpec, import_object
 from zoo.training import distributed
 from zoo.training.augment import diff_augment, parse_policy
 from zoo.training.data import BatchSchedule, load_training_data, random_flip, to_float
-from zoo.training.export import export_generator, update_ema
+from zoo.training.export import export_generator, recalibrate_batchnorm, update_ema
 from zoo.training.plots import plot_curves
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG, TrainSettings
 
@@ -67,6 +68,19 @@ def _component(setting: str, name: str, base: type) -> Any:
         fitting = sorted(n for n, spec in registry.losses.items() if issubclass(import_object(spec.builder), base))
         raise ZooError(f"{setting}={name!r} is not a {base.__name__}: choose one of {', '.join(fitting)}")
     return component
+
+
+def ema_lag_note(settings: TrainSettings, step: int) -> str | None:
+    """Why a short run's grid can show noise: the EMA generator still holds much of its step-0 weights."""
+    averaged = max(0, step - settings.ema_start)
+    held = settings.ema_decay**averaged if settings.ema_decay > 0 else 0.0
+    if held < 0.1:
+        return None
+    return (
+        f"the exported generator is an EMA (decay {settings.ema_decay}) that still holds {held:.0%} of its "
+        f"step-{settings.ema_start} weights at step {step}, so its samples look like noise: train longer, or for "
+        f"short runs --set ema_decay=0.99 (or ema_start=N to average only from step N)"
+    )
 
 
 class Trainer:
@@ -312,9 +326,18 @@ class Trainer:
         write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
 
     def _samples(self, fixed: tuple[torch.Tensor, torch.Tensor | None]) -> None:
-        """Grid of the EMA generator on fixed latents, plus the loss-curve PNG."""
+        """Grid of the EMA generator on fixed latents, plus the loss-curve PNG.
+
+        Batch norm gets standing statistics first, as the exported weights do: the running statistics
+        the EMA copies from G were never produced by the EMA's own weights (a 64 px DCGAN's grid was flat grey).
+        """
+        generator = self.G_ema
+        if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in generator.modules()):
+            generator = copy.deepcopy(generator)
+            recalibrate_batchnorm(generator, batches=2)
+            generator.eval()
         with torch.no_grad():
-            images = self.G_ema(*fixed)
+            images = generator(*fixed)
         (self.out / "samples").mkdir(exist_ok=True)
         save_png(self.out / "samples" / f"step-{self.step:06d}.png", make_grid(to_uint8(images).numpy(), nrow=8))
         log = self.out / PROGRESS
@@ -337,7 +360,11 @@ class Trainer:
 
         s = self.settings
         data = load_training_data(
-            self.data_path, self.G.resolution, conditional=bool(self.num_classes), num_classes=self.num_classes or None
+            self.data_path,
+            self.G.resolution,
+            conditional=bool(self.num_classes),
+            num_classes=self.num_classes or None,
+            channels=self.G.channels,
         )
         if data.classes and len(data.classes) != self.num_classes:
             raise ZooError(
@@ -372,5 +399,8 @@ class Trainer:
             if main and (self.step % s.sample_every == 0 or done):
                 self._samples(fixed)
         bar.close()
+        note = ema_lag_note(s, self.step)
+        if main and note:
+            print(f"note: {note}", file=sys.stderr, flush=True)
         distributed.barrier(self.context)  # every rank returns once rank 0 has written the final files
         return self.out / "model.safetensors"
