@@ -150,10 +150,10 @@ def test_odd_photos_are_stylised_upright_with_a_note_when_capped(capsys, images,
         result = zoo_here(capsys, "stylize", str(tmp_path / name), "--style", str(run), "-o", str(tmp_path / "o.png"))
         assert result.returncode == 0, result.stderr
         assert Image.open(tmp_path / "o.png").size == size
-    picture(tmp_path / "wide.png", (1100, 40))
+    picture(tmp_path / "wide.png", (2200, 40))
     result = zoo_here(capsys, "stylize", str(tmp_path / "wide.png"), "--style", str(run), "-o", str(tmp_path / "o.png"))
-    assert "note: 1100x40 is over the size cap of 1024 px; shrunk to 1024x37" in result.stderr
-    assert Image.open(tmp_path / "o.png").size == (1024, 37)
+    assert "note: 2200x40 is over the size cap of 2048 px; shrunk to 2048x37" in result.stderr
+    assert Image.open(tmp_path / "o.png").size == (2048, 37)
 
 
 def _save_tiny_network(run) -> None:  # type: ignore[no-untyped-def]
