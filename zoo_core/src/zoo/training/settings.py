@@ -127,8 +127,8 @@ def fit_classes_to_data(
     A model with more classes than the data would train embeddings for classes that never occur and
     lose the data's class names, so a disagreement the user set on purpose is refused, not kept.
     """
-    if "num_classes" not in arch.default_config or not names:
-        return
+    if "num_classes" not in arch.default_config or not names or arch.task != "class-conditional-image-generation":
+        return  # an unconditional family whose config merely has the option (0) stays unconditional
     wanted = settings.model.get("num_classes")
     if MODEL_PREFIX + "num_classes" in overrides and wanted == 0:
         return  # unconditional on purpose: the labels are not used
