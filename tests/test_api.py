@@ -75,7 +75,7 @@ def test_unknown_names_suggest_close_ones():
 
 
 def test_list_models_wildcards():
-    assert zoo.list_models("dcgan*") == ["dcgan", "dcgan-cifar10-32", "dcgan-fashion-mnist-32"]
+    assert zoo.list_models("dcgan*") == ["dcgan", "dcgan-celeba64", "dcgan-cifar10-32", "dcgan-fashion-mnist-32"]
     registered = sorted({*get_registry().architectures, *get_registry().checkpoints})
     assert zoo.list_models("*-32") == [name for name in registered if name.endswith("-32")]
     assert "dcgan-cifar10-32" in zoo.list_models("*-32") and "dcgan" not in zoo.list_models("*-32")

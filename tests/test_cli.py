@@ -33,7 +33,7 @@ def test_list_shows_family_and_checkpoint_with_columns(zoo_cli):
 
 def test_list_filters_by_wildcard_and_family(zoo_cli, clean_error):
     rows = json.loads(zoo_cli("list", "dcgan-*", "--json").stdout)
-    assert [row["name"] for row in rows] == ["dcgan-cifar10-32", "dcgan-fashion-mnist-32"]
+    assert [row["name"] for row in rows] == ["dcgan-celeba64", "dcgan-cifar10-32", "dcgan-fashion-mnist-32"]
     assert rows[0]["parameters"] > 1_000_000
     cifar = [row["name"] for row in json.loads(zoo_cli("list", "*cifar*", "--json").stdout)]
     assert "dcgan-cifar10-32" in cifar and all("cifar" in name for name in cifar)

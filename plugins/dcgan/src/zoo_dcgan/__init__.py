@@ -13,7 +13,7 @@ from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
 
-_CHECKPOINTS = ("dcgan-cifar10-32", "dcgan-fashion-mnist-32")
+_CHECKPOINTS = ("dcgan-celeba64", "dcgan-cifar10-32", "dcgan-fashion-mnist-32")
 
 
 @hookimpl
