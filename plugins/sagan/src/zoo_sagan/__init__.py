@@ -9,7 +9,7 @@ from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
 
-_CHECKPOINTS = ("sagan-cifar10-32",)
+_CHECKPOINTS = ("sagan-cifar10-32", "sagan-fashion-mnist-32")
 
 
 @hookimpl
