@@ -18,11 +18,11 @@ import argparse
 import contextlib
 import copy
 import statistics
-import time
 from collections.abc import Callable
 
 import torch
 import zoo
+from _machine import interleaved
 from zoo.registry import get_registry
 
 
@@ -92,13 +92,8 @@ def bench(name: str, batch: int, rounds: int) -> None:
     z = generator.sample_latents(batch, torch.Generator().manual_seed(0))
     y = torch.arange(batch) % generator.num_classes if generator.num_classes else None
     runners = {mode: _runner(*spec, z, y) for mode, spec in _modes(generator, handle.config).items()}
-    images = {mode: run() for mode, run in runners.items()}  # also the warm-up
-    times: dict[str, list[float]] = {mode: [] for mode in runners}
-    for _ in range(rounds):
-        for mode, run in runners.items():
-            start = time.perf_counter()
-            run()
-            times[mode].append(time.perf_counter() - start)
+    images = {mode: run() for mode, run in runners.items()}
+    times = interleaved(runners, rounds)
     reference = images["fp32 eager"]
     base = batch / statistics.median(times["fp32 eager"])
     print(f"\n{name}: batch {batch}, {rounds} rounds, {torch.get_num_threads()} threads, {handle.config}")

@@ -89,8 +89,8 @@ def _weights_for(spec: CheckpointSpec, download: bool | None = None) -> Path:
     return checkpoint_weights(spec, download_allowed=download)
 
 
-def _load_hub(name: str, pretrained: bool, download: bool | None) -> ModelHandle:
-    """Load ``hf-hub:ORG/REPO[@REV]``: any Hub repo in the zoo layout whose family is installed."""
+def hub_model(name: str, download: bool | None = None) -> tuple[ArchitectureSpec, CheckpointSpec, Path]:
+    """Architecture, spec and verified weights of ``hf-hub:ORG/REPO[@REV]`` (pulled if needed)."""
     from zoo.hub import HubRef, hub_checkpoint, parse_model_name
 
     ref = parse_model_name(name)
@@ -99,7 +99,12 @@ def _load_hub(name: str, pretrained: bool, download: bool | None) -> ModelHandle
     registry = get_registry()
     if spec.family not in registry.architectures:
         raise ZooError(f"{name} needs the model family {spec.family!r}, which no installed plugin provides: install it")
-    arch = registry.architecture(spec.family)
+    return registry.architecture(spec.family), spec, path
+
+
+def _load_hub(name: str, pretrained: bool, download: bool | None) -> ModelHandle:
+    """Load ``hf-hub:ORG/REPO[@REV]``: any Hub repo in the zoo layout whose family is installed."""
+    arch, spec, path = hub_model(name, download)
     if not pretrained:
         return build(arch.name, with_discriminator=False, **spec.config).eval()
     return _load_from_file(path, arch, spec.config, spec)

@@ -146,24 +146,11 @@ def _describe_local(path: Path) -> list[str]:
     return _describe(f"weights {path}", data)
 
 
-def _hub_model(name: str) -> tuple[Any, CheckpointSpec]:
-    """The family and checkpoint spec of ``hf-hub:ORG/REPO[@REV]``, from its card (pulled as zoo sample pulls)."""
-    from zoo.hub import HubRef, hub_checkpoint, parse_model_name
-
-    ref = parse_model_name(name)
-    assert isinstance(ref, HubRef)
-    spec, _ = hub_checkpoint(ref)
-    registry = get_registry()
-    if spec.family not in registry.architectures:
-        raise ZooError(f"{name} needs the model family {spec.family!r}, which no installed plugin provides: install it")
-    return registry.architecture(spec.family), spec
-
-
 @click.command("info")
 @click.argument("name")
 def info_command(name: str) -> None:
     """Describe a family, a checkpoint, a run directory or a weights file: architecture, weights, card, training."""
-    from zoo.api import local_model_path
+    from zoo.api import hub_model, local_model_path
     from zoo.cards import card_body
     from zoo.hub import HUB_PREFIX
     from zoo.weights import read_config
@@ -180,7 +167,7 @@ def info_command(name: str) -> None:
         click.echo("\n".join(lines))
         return
     if name.startswith(HUB_PREFIX):
-        arch, checkpoint = _hub_model(name)
+        arch, checkpoint, _ = hub_model(name)
     else:
         arch, checkpoint = registry.resolve(name)
     arch_data = asdict(arch)

@@ -89,7 +89,9 @@ def _batches(images: Any, batch_size: int) -> Iterator[torch.Tensor]:
 
 def _rgb(batch: torch.Tensor) -> torch.Tensor:
     """Grayscale (B, 1, H, W) repeated to RGB: every extractor reads 3 channels, both sides get the same."""
-    return batch.expand(-1, 3, -1, -1).contiguous() if batch.shape[1] == 1 else batch
+    from zoo.training.data import match_channels
+
+    return match_channels(batch, 3, "evaluated images").contiguous()
 
 
 def _generated(handle: ModelHandle, n: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:

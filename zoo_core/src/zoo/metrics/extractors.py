@@ -204,6 +204,13 @@ def check_images(images: Any, *, spec: ExtractorSpec | None = None, min_size: in
     return images
 
 
+def check_outputs(name: str, dims: Mapping[str, int], outputs: Sequence[str]) -> None:
+    """Refuse outputs an extractor does not have, listing the ones it does."""
+    unknown = sorted(set(outputs) - set(dims))
+    if unknown:
+        raise ZooError(f"{name} has no output(s) {', '.join(unknown)}: choose from {', '.join(dims)}")
+
+
 def check_finite(features: torch.Tensor, extractor: str) -> torch.Tensor:
     """Refuse NaN or inf features: every metric would silently turn into NaN."""
     import torch

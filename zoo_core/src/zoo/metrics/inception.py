@@ -25,7 +25,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.errors import ZooError
-from zoo.metrics.extractors import LOGITS, POOL, ExtractorSpec, check_finite, check_images, check_precision
+from zoo.metrics.extractors import (
+    LOGITS,
+    POOL,
+    ExtractorSpec,
+    check_finite,
+    check_images,
+    check_outputs,
+    check_precision,
+)
 
 INPUT_SIZE = 299
 RESIZES = ("torch", "tf1")
@@ -298,9 +306,7 @@ class InceptionExtractor:
     @torch.no_grad()
     def __call__(self, images: torch.Tensor, outputs: Sequence[str] = (POOL,)) -> dict[str, torch.Tensor]:
         """Float32 features of uint8 images (N, 3, H, W) for each requested output."""
-        unknown = sorted(set(outputs) - set(self.dims))
-        if unknown:
-            raise ZooError(f"{self.name} has no output(s) {', '.join(unknown)}: choose from {', '.join(self.dims)}")
+        check_outputs(self.name, self.dims, outputs)
         images = check_images(images)
         x = preprocess(images.to(self.device), self.resize, self.dtype).contiguous(memory_format=torch.channels_last)
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")

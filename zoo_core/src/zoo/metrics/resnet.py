@@ -24,7 +24,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.errors import ZooError
-from zoo.metrics.extractors import LOGITS, POOL, ExtractorSpec, check_finite, check_images, check_precision
+from zoo.metrics.extractors import (
+    LOGITS,
+    POOL,
+    ExtractorSpec,
+    check_finite,
+    check_images,
+    check_outputs,
+    check_precision,
+)
 
 WEIGHTS = "weights/zoo-cifar10-resnet.safetensors"
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
@@ -135,9 +143,7 @@ class ResNetExtractor:
     @torch.no_grad()
     def __call__(self, images: torch.Tensor, outputs: Sequence[str] = (POOL,)) -> dict[str, torch.Tensor]:
         """Float32 features of uint8 images (N, 3, 32k, 32k), area-averaged to 32x32, for each requested output."""
-        unknown = sorted(set(outputs) - set(self.dims))
-        if unknown:
-            raise ZooError(f"{self.name} has no output(s) {', '.join(unknown)}: choose from {', '.join(self.dims)}")
+        check_outputs(self.name, self.dims, outputs)
         images = check_images(images, spec=self.spec)
         x = images.to(device=self.device, dtype=self.dtype) / 255
         factor = images.shape[-1] // self.input_size

@@ -16,8 +16,15 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from zoo.errors import ZooError
-from zoo.metrics.extractors import LOGITS, POOL, ExtractorSpec, check_finite, check_images, check_precision
+from zoo.metrics.extractors import (
+    LOGITS,
+    POOL,
+    ExtractorSpec,
+    check_finite,
+    check_images,
+    check_outputs,
+    check_precision,
+)
 
 
 class SqueezeNetExtractor:
@@ -49,9 +56,7 @@ class SqueezeNetExtractor:
     @torch.no_grad()
     def __call__(self, images: torch.Tensor, outputs: Sequence[str] = (POOL,)) -> dict[str, torch.Tensor]:
         """Float32 features of uint8 images (N, 1 or 3, H, W), one tensor per requested output."""
-        unknown = sorted(set(outputs) - set(self.dims))
-        if unknown:
-            raise ZooError(f"{self.name} has no output(s) {', '.join(unknown)}: choose from {', '.join(self.dims)}")
+        check_outputs(self.name, self.dims, outputs)
         if torch.is_tensor(images) and images.ndim == 4 and images.shape[1] == 1:
             images = images.expand(-1, 3, -1, -1)
         images = check_images(images, spec=self.spec)
