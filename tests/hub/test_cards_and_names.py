@@ -61,6 +61,15 @@ def test_a_complete_card_has_no_problems(tmp_path: Path) -> None:
     assert validate_card(write_card(tmp_path, {}), registry=zoo.get_registry()) == []
 
 
+def test_metrics_may_hold_a_second_protocol_as_a_group(tmp_path: Path) -> None:
+    both = {
+        "protocol": "zoo-cifar10-resnet FID-10k",
+        "fid": 6.4,
+        "squeezenet": {"protocol": "SqueezeNet FID", "fid": 30.1},
+    }
+    assert validate_card(write_card(tmp_path, {"metrics": both}), registry=zoo.get_registry()) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "fragment"),
     [
@@ -74,6 +83,17 @@ def test_a_complete_card_has_no_problems(tmp_path: Path) -> None:
         ({"repo_id": "no-slash"}, "zoo.repo_id", "ORG/NAME"),
         ({"metrics": {"fid": 40.5}}, "zoo.metrics", "protocol"),
         ({"metrics": None}, "zoo.metrics", "missing"),
+        (
+            {
+                "metrics": {
+                    "protocol": "FID-10k",
+                    "fid": 4,
+                    "squeezenet": {"protocol": "SqueezeNet FID-10k", "fid": "x"},
+                }
+            },
+            "zoo.metrics",
+            "'squeezenet' 'fid' is 'x', not a number",
+        ),
         ({"train_command": None}, "zoo.train_command", "missing"),
         ({"resolution": 64}, "zoo.resolution", "differs"),
         ({"family": "no-such-family"}, "zoo.family", "not provided by any installed plugin"),

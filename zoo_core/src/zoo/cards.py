@@ -105,7 +105,11 @@ NOT_EVALUATED = {"evaluated": False, "protocol": "not evaluated: the publisher c
 
 
 def _check_metrics(metrics: Any) -> str | None:
-    """Why ``metrics`` is unusable, or None: numbers plus the protocol that produced them."""
+    """Why ``metrics`` is unusable, or None: numbers plus the protocol that produced them.
+
+    A value may be a group ``{protocol: ..., fid: ...}``: the same model under a second feature
+    extractor, e.g. a CIFAR-10 checkpoint scored with both zoo-cifar10-resnet and SqueezeNet features.
+    """
     if isinstance(metrics, Mapping) and metrics.get("evaluated") is False and metrics.get("protocol"):
         return None
     if not isinstance(metrics, Mapping) or not metrics:
@@ -115,7 +119,11 @@ def _check_metrics(metrics: Any) -> str | None:
     if not values:
         return "has no values: add at least one metric next to its protocol"
     for key, value in values.items():
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and "value" not in value and value.get("protocol"):
+            problem = _check_metrics(value)  # a group: the same model measured under a second protocol
+            if problem:
+                return f"{key!r} {problem}"
+        elif isinstance(value, Mapping):
             if not isinstance(value.get("value"), (int, float)) or not (value.get("protocol") or protocol):
                 return f"{key!r} must be a number, or {{value: number, protocol: text}}"
         elif not isinstance(value, (int, float)) or isinstance(value, bool):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -13,6 +13,9 @@ from zoo.interfaces import TASK_IMAGE_TO_IMAGE, Generator
 from zoo.specs import ArchitectureSpec, CheckpointSpec
 
 MAX_SAMPLES = 100_000
+"""Most images ``sample`` returns in memory."""
+MAX_STREAMED_SAMPLES = 1_000_000
+"""Most images ``sample_batches`` streams (its latents, drawn at once for reproducibility, stay in memory)."""
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -139,7 +142,7 @@ class ModelHandle:
             picture = resize_longest(picture, size)
         return to_pil(self.generator(to_tensor(picture).to(device=self.device, dtype=self.dtype)))
 
-    def _labels(self, n: int, labels: Sequence[int | str] | torch.Tensor | None) -> torch.Tensor | None:
+    def label_indices(self, n: int, labels: Sequence[int | str] | torch.Tensor | None) -> torch.Tensor | None:
         """Validate class labels (names or indices) for a conditional generator."""
         num_classes = self.generator.num_classes
         if not num_classes:
@@ -190,32 +193,53 @@ class ModelHandle:
         Latents are drawn on the CPU from ``seed`` for all ``n`` at once, so the images do not
         depend on ``batch_size`` or the device.
         """
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_SAMPLES:
+            raise ZooError(
+                f"number of images must be between 1 and {MAX_SAMPLES}, got {n!r}  (sample_batches streams more)"
+            )
+        return torch.cat(list(self.sample_batches(n, seed, labels, truncation, batch_size, output)))
+
+    def sample_batches(
+        self,
+        n: int,
+        seed: int = 0,
+        labels: Sequence[int | str] | torch.Tensor | None = None,
+        truncation: float | None = None,
+        batch_size: int = 64,
+        output: str = "uint8",
+    ) -> Iterator[torch.Tensor]:
+        """``sample``'s images batch by batch, so ``n`` may exceed memory: the same images for the same seed."""
         if self.architecture.task == TASK_IMAGE_TO_IMAGE:
             raise ZooError(f"{self.architecture.name} is image-to-image: it has nothing to sample; call it on an image")
-        if not isinstance(n, int) or n <= 0 or n > MAX_SAMPLES:
-            raise ZooError(f"number of images must be between 1 and {MAX_SAMPLES}, got {n}")
-        if batch_size <= 0:
-            raise ZooError(f"batch size must be positive, got {batch_size}")
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0 or n > MAX_STREAMED_SAMPLES:
+            raise ZooError(f"number of images must be between 1 and {MAX_STREAMED_SAMPLES}, got {n!r}")
+        if not isinstance(batch_size, int) or batch_size <= 0:
+            raise ZooError(f"batch size must be a positive integer, got {batch_size!r}")
         if output not in ("uint8", "tensor"):
             raise ZooError(f"output must be 'uint8' or 'tensor', got {output!r}")
         if truncation is not None and not (0 < truncation <= 1):
             raise ZooError(f"truncation must be in (0, 1], got {truncation}")
         if truncation is not None and not hasattr(self.generator, "truncated"):
             raise ZooError(f"{self.spec.name} does not support truncation: leave it out")
-        y = self._labels(n, labels)
+        y = self.label_indices(n, labels)
         z = self.generator.sample_latents(n, torch.Generator().manual_seed(seed))
+        return self._generate_batches(z, y, truncation, batch_size, output)
+
+    def _generate_batches(
+        self, z: torch.Tensor, y: torch.Tensor | None, truncation: float | None, batch_size: int, output: str
+    ) -> Iterator[torch.Tensor]:
+        """Run the generator over ``z`` (and labels ``y``) ``batch_size`` at a time, without gradients."""
         device, dtype = self.device, self.dtype
         self.generator.eval()
-        chunks = []
-        for start in range(0, n, batch_size):
+        for start in range(0, len(z), batch_size):
             zb = z[start : start + batch_size].to(device=device, dtype=dtype)
             yb = y[start : start + batch_size].to(device) if y is not None else None
-            if truncation is not None:
-                images = self.generator.truncated(zb, yb, truncation)
-            else:
-                images = self.generator(zb, yb)
-            chunks.append(to_uint8(images) if output == "uint8" else images.float().cpu())
-        return torch.cat(chunks)
+            with torch.no_grad():
+                if truncation is not None:
+                    images = self.generator.truncated(zb, yb, truncation)
+                else:
+                    images = self.generator(zb, yb)
+            yield to_uint8(images) if output == "uint8" else images.float().cpu()
 
     def interpolate(
         self,
@@ -239,7 +263,7 @@ class ModelHandle:
         latent.check_truncation(truncation)
         if truncation is not None and not hasattr(self.generator, "truncated"):
             raise ZooError(f"{self.spec.name} does not support truncation: leave it out")
-        y = self._labels(1, labels)  # one class for the whole walk
+        y = self.label_indices(1, labels)  # one class for the whole walk
         return latent.interpolate(self.generator, seed_a, seed_b, steps, y, truncation, output)
 
     def style_mix(

@@ -1,4 +1,4 @@
-"""``zoo sample``: images from a model into one PNG grid or one PNG per image."""
+"""``zoo sample``: images from a model into one PNG grid, one PNG per image, or an .npz dump for metric tools."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from zoo.errors import ZooError
 from zoo.files import check_output_file, check_writable_dir
 
 MAX_CLI_SAMPLES = 10_000
+"""Most images in one PNG grid; --out-dir and .npz dumps stream up to the model's MAX_STREAMED_SAMPLES."""
+OUTPUT_SUFFIXES = (".png", ".npz")
 
 
 def _check_outputs(output: Path | None, out_dir: Path | None) -> None:
     """Fail before any work if the requested output cannot be written."""
     if (output is None) == (out_dir is None):
-        raise ZooError("choose exactly one of -o/--output FILE.png and --out-dir DIR")
+        raise ZooError("choose exactly one of -o/--output FILE.png (a grid) or FILE.npz (a dump) and --out-dir DIR")
     if output is not None:
-        check_output_file(output)
+        check_output_file(output, OUTPUT_SUFFIXES)
     else:
         assert out_dir is not None
         if out_dir.exists():
@@ -34,17 +36,38 @@ def require_class_flag(handle, given: bool) -> None:
         raise ZooError(f"{handle.spec.name} is class-conditional: pass --class NAME (one of {choices})")
 
 
+def split_classes(values: tuple[str, ...]) -> tuple[str, ...]:
+    """--class values, each possibly 'a,b,c', as one tuple of class names or indices."""
+    names = tuple(part.strip() for value in values for part in value.split(","))
+    if any(not name for name in names):
+        raise ZooError(f"--class {','.join(values)!r} has an empty class name: separate names with single commas")
+    return names
+
+
+def file_label(name: str) -> str:
+    """A class name as a file-name part: 'T-shirt/top' -> 'T-shirt-top'."""
+    kept = "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.")
+    return kept[:40] or "class"
+
+
 @click.command("sample")
 @click.argument("name")
 @click.option("-n", "--num", "n", type=int, default=64, show_default=True, help="Number of images.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write one PNG grid here.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="FILE.png: one grid; FILE.npz: a dump for metric tools."
+)
 @click.option("--out-dir", type=click.Path(path_type=Path), help="Write one PNG per image into this directory.")
 @click.option("--nrow", type=int, default=None, help="Images per grid row (default: square).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
 @click.option("--dtype", default="float32", show_default=True, help="float32, bfloat16 or float16.")
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Images per forward pass.")
-@click.option("--class", "labels", multiple=True, help="Class name or index for conditional models (repeatable).")
+@click.option(
+    "--class",
+    "labels",
+    multiple=True,
+    help="Class names or indices for conditional models: --class Sneaker, --class Bag,Coat (cycled over -n).",
+)
 @click.option(
     "--per-class",
     type=int,
@@ -52,6 +75,8 @@ def require_class_flag(handle, given: bool) -> None:
     help="Conditional models: this many images of every class, one grid row per class (replaces -n and --class).",
 )
 @click.option("--truncation", type=float, default=None, help="Truncation in (0, 1] where the family supports it.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def sample_command(
     name: str,
     n: int,
@@ -65,10 +90,23 @@ def sample_command(
     labels: tuple[str, ...],
     per_class: int | None,
     truncation: float | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
-    """Sample N images from NAME (a family, a checkpoint or a run directory)."""
-    if not 1 <= n <= MAX_CLI_SAMPLES:
-        raise ZooError(f"-n must be between 1 and {MAX_CLI_SAMPLES}, got {n}")
+    """Sample N images from NAME (a family, a checkpoint or a run directory).
+
+    -o FILE.npz streams the images (uint8 N×H×W×3, grey repeated to RGB) and, for conditional models,
+    class-balanced labels into one file for clean-fid, torch-fidelity or StudioGAN: zoo sample dcgan -n 50000 -o s.npz
+    """
+    from zoo.model import MAX_STREAMED_SAMPLES
+
+    grid = output is not None and output.suffix.lower() == ".png"
+    limit = MAX_CLI_SAMPLES if grid else MAX_STREAMED_SAMPLES
+    if not 1 <= n <= limit:
+        more = "; --out-dir and -o FILE.npz take more" if grid else ""
+        raise ZooError(f"-n must be between 1 and {limit:,}{' for a PNG grid' if grid else ''}, got {n}{more}")
+    if not 0 <= seed < 2**63:
+        raise ZooError(f"--seed must be between 0 and 2**63-1, got {seed}")
     if batch_size < 1:
         raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
     if nrow is not None and nrow < 1:
@@ -77,31 +115,104 @@ def sample_command(
         raise ZooError(f"--per-class must be at least 1 (images of every class), got {per_class}")
     if per_class is not None and labels:
         raise ZooError("--per-class replaces --class (it draws every class): drop one of them")
+    names = split_classes(labels)
     _check_outputs(output, out_dir)
 
     from zoo.api import load
-    from zoo.images import make_grid, save_png
     from zoo.model import parse_device, parse_dtype
 
-    target_device, target_dtype = parse_device(device), parse_dtype(dtype)
-    handle = load(name, device=target_device, dtype=target_dtype)
+    handle = load(name, device=parse_device(device), dtype=parse_dtype(dtype))
     num_classes = getattr(handle.generator, "num_classes", 0)
     if per_class is not None:
         if not num_classes:
             raise ZooError(f"{handle.spec.name} is unconditional: --per-class needs a class-conditional model")
-        labels = tuple(str(index) for index in range(num_classes) for _ in range(per_class))
-        n, nrow = len(labels), per_class
-        if n > MAX_CLI_SAMPLES:
-            raise ZooError(f"--per-class {per_class} asks for {n} images, more than {MAX_CLI_SAMPLES}: use fewer")
-    require_class_flag(handle, bool(labels))
-    images = handle.sample(n, seed=seed, labels=list(labels) or None, truncation=truncation, batch_size=batch_size)
-    array = images.numpy()
-    if output is not None:
-        save_png(output, make_grid(array, nrow=nrow))
-        click.echo(f"wrote {n} images of {handle.spec.name} (seed {seed}) to {output}")
+        names = tuple(str(index) for index in range(num_classes) for _ in range(per_class))
+        n, nrow = len(names), per_class
+        if n > limit:
+            raise ZooError(f"--per-class {per_class} asks for {n} images, more than {limit:,}: use fewer")
+    if num_classes and not names and not grid:
+        names = tuple(str(i) for i in balanced_indices(n, num_classes))  # a dump covers every class evenly
+    require_class_flag(handle, bool(names))
+    label_list = [names[i % len(names)] for i in range(n)] if names else None
+    batches = handle.sample_batches(n, seed=seed, labels=label_list, truncation=truncation, batch_size=batch_size)
+    indices = handle.label_indices(n, label_list) if label_list else None
+    class_names = tuple(handle.classes) if num_classes else ()
+    if grid:
+        assert output is not None
+        written = _write_grid(output, batches, nrow)
+    elif output is not None:
+        written = _write_npz(output, batches, handle, n, indices, class_names, quiet)
     else:
         assert out_dir is not None
-        out_dir.mkdir(exist_ok=True)
-        for index, image in enumerate(array):
-            save_png(out_dir / f"{seed:06d}-{index:05d}.png", image)
-        click.echo(f"wrote {n} PNG files of {handle.spec.name} (seed {seed}) to {out_dir}")
+        written = _write_files(out_dir, batches, seed, n, indices, class_names, quiet)
+    summary = {"model": handle.spec.name, "n": n, "seed": seed, "output": str(written), "truncation": truncation}
+    if indices is not None:
+        summary["classes"] = sorted({_class_name(i, class_names) for i in indices.tolist()})
+    if as_json:
+        import json
+
+        click.echo(json.dumps(summary))
+    else:
+        kind = "PNG files" if out_dir is not None else "images"
+        click.echo(f"wrote {n} {kind} of {handle.spec.name} (seed {seed}) to {written}")
+
+
+def balanced_indices(n: int, num_classes: int) -> list[int]:
+    """0, 1, …, C-1, 0, 1, …: every class within one image of n / C."""
+    return [i % num_classes for i in range(n)]
+
+
+def _class_name(index: int, class_names: tuple[str, ...]) -> str:
+    return class_names[index] if index < len(class_names) else str(index)
+
+
+def _progress(n: int, quiet: bool, what: str):  # type: ignore[no-untyped-def]
+    """A progress bar on stderr (kept off with --quiet)."""
+    from tqdm import tqdm
+
+    return tqdm(total=n, disable=quiet, desc=what, unit="img", dynamic_ncols=True)
+
+
+def _write_grid(output: Path, batches, nrow: int | None) -> Path:  # type: ignore[no-untyped-def]
+    """All images (at most MAX_CLI_SAMPLES) as one PNG grid."""
+    import torch
+
+    from zoo.images import make_grid, save_png
+
+    save_png(output, make_grid(torch.cat(list(batches)).numpy(), nrow=nrow))
+    return output
+
+
+def _write_npz(output: Path, batches, handle, n: int, indices, class_names, quiet: bool) -> Path:  # type: ignore[no-untyped-def]
+    """Stream the images (RGB) and labels into OUTPUT.npz, atomically."""
+    from zoo.sample_dump import as_rgb, write_npz_stream
+
+    size = handle.generator.resolution
+    if handle.generator.channels == 1:
+        click.echo(f"note: {handle.spec.name} is grayscale: its images are repeated to RGB in {output}", err=True)
+    with _progress(n, quiet, f"sampling {handle.spec.name}") as bar:
+        write_npz_stream(
+            output,
+            (as_rgb(batch.numpy()) for batch in batches),
+            (n, size, size, 3),
+            labels=None if indices is None else indices.numpy(),
+            class_names=class_names,
+            on_batch=bar.update,
+        )
+    return output
+
+
+def _write_files(out_dir: Path, batches, seed: int, n: int, indices, class_names, quiet: bool) -> Path:  # type: ignore[no-untyped-def]
+    """One PNG per image, named by seed, index and (conditional models) class name."""
+    from zoo.images import save_png
+
+    out_dir.mkdir(exist_ok=True)
+    index = 0
+    with _progress(n, quiet, "sampling") as bar:
+        for batch in batches:
+            for image in batch.numpy():
+                suffix = "" if indices is None else "-" + file_label(_class_name(int(indices[index]), class_names))
+                save_png(out_dir / f"{seed:06d}-{index:05d}{suffix}.png", image)
+                index += 1
+            bar.update(len(batch))
+    return out_dir

@@ -44,7 +44,7 @@ class TrainSettings:
     ortho_weight: float = 0.0  # BigGAN's orthogonal regularisation of G's weights (Brock et al. 2018, §3.1)
     ema_decay: float = 0.999
     ema_start: int = 0
-    bf16: bool = True
+    bf16: bool | None = None  # None (or 'auto'): bf16 autocast only where the device has native bf16
     channels_last: bool = True
     flip: bool = True
     diffaug: str = ""
@@ -70,6 +70,10 @@ class TrainSettings:
             raise ZooError(f"lr_decay must be '' (constant) or 'linear', got {self.lr_decay!r}")
         if self.regulariser and self.reg_weight <= 0:
             raise ZooError(f"regulariser {self.regulariser!r} needs a positive reg_weight (e.g. 10 for gp)")
+        if self.bf16 == "auto":
+            self.bf16 = None
+        if self.bf16 not in (None, True, False):
+            raise ZooError(f"bf16 takes true, false or auto, got {self.bf16!r}")
         if self.reg_weight > 0 and not self.regulariser:
             raise ZooError(f"reg_weight={self.reg_weight} has no regulariser: also set regulariser=gp or r1")
 

@@ -22,6 +22,7 @@ from zoo.checkpoint import load_training_state, save_training_state
 from zoo.data import dataset_fingerprint
 from zoo.errors import ZooError
 from zoo.files import write_atomically
+from zoo.hardware import bf16_choice
 from zoo.images import make_grid, save_png, to_uint8
 from zoo.interfaces import Loss, Regulariser
 from zoo.losses import orthogonal_regularisation
@@ -114,6 +115,7 @@ class Trainer:
         self.G = handle.generator.to(self.context.device, memory_format=memory_format)
         self.D = handle.discriminator.to(self.context.device, memory_format=memory_format)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.bf16, self.precision_note = bf16_choice(settings.bf16, self.context.device)
         self.G_train = distributed.wrap(self.G, self.context)
         self.D_train = distributed.wrap(self.D, self.context)
         # A batch-norm D that sees real and fake in one batch normalises each by the other's statistics;
@@ -195,7 +197,7 @@ class Trainer:
     # ---- one step --------------------------------------------------------------------------
 
     def _autocast(self) -> contextlib.AbstractContextManager:
-        return torch.autocast(self.context.device.type, dtype=torch.bfloat16, enabled=self.settings.bf16)
+        return torch.autocast(self.context.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     def _real_batch(self, schedule: BatchSchedule, data, index: int, gen: torch.Generator):
         indices = schedule.indices(index)
@@ -379,6 +381,8 @@ class Trainer:
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
             self._start_records()
+            if not self.quiet:
+                print(f"precision: {self.precision_note}", file=sys.stderr, flush=True)
         bar = tqdm(
             total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True
         )
