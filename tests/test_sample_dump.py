@@ -80,3 +80,16 @@ def test_a_short_stream_is_refused_not_written(tmp_path):
 def test_bad_sample_requests_fail_cleanly_and_write_nothing(zoo_cli, clean_error, tmp_path, args, fragments):
     clean_error(zoo_cli("sample", *args), *fragments)
     assert not [p for p in Path(tmp_path).iterdir() if p.suffix in (".png", ".npz")]
+
+
+def test_per_class_grids_name_every_row(zoo_cli, tmp_path):
+    from PIL import Image
+
+    assert zoo_cli("sample", "sagan-fashion-mnist-32", "--per-class", "3", "-o", "g.png").returncode == 0
+    grid = np.asarray(Image.open(tmp_path / "g.png").convert("L"))
+    plain_width = 3 * 34 + 2
+    assert grid.shape == (10 * 34 + 2, grid.shape[1]) and grid.shape[1] > plain_width + 20  # a label column
+    labels = grid[:, : grid.shape[1] - plain_width]
+    for row in range(10):  # dark text in the middle of every row's label cell, white between rows
+        cell = labels[2 + row * 34 : 2 + row * 34 + 32]
+        assert (cell < 128).any(), f"row {row} has no label"

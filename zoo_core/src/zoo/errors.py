@@ -13,3 +13,11 @@ class ZooWarning(UserWarning):
 
 class PluginError(ZooError):
     """A plugin is broken or conflicts with another one."""
+
+
+class Interrupted(ZooError):
+    """Work stopped by SIGINT or SIGTERM after saving what it had: exits 128 + the signal's number."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signal_number

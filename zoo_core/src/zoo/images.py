@@ -34,6 +34,23 @@ def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2, fil
     return grid
 
 
+def label_rows(grid: np.ndarray, labels: list[str], cell: int, padding: int = 2) -> np.ndarray:
+    """``grid`` with a white column on its left naming each row (per-class grids: which row is which class)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default()
+    width = max(int(font.getlength(label)) for label in labels) + 2 * padding + 4
+    canvas = Image.new("RGB", (grid.shape[1] + width, grid.shape[0]), "white")
+    rgb = np.repeat(grid, 3, axis=2) if grid.shape[2] == 1 else grid
+    canvas.paste(Image.fromarray(rgb), (width, 0))
+    draw = ImageDraw.Draw(canvas)
+    for row, label in enumerate(labels):
+        middle = padding + row * (cell + padding) + cell // 2
+        draw.text((width - padding - 2, middle), label, fill="black", font=font, anchor="rm")
+    labelled = np.asarray(canvas)
+    return labelled[:, :, :1] if grid.shape[2] == 1 else labelled
+
+
 def save_png(path: str | os.PathLike[str], image: np.ndarray) -> None:
     """Write one (H, W, C) uint8 image as PNG, atomically."""
     from PIL import Image

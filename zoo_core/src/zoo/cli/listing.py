@@ -128,7 +128,7 @@ def _describe(title: str, data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _describe_local(path: Path) -> list[str]:
+def _local_data(path: Path) -> dict[str, Any]:
     """What a run directory or weights file holds: family, config, classes, step, and how the run was trained."""
     from zoo.files import read_json
     from zoo.training.settings import RUN_CONFIG
@@ -143,13 +143,17 @@ def _describe_local(path: Path) -> list[str]:
     data |= {key: record[key] for key in ("data", "data_sha256", "command", "resumed") if record.get(key)}
     if isinstance(record.get("settings"), dict):
         data["settings"] = {k: v for k, v in record["settings"].items() if k != "model"}
-    return _describe(f"weights {path}", data)
+    return data
 
 
-@click.command("info")
-@click.argument("name")
-def info_command(name: str) -> None:
-    """Describe a family, a checkpoint, a run directory or a weights file: architecture, weights, card, training."""
+def _family_data(arch: Any) -> dict[str, Any]:
+    data = asdict(arch)
+    data.pop("tiny_config")
+    return data
+
+
+def _info_sections(name: str) -> tuple[list[tuple[str, str, dict[str, Any]]], str]:
+    """(key, title, data) sections describing NAME, and its card's text (or "")."""
     from zoo.api import hub_model, local_model_path
     from zoo.cards import card_body
     from zoo.hub import HUB_PREFIX
@@ -158,30 +162,41 @@ def info_command(name: str) -> None:
     registry = get_registry()
     path = None if name.startswith(HUB_PREFIX) else local_model_path(name)
     if path is not None:
-        lines = _describe_local(path)
+        sections = [("weights", f"weights {path}", {"path": str(path), **_local_data(path)})]
         family = read_config(path)[0]
         if family in registry.architectures:
-            arch_data = asdict(registry.architecture(family))
-            arch_data.pop("tiny_config")
-            lines += [""] + _describe(f"family {family}", arch_data)
-        click.echo("\n".join(lines))
-        return
+            sections.append(("family", f"family {family}", _family_data(registry.architecture(family))))
+        return sections, ""
     if name.startswith(HUB_PREFIX):
         arch, checkpoint, _ = hub_model(name)
     else:
         arch, checkpoint = registry.resolve(name)
-    arch_data = asdict(arch)
-    arch_data.pop("tiny_config")
-    lines = _describe(f"family {arch.name}", arch_data)
-    if checkpoint is not None:
-        status, path = weights_status(checkpoint)
-        data = asdict(checkpoint)
-        data["weights"] = f"{status}{f' at {path}' if path else ''}"
-        title = f"checkpoint {checkpoint.name}" + (" (the family's default)" if name == arch.name else "")
-        lines += [""] + _describe(title, data)
-        body = card_body(checkpoint)
-        if body:
-            lines += ["", body]
+    sections = [("family", f"family {arch.name}", _family_data(arch))]
+    if checkpoint is None:
+        return sections, ""
+    status, weights = weights_status(checkpoint)
+    data = asdict(checkpoint)
+    data["weights"] = f"{status}{f' at {weights}' if weights else ''}"
+    title = f"checkpoint {checkpoint.name}" + (" (the family's default)" if name == arch.name else "")
+    sections.append(("checkpoint", title, data))
+    return sections, card_body(checkpoint) or ""
+
+
+@click.command("info")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the card's text under 'card').")
+def info_command(name: str, as_json: bool) -> None:
+    """Describe a family, a checkpoint, a run directory or a weights file: architecture, weights, card, training."""
+    sections, body = _info_sections(name)
+    if as_json:
+        document = {key: data for key, _, data in sections} | ({"card": body} if body else {})
+        click.echo(json.dumps(document, indent=2, default=str))
+        return
+    lines: list[str] = []
+    for _, title, data in sections:
+        lines += ([""] if lines else []) + _describe(title, {k: v for k, v in data.items() if k != "path"})
+    if body:
+        lines += ["", body]
     click.echo("\n".join(lines))
 
 

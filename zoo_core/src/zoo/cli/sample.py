@@ -139,7 +139,8 @@ def sample_command(
     class_names = tuple(handle.classes) if num_classes else ()
     if grid:
         assert output is not None
-        written = _write_grid(output, batches, nrow)
+        rows = [_class_name(i, class_names) for i in range(num_classes)] if per_class is not None else None
+        written = _write_grid(output, batches, nrow, rows, handle.generator.resolution)
     elif output is not None:
         written = _write_npz(output, batches, handle, n, indices, class_names, quiet)
     else:
@@ -173,13 +174,14 @@ def _progress(n: int, quiet: bool, what: str):  # type: ignore[no-untyped-def]
     return tqdm(total=n, disable=quiet, desc=what, unit="img", dynamic_ncols=True)
 
 
-def _write_grid(output: Path, batches, nrow: int | None) -> Path:  # type: ignore[no-untyped-def]
-    """All images (at most MAX_CLI_SAMPLES) as one PNG grid."""
+def _write_grid(output: Path, batches, nrow: int | None, rows: list[str] | None, cell: int) -> Path:  # type: ignore[no-untyped-def]
+    """All images (at most MAX_CLI_SAMPLES) as one PNG grid; ``rows`` names each row (per-class grids)."""
     import torch
 
-    from zoo.images import make_grid, save_png
+    from zoo.images import label_rows, make_grid, save_png
 
-    save_png(output, make_grid(torch.cat(list(batches)).numpy(), nrow=nrow))
+    grid = make_grid(torch.cat(list(batches)).numpy(), nrow=nrow)
+    save_png(output, label_rows(grid, rows, cell) if rows else grid)
     return output
 
 

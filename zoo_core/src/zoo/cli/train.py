@@ -159,14 +159,15 @@ def train_command(
     from zoo.data import class_names, data_channels, dataset_fingerprint, is_torchvision_spec
     from zoo.registry import get_registry
     from zoo.training.settings import (
+        CHECKPOINT,
         RESUMABLE_KEYS,
+        RUN_CONFIG,
         apply_overrides,
         fit_channels_to_data,
         fit_classes_to_data,
         resolve_settings,
         saved_settings,
     )
-    from zoo.training.trainer import CHECKPOINT, RUN_CONFIG
 
     arch = get_registry().architecture(family)
     overrides = _parse_sets(sets)

@@ -20,7 +20,7 @@ import torch
 
 from zoo.checkpoint import load_training_state, save_training_state
 from zoo.data import dataset_fingerprint
-from zoo.errors import ZooError
+from zoo.errors import Interrupted, ZooError
 from zoo.files import write_atomically
 from zoo.hardware import bf16_choice
 from zoo.images import make_grid, save_png, to_uint8
@@ -33,6 +33,7 @@ from zoo.training.data import BatchSchedule, load_training_data, random_flip, to
 from zoo.training.export import export_generator, recalibrate_batchnorm, update_ema
 from zoo.training.plots import plot_curves
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG, TrainSettings
+from zoo.training.signals import stop_requests
 
 PROGRESS = "progress.jsonl"
 
@@ -352,6 +353,12 @@ class Trainer:
                 {k: [r.get(k, float("nan")) for r in records] for k in keys},
             )
 
+    def _interrupted_message(self, signal_name: str) -> str:
+        """One line: where the run stopped, and the command that continues it."""
+        command = self.command or f"zoo train {self.arch.name} --data DATA --out {self.out}"
+        resume = command if "--resume" in command.split() else f"{command} --resume"
+        return f"stopped by {signal_name} at step {self.step}; checkpoint saved in {self.out}: continue with {resume}"
+
     def run(self, until: int | None = None) -> Path:
         """Train to ``settings.steps`` (or stop at ``until``, checkpointed); return the exported weights.
 
@@ -388,20 +395,28 @@ class Trainer:
         )
         started, start_step = time.perf_counter(), self.step
         stop = min(s.steps, until or s.steps)
-        while self.step < stop:
-            values = self.train_step(schedule, data)
-            bar.update(1)
-            done = self.step == stop
-            if main and (self.step % s.log_every == 0 or done):
-                rate = (self.step - start_step) * s.batch_size * self.context.world / (time.perf_counter() - started)
-                record = {"step": self.step, **{k: round(v, 5) for k, v in values.items()}, "img_per_s": round(rate, 1)}
-                with open(self.out / PROGRESS, "a") as handle:
-                    handle.write(json.dumps(record) + "\n")
-                bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()} | {"img/s": f"{rate:.0f}"})
-            if self.step % s.checkpoint_every == 0 or done:
-                self.save()
-            if main and (self.step % s.sample_every == 0 or done):
-                self._samples(fixed)
+        with stop_requests(enabled=not self.context.distributed) as request:
+            while self.step < stop:
+                values = self.train_step(schedule, data)
+                bar.update(1)
+                done = self.step == stop or request.signal_number is not None
+                elapsed = time.perf_counter() - started
+                rate = (self.step - start_step) * s.batch_size * self.context.world / elapsed
+                if main and (self.step % s.log_every == 0 or done):
+                    record = {"step": self.step, **{k: round(v, 5) for k, v in values.items()}}
+                    with open(self.out / PROGRESS, "a") as handle:
+                        handle.write(json.dumps(record | {"img_per_s": round(rate, 1)}) + "\n")
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()} | {"img/s": f"{rate:.0f}"})
+                if self.step % s.checkpoint_every == 0 or done:
+                    self.save()
+                    if main and self.quiet:  # --quiet keeps the milestones, one line per checkpoint
+                        losses = " ".join(f"{k}={v:.3f}" for k, v in values.items())
+                        print(f"step {self.step}/{s.steps}: checkpoint saved ({losses}, {rate:.0f} img/s)", flush=True)
+                if main and (self.step % s.sample_every == 0 or done):
+                    self._samples(fixed)
+                if request.signal_number is not None:
+                    bar.close()
+                    raise Interrupted(self._interrupted_message(request.name), request.signal_number)
         bar.close()
         note = ema_lag_note(s, self.step)
         if main and note:
