@@ -65,7 +65,7 @@ def test_cli_per_class_grid_has_one_row_per_class(zoo_cli, clean_error, run, tmp
     assert result.returncode == 0, result.stderr
     assert "wrote 12 images" in result.stdout
     width, height = Image.open(grid).size
-    assert (width, height) == (2 + 4 * 34, 2 + 3 * 34)  # 4 columns, 3 class rows of 32 px with 2 px padding
+    assert height == 2 + 3 * 34 and width > 2 + 4 * 34  # 3 class rows of 32 px, 4 columns and a label column
     clean_error(zoo_cli("sample", str(run), "--per-class", "2", "--class", "dog", "-o", str(grid)), "replaces --class")
     clean_error(zoo_cli("sample", "dcgan", "--per-class", "2", "-o", str(grid)), "unconditional", "--per-class")
 

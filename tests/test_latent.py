@@ -96,7 +96,7 @@ def test_style_mix_takes_listed_layers_from_b_and_the_rest_from_a(style):
         ws = g.broadcast(w[:1]).clone()
         ws[:, :2] = w[1]
         expected = g.synthesis(ws)[0]
-    assert torch.allclose(grid[1, 1], expected, atol=1e-6)
+    assert torch.allclose(grid[1, 1], expected, atol=1e-5)  # batch size changes the conv kernels: 2.4e-6 on AVX2
     everything = style.style_mix([1], [7], layers=list(range(g.num_ws)))
     assert torch.equal(everything[0, 0], style.sample(1, seed=7)[0])
     coarse, fine = style.style_mix([1], [7], [0]), style.style_mix([1], [7], [g.num_ws - 1])

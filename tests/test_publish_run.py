@@ -241,6 +241,17 @@ def test_the_card_command_stops_where_the_weights_were_saved(capsys, run: Path, 
     assert "--until" not in command and "--steps 6" in command, "trained to the end: no --until"
 
 
+def test_a_resume_that_extends_the_schedule_is_on_the_card(capsys, run: Path, tmp_path: Path) -> None:
+    data = json.loads((run / "train_config.json").read_text())["data"]
+    staged = tmp_path / "staged"
+    train = ["train", "dcgan", "--data", data, "--out", str(staged), "--quiet"]
+    assert _zoo(capsys, *train, "--steps", "3", *TINY)[0] == 0
+    assert _zoo(capsys, *train, "--steps", "5", "--resume")[0] == 0
+    command = _card(_push(capsys, staged, "--license", "mit")[3])[0]["zoo"]["train_command"]
+    first, _, resume = command.partition("; from step 3: ")
+    assert "--steps 3" in first and "--resume" in resume and "--steps 5" in resume, command
+
+
 def test_the_card_names_the_data_file_not_its_local_path(capsys, run: Path) -> None:
     data = json.loads((run / "train_config.json").read_text())["data"]
     code, _, err, folder = _push(capsys, run, "--license", "mit")

@@ -23,20 +23,50 @@ __all__ = [
     "ComponentSpec",
     "ZooError",
     "build",
+    "evaluate",
     "get_registry",
     "hookimpl",
     "list_models",
     "load",
+    "push",
+    "stylize",
+    "train",
 ]
 
 if TYPE_CHECKING:
     from zoo.api import build, load
+    from zoo.metrics.job import evaluate_model as evaluate
+    from zoo.push_job import push
+    from zoo.training.job import train
+
+# Every CLI job as a function (the CLI is a thin layer over these), imported on first use only.
+_LAZY = {
+    "load": ("zoo.api", "load"),
+    "build": ("zoo.api", "build"),
+    "train": ("zoo.training.job", "train"),
+    "evaluate": ("zoo.metrics.job", "evaluate_model"),
+    "push": ("zoo.push_job", "push"),
+}
 
 
 def __getattr__(name: str) -> Any:
     """Import the torch-dependent API on first use only."""
-    if name in ("load", "build"):
-        from zoo import api
+    if name in _LAZY:
+        import importlib
 
-        return getattr(api, name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def stylize(content: Any, style: str, **options: Any) -> Any:
+    """``zoo stylize`` in Python: a Result (``.image``, ``.notes``, ``.losses``) from the zoo-style-transfer plugin.
+
+    ``style`` is a published style (``candy``), a trained network's run directory, or a style image
+    (optimised, Gatys et al. 2016); options are those of ``zoo_style_transfer.stylize.stylize``.
+    """
+    try:
+        from zoo_style_transfer.stylize import stylize as run
+    except ImportError:
+        raise ZooError("zoo.stylize needs the zoo-style-transfer plugin: pip install zoo-style-transfer") from None
+    return run(content, style, **options)

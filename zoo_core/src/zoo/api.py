@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from importlib import resources
@@ -21,13 +22,47 @@ if TYPE_CHECKING:
 WEIGHTS_FILENAME = "model.safetensors"
 
 
-def _merged_config(arch: ArchitectureSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """The family's default config updated with ``overrides``; unknown keys list the valid ones."""
+SIZE_FACTOR = 64
+"""An integer config value may be at most this many times the family's default (or 1,024): a width of
+10**12 from a hostile weights header is refused instead of allocating petabytes."""
+
+
+def _merged_config(arch: ArchitectureSpec, overrides: Mapping[str, Any], source: str = "") -> dict[str, Any]:
+    """The family's default config updated with ``overrides``, each value checked against the default's type.
+
+    Unknown keys list the valid ones. ``source`` names where the values came from (a weights file).
+    """
+    where = f"{source}: " if source else ""
     unknown = sorted(set(overrides) - set(arch.default_config))
     if unknown:
         valid = ", ".join(sorted(arch.default_config))
-        raise ZooError(f"{arch.name} has no config key(s) {', '.join(unknown)}: valid keys are {valid}")
+        raise ZooError(f"{where}{arch.name} has no config key(s) {', '.join(unknown)}: valid keys are {valid}")
+    for key, value in overrides.items():
+        problem = _config_value_problem(arch.default_config[key], value)
+        if problem:
+            raise ZooError(f"{where}{arch.name} config {key}={value!r}: {problem}")
     return {**arch.default_config, **overrides}
+
+
+def _config_value_problem(default: Any, value: Any) -> str | None:
+    """Why ``value`` cannot stand where the family's default is ``default`` (None when it can)."""
+    if isinstance(default, bool) or default is None:
+        return (
+            None if isinstance(default, bool) == isinstance(value, bool) or default is None else "must be True or False"
+        )
+    if isinstance(default, int):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "must be an integer"
+        low, high = (0 if default == 0 else 1), max(SIZE_FACTOR * default, 1024)
+        return None if low <= value <= high else f"must be between {low} and {high:,} (the default is {default})"
+    if isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok else "must be a finite number"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "must be a string"
+    if isinstance(default, (list, tuple)):
+        return None if isinstance(value, (list, tuple)) else "must be a list"
+    return None
 
 
 def _construct(builder: str, config: Mapping[str, Any], what: str, plugin: str = "") -> Any:
@@ -41,9 +76,11 @@ def _construct(builder: str, config: Mapping[str, Any], what: str, plugin: str =
 
 def build(family: str, *, with_discriminator: bool = True, **config: Any) -> ModelHandle:
     """A freshly initialised model of ``family`` (default config updated with ``config``)."""
+    from zoo import arguments
     from zoo.model import ModelHandle
 
-    arch = get_registry().architecture(family)
+    arch = get_registry().architecture(arguments.text(family, "family", "dcgan"))
+    arguments.flag(with_discriminator, "with_discriminator")
     merged = _merged_config(arch, config)
     generator = _construct(arch.generator, merged, f"{family} generator", arch.plugin)
     discriminator = None
@@ -115,6 +152,7 @@ def _load_from_file(path: Path, arch: ArchitectureSpec, config: Mapping[str, Any
     from zoo.model import ModelHandle
     from zoo.weights import apply_state, load_tensors, read_classes
 
+    config = _merged_config(arch, config, str(path))  # the file's config is outside input: same checks as build()
     generator = _construct(arch.generator, config, f"{arch.name} generator")
     apply_state(generator, load_tensors(path), str(path))
     generator.eval().requires_grad_(False)
@@ -162,7 +200,7 @@ def _check_weights_file(path: Path) -> None:
 
 
 def load(
-    name: str,
+    name: str | os.PathLike[str],
     *,
     pretrained: bool = True,
     device: str | torch.device | None = None,
@@ -171,8 +209,13 @@ def load(
 ) -> ModelHandle:
     """A ready model (eval mode): a family's default checkpoint, a named checkpoint, ``hf-hub:ORG/REPO[@REV]``
     or a run/file path. Weights not on this machine are pulled unless ``download=False`` or ZOO_NO_DOWNLOAD=1."""
+    from zoo import arguments
     from zoo.hub import HUB_PREFIX
 
+    name = arguments.model_name(name)
+    arguments.flag(pretrained, "pretrained")
+    if download is not None:
+        arguments.flag(download, "download")
     registry = get_registry()
     path = None if name.startswith(HUB_PREFIX) else local_model_path(name)
     if name.startswith(HUB_PREFIX):

@@ -135,12 +135,42 @@ def _npz_choice(path: Path, keys: set[str], split: str) -> tuple[str, str | None
 def _npz_arrays(path: Path, archive: np.lib.npyio.NpzFile, split: str) -> tuple[np.ndarray, np.ndarray | None, str]:
     """The image array (raw or decoded from JPEG bytes), the label array and the split used, of an open npz."""
     image_key, label_key, used = _npz_choice(path, set(archive.files), split)
+    offsets_key = f"{image_key.removesuffix('_jpeg')}_offsets"
+    for key in (image_key, label_key, offsets_key if image_key.endswith("_jpeg") else None):
+        if key:
+            _check_member_size(path, archive, key)
     labels = archive[label_key] if label_key else None
     if image_key.endswith("_jpeg"):
-        blob, offsets = archive[image_key], archive[f"{split}_offsets"]
+        blob, offsets = archive[image_key], archive[offsets_key]
+        _check_jpeg_index(path, blob, offsets, image_key)
         images = np.stack([_decode(blob[offsets[i] : offsets[i + 1]].tobytes()) for i in range(len(offsets) - 1)])
         return images, labels, used
     return archive[image_key], labels, used
+
+
+def _check_member_size(path: Path, archive: np.lib.npyio.NpzFile, key: str) -> None:
+    """Refuse a member whose .npy header claims more bytes than the member holds, before numpy allocates them."""
+    info = archive.zip.getinfo(f"{key}.npy")
+    with archive.zip.open(info) as member:
+        fmt = np.lib.format
+        version = fmt.read_magic(member)
+        shape, _, dtype = fmt.read_array_header_1_0(member) if version == (1, 0) else fmt.read_array_header_2_0(member)
+        claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if dtype.hasobject or claimed > info.file_size:
+        what = "Python objects" if dtype.hasobject else f"{claimed:,} bytes in a {info.file_size:,}-byte member"
+        raise ZooError(f"{path}: array {key!r} claims {what}: the file is damaged; re-create it with numpy.savez")
+
+
+def _check_jpeg_index(path: Path, blob: np.ndarray, offsets: np.ndarray, key: str) -> None:
+    """JPEG bytes (1-D uint8) cut by offsets (1-D integers, non-decreasing, inside the bytes)."""
+    ok = blob.ndim == 1 and blob.dtype == np.uint8 and offsets.ndim == 1 and len(offsets) >= 2
+    ok = ok and np.issubdtype(offsets.dtype, np.integer)
+    ok = ok and offsets[0] >= 0 and offsets[-1] <= len(blob) and bool(np.all(np.diff(offsets) >= 0))
+    if not ok:
+        raise ZooError(
+            f"{path}: {key} must be 1-D uint8 bytes with {key.removesuffix('_jpeg')}_offsets a non-decreasing 1-D "
+            "integer index into them (N+1 entries for N images)"
+        )
 
 
 def _image_files(path: Path) -> list[Path]:

@@ -121,6 +121,12 @@ def _until_weights_step(command: str, step: int | None, settings: Any) -> str:
     return command
 
 
+def _changes_schedule(command: Any) -> bool:
+    """Whether a resume's command sets steps or settings (``--steps``, ``--set``), so the card must show it."""
+    words = str(command).split()
+    return any(word in ("--steps", "--set") or word.startswith(("--steps=", "--set=")) for word in words)
+
+
 def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     """Card fields a training run directory records (dataset, command, metrics) and its sample grid."""
     fields: dict[str, Any] = {}
@@ -139,7 +145,9 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
             fields["dataset_sha256"] = dataset_fingerprint(dataset)
     command = data.get("command") or data.get("train_command")
     if isinstance(command, str):
-        changed = [r for r in data.get("resumed", []) if isinstance(r, dict) and "--set" in str(r.get("command"))]
+        # Resumes that change the schedule (--steps) or a setting (--set) are part of how the weights came
+        # about; resumes that only continue (--until) are not: a run trained in sessions equals one straight run.
+        changed = [r for r in data.get("resumed", []) if isinstance(r, dict) and _changes_schedule(r.get("command"))]
         command += "".join(f"; from step {r['step']}: {r['command']}" for r in changed)
         command = _until_weights_step(command, _weights_step(run), data.get("settings"))
         fields["train_command"] = public_command(command, dataset if isinstance(dataset, str) else None)

@@ -7,9 +7,11 @@ from typing import Any
 
 import torch
 
+from zoo import arguments
 from zoo.errors import ZooError
 from zoo.images import to_uint8
 from zoo.interfaces import TASK_IMAGE_TO_IMAGE, Generator
+from zoo.latent import check_truncation
 from zoo.specs import ArchitectureSpec, CheckpointSpec
 
 MAX_SAMPLES = 100_000
@@ -21,8 +23,14 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch
 
 def parse_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
     """Accept 'float32' / 'bfloat16' / 'float16' (or fp32/bf16/fp16) or a torch dtype."""
-    if dtype is None or isinstance(dtype, torch.dtype):
+    if isinstance(dtype, torch.dtype):
+        if dtype not in DTYPES.values():
+            raise ZooError(f"dtype {dtype} is not a float type the zoo runs in: choose one of {', '.join(DTYPES)}")
         return dtype
+    if dtype is None:
+        return dtype
+    if not isinstance(dtype, str):
+        raise ZooError(f"dtype must be a string such as 'float32' or a torch dtype, got {dtype!r}")
     aliases = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "half": "float16", "float": "float32"}
     key = aliases.get(dtype, dtype)
     if key not in DTYPES:
@@ -217,10 +225,10 @@ class ModelHandle:
             raise ZooError(f"batch size must be a positive integer, got {batch_size!r}")
         if output not in ("uint8", "tensor"):
             raise ZooError(f"output must be 'uint8' or 'tensor', got {output!r}")
-        if truncation is not None and not (0 < truncation <= 1):
-            raise ZooError(f"truncation must be in (0, 1], got {truncation}")
+        check_truncation(truncation)
         if truncation is not None and not hasattr(self.generator, "truncated"):
             raise ZooError(f"{self.spec.name} does not support truncation: leave it out")
+        arguments.seed(seed)
         y = self.label_indices(n, labels)
         z = self.generator.sample_latents(n, torch.Generator().manual_seed(seed))
         return self._generate_batches(z, y, truncation, batch_size, output)

@@ -220,6 +220,11 @@ def reset_registry() -> None:
 
 def list_models(pattern: str = "*", *, family: str | None = None) -> list[str]:
     """Names of families and checkpoints matching a shell-style wildcard ``pattern``."""
+    from zoo import arguments
+
+    arguments.text(pattern, "pattern", "dcgan*")
+    if family is not None:
+        arguments.text(family, "family", "dcgan")
     registry = get_registry()
     names = []
     for name in registry.model_names():

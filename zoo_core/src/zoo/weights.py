@@ -62,10 +62,48 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise ZooError(hint)
     data_len = size - 8 - header_len
-    end = max((info["data_offsets"][1] for key, info in header.items() if key != "__metadata__"), default=0)
+    metadata = header.get("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise ZooError(f"{path}: its __metadata__ must map names to strings; the file was not written by safetensors")
+    end = 0
+    for key, info in header.items():
+        if key != "__metadata__":
+            problem = _entry_problem(info)
+            if not problem and info["data_offsets"][1] > data_len:
+                raise ZooError(hint)  # points past the end: most often a truncated download
+            if problem:
+                raise ZooError(f"{path}: tensor {key[:80]!r} {problem}: the file is corrupt or hostile; do not use it")
+            end = max(end, info["data_offsets"][1])
     if end != data_len:
         raise ZooError(hint)
     return header
+
+
+_ITEM_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
+"""Bytes per element of the safetensors dtypes the zoo reads (F8 variants and unsigned wide ints are not used)."""
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _entry_problem(info: Any) -> str | None:
+    """Why a header entry cannot describe a tensor in this file (None when it can): checked before any read."""
+    if not isinstance(info, dict):
+        return f"is described by {type(info).__name__}, not by {{dtype, shape, data_offsets}}"
+    dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+    if dtype not in _ITEM_SIZES:
+        return f"has dtype {str(dtype)[:20]!r}, not one of {', '.join(_ITEM_SIZES)}"
+    if not isinstance(shape, list) or len(shape) > 8 or not all(_is_count(n) for n in shape):
+        return "has no valid shape (a list of at most 8 non-negative integers)"
+    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(n) for n in offsets):
+        return "has no valid data_offsets (two non-negative integers)"
+    begin, end = offsets
+    if begin > end:
+        return f"has data_offsets {offsets} that run backwards"
+    if end - begin != math.prod(shape) * _ITEM_SIZES[dtype]:
+        return f"claims shape {shape} of {dtype} in {end - begin} bytes"
+    return None
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -80,6 +118,8 @@ def read_config(path: str | os.PathLike[str]) -> tuple[str | None, dict[str, Any
         config = json.loads(meta.get(META_CONFIG, "{}"))
     except json.JSONDecodeError:
         raise ZooError(f"{path}: the architecture config in its metadata is not valid JSON") from None
+    if not isinstance(config, dict):
+        raise ZooError(f"{path}: the architecture config in its metadata is a {type(config).__name__}, not an object")
     return meta.get(META_FAMILY), config
 
 

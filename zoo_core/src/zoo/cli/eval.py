@@ -7,25 +7,13 @@ from pathlib import Path
 
 import click
 
-from zoo.errors import ZooError
-from zoo.files import check_writable_dir
 from zoo.metrics.extractors import (
     AUTO,
     PRECISIONS,
     SQUEEZENET,
     STANDARD_INCEPTION,
-    check_precision,
     extractor_names,
-    extractor_spec,
 )
-
-MAX_EVAL_SAMPLES = 100_000
-
-
-def _run_dir(name: str) -> Path | None:
-    """NAME as a training run directory (it holds model.safetensors), whose metrics.json gets the results."""
-    path = Path(name)
-    return path if path.is_dir() and (path / "model.safetensors").is_file() else None
 
 
 def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
@@ -93,48 +81,19 @@ def eval_command(
     Real-data features are cached by the dataset's sha256, split, extractor and number of images.
     For a run directory the results (with their protocol) are added to RUN/metrics.json.
     """
-    from zoo.metrics.evaluate import check_sample_counts, parse_metrics
-
-    if not 1 <= n <= MAX_EVAL_SAMPLES:
-        raise ZooError(f"-n must be between 1 and {MAX_EVAL_SAMPLES}, got {n}")
-    if n_real is not None and n_real < 1:
-        raise ZooError(f"--n-real must be at least 1, got {n_real}")
-    if batch_size < 1:
-        raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
-    names = parse_metrics(metrics)
-    if extractor != AUTO:
-        extractor_spec(extractor)
-    check_precision(precision)
-    if not data.exists():
-        raise ZooError(f"--data {str(data)!r} does not exist: give an .npz file or a folder of images")
-    if extractor != AUTO:
-        check_sample_counts(names, extractor, n, n_real or n)
-    run = _run_dir(name)
-    if run is not None:
-        check_writable_dir(run, "run directory")
-    if output is not None:
-        check_writable_dir(output.parent if str(output.parent) else Path("."), "directory of --output")
-
-    from zoo.api import load
-    from zoo.metrics.evaluate import METRICS_FILE, evaluate, write_metrics
-    from zoo.metrics.extractors import resolve_extractor
+    from zoo.metrics.job import evaluate_model, written_paths
     from zoo.metrics.summary import protocol_line
-    from zoo.model import parse_device
 
-    handle = load(name, device=parse_device(device))
-    extractor, why = resolve_extractor(extractor, progress=not no_progress)
-    if why:
-        click.echo(f"extractor: {extractor} ({why})", err=True)
-    evaluation = evaluate(
-        handle, data, names, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed,
-        batch_size=batch_size, device=device, precision=precision, model_name=name, progress=not no_progress,
+    evaluation = evaluate_model(
+        name, data, metrics, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed, batch_size=batch_size,
+        device=device, precision=precision, output=output, progress=not no_progress,
+        say=lambda line: click.echo(line, err=True),
     )  # fmt: skip
-    written = [write_metrics(path, evaluation) for path in ((run / METRICS_FILE) if run else None, output) if path]
     if as_json:
         click.echo(json.dumps(evaluation.as_dict(), indent=2))
         return
     for line in _format(evaluation.values, evaluation.labels):
         click.echo(line)
     click.echo(f"protocol: {protocol_line(evaluation.protocol)}")
-    for path in written:
+    for path in written_paths(name, output):
         click.echo(f"wrote {path}")

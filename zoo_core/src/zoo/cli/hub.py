@@ -129,42 +129,13 @@ def push_command(
     Writes model.safetensors, config.json, README.md (the card, with sha256 and size) and the
     sample grid, then uploads them in one commit with huggingface_hub.
     """
-    from zoo.cards import NOT_EVALUATED
-    from zoo.hub_push import card_problems, pinned_card, plan_push, upload, write_folder
+    from zoo.push_job import push
 
-    metrics_data: Any = None
-    if metrics is not None and no_metrics:
-        raise ZooError("--metrics and --no-metrics contradict each other: pass one of them")
-    if no_metrics:
-        metrics_data = NOT_EVALUATED
-    if metrics is not None:
-        try:
-            metrics_data = json.loads(metrics.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ZooError(f"--metrics {metrics} is not a readable JSON file ({exc.__class__.__name__})") from None
-    overrides = {"license": license_, "dataset": dataset, "train_command": train_command, "metrics": metrics_data}
-    plan = plan_push(source, repo_id, name=name, card=card, samples=samples, overrides=overrides)
-    plan.dtype = dtype
-    for note in plan.notes:
-        click.echo(note)
-    if out is None:
-        out = Path(source) / "hub" if Path(source).is_dir() else Path(f"{plan.name}-hub")
-    files = write_folder(plan, out)
-    problems = card_problems(out)
-    for problem in problems:
-        click.echo(f"card: {problem}")
-    if dry_run:
-        click.echo(f"wrote {', '.join(files)} to {out} (dry run: nothing uploaded)")
-        return
-    if problems:
-        raise ZooError(
-            f"the card of {plan.name} has {len(problems)} problem(s), listed above: "
-            f"fix them, or inspect {out} with --dry-run"
-        )
-    commit = upload(out, repo_id, files, f"Upload {plan.name} with gan-zoo")
-    card_path = pinned_card(out, repo_id, commit)
-    click.echo(f"pushed {plan.name} to {repo_id} at commit {commit}")
-    click.echo(f"card pinned to that commit: {card_path} (copy it into cards/ to register the checkpoint)")
+    push(
+        source, repo_id, dry_run=dry_run, out=out, name=name, card=card, license=license_, dataset=dataset,
+        train_command=train_command, metrics=metrics, no_metrics=no_metrics, samples=samples, dtype=dtype,
+        say=click.echo,
+    )  # fmt: skip
 
 
 def _zoo_repos() -> list[dict[str, Any]]:

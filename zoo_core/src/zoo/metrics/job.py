@@ -1,0 +1,110 @@
+"""``zoo.evaluate``: score a model (name, run directory or loaded handle) against real images.
+
+``zoo eval`` parses its options and calls :func:`evaluate_model`; both check every argument before
+the extractor or the model is loaded, so a typo costs a second, not an evaluation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zoo.errors import ZooError
+from zoo.files import check_output_file, check_writable_dir
+from zoo.metrics.extractors import AUTO, check_precision, extractor_spec
+
+if TYPE_CHECKING:
+    from zoo.metrics.evaluate import Evaluation
+
+MAX_EVAL_SAMPLES = 100_000
+
+
+def run_dir(model: Any) -> Path | None:
+    """``model`` as a training run directory (it holds model.safetensors), whose metrics.json gets the results."""
+    if not isinstance(model, (str, os.PathLike)):
+        return None
+    path = Path(model)
+    return path if path.is_dir() and (path / "model.safetensors").is_file() else None
+
+
+def _count(name: str, value: Any, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_EVAL_SAMPLES:
+        raise ZooError(f"{name} must be between 1 and {MAX_EVAL_SAMPLES:,}, got {value!r}")
+
+
+def evaluate_model(
+    model: Any,
+    data: str | os.PathLike[str],
+    metrics: str | Sequence[str] = "fid",
+    *,
+    n: int = 10_000,
+    n_real: int | None = None,
+    extractor: str = AUTO,
+    split: str = "train",
+    seed: int = 0,
+    batch_size: int = 50,
+    device: str = "cpu",
+    precision: str = "float32",
+    output: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    say: Callable[[str], None] | None = None,
+) -> Evaluation:
+    """FID, KID, IS, precision/recall … of ``model`` (a name, run directory or ``zoo.load`` handle) against ``data``.
+
+    Results go to RUN/metrics.json for a run directory and to ``output`` (JSON) when given; the
+    returned Evaluation holds ``values`` and the ``protocol`` that makes them comparable.
+    """
+    from zoo.metrics.evaluate import check_sample_counts, parse_metrics
+
+    _count("-n", n)
+    _count("--n-real", n_real, optional=True)
+    _count("--batch-size", batch_size)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise ZooError(f"--seed must be between 0 and 2**63-1, got {seed!r}")
+    names = parse_metrics(metrics)
+    if extractor != AUTO:
+        extractor_spec(extractor)
+    check_precision(precision)
+    if not isinstance(data, (str, os.PathLike)) or not Path(data).exists():
+        raise ZooError(f"data {str(data)!r} does not exist: give an .npz file or a folder of images")
+    if extractor != AUTO:
+        check_sample_counts(names, extractor, n, n_real or n)
+    run = run_dir(model)
+    if run is not None:
+        check_writable_dir(run, "run directory")
+    if output is not None:
+        check_output_file(Path(output), (".json",))
+
+    from zoo.api import load
+    from zoo.metrics.evaluate import evaluate, write_metrics
+    from zoo.metrics.extractors import resolve_extractor
+    from zoo.model import ModelHandle, parse_device
+
+    if isinstance(model, ModelHandle):
+        handle, label = model, model.spec.name
+    elif isinstance(model, (str, os.PathLike)):
+        handle, label = load(str(model), device=parse_device(device)), str(model)
+    else:
+        raise ZooError(f"model must be a name, a run directory or a zoo.load() handle, got {type(model).__name__}")
+    extractor, why = resolve_extractor(extractor, progress=progress)
+    if why and say is not None:
+        say(f"extractor: {extractor} ({why})")
+    evaluation = evaluate(
+        handle, data, names, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed,
+        batch_size=batch_size, device=device, precision=precision, model_name=label, progress=progress,
+    )  # fmt: skip
+    for path in written_paths(model, output):
+        write_metrics(path, evaluation)
+    return evaluation
+
+
+def written_paths(model: Any, output: str | os.PathLike[str] | None) -> list[Path]:
+    """Where ``evaluate_model`` writes its results: RUN/metrics.json for a run directory, and ``output``."""
+    from zoo.metrics.evaluate import METRICS_FILE
+
+    run = run_dir(model)
+    return [path for path in ((run / METRICS_FILE) if run else None, Path(output) if output else None) if path]
