@@ -29,18 +29,33 @@ def flip_last_byte(data: bytes) -> bytes:
     return data[:-1] + bytes([data[-1] ^ 0xFF])
 
 
-def test_tampered_download_is_refused_and_removed(zoo_env: Zoo, hub_server: HubServer, pushed, clean_error) -> None:
+def test_a_served_file_unlike_its_card_is_refused_on_every_load(
+    zoo_env: Zoo, hub_server: HubServer, pushed, clean_error
+) -> None:
     repo = f"{ORG}/tampered-upstream"
     good = (pushed["tiny"] / "model.safetensors").read_bytes()
     commit = hub_server.publish(pushed["tiny"], repo, {"model.safetensors": flip_last_byte(good)})
     name = zoo_env.register(pushed["tiny"], repo, commit)
 
-    clean_error(zoo_env.run("pull", name), "failed verification", "removed from the Hub cache")
-    assert "model.safetensors" not in snapshot_files(zoo_env, repo)
-    assert zoo_env.blobs(repo) == []
+    clean_error(zoo_env.run("pull", name), "does not match the file the Hub serves", "the card is wrong")
+    # The file is what the server holds at that commit, so it stays cached, but no load ever trusts it:
+    result = zoo_env.python(LOAD_OR_ERROR, name, "off", env={"HF_HUB_OFFLINE": "1"})
+    assert "ZOOERROR" in result.stdout and "does not match" in result.stdout, result.stdout + result.stderr
     # The repo's own card carries the good sha256 too, so the hf-hub: form refuses it the same way.
-    clean_error(zoo_env.run("pull", f"hf-hub:{repo}"), "failed verification")
-    assert snapshot_files(zoo_env, repo) == ["README.md", "config.json"]
+    clean_error(zoo_env.run("pull", f"hf-hub:{repo}"), "does not match the file the Hub serves")
+
+
+def test_a_wrong_card_does_not_take_the_file_from_a_right_one(
+    zoo_env: Zoo, hub_server: HubServer, pushed, clean_error
+) -> None:
+    repo = f"{ORG}/shared-file"
+    commit = hub_server.publish(pushed["tiny"], repo)
+    right = zoo_env.register(pushed["tiny"], repo, commit)
+    assert zoo_env.run("pull", right).returncode == 0
+    wrong = zoo_env.register(pushed["tiny"], repo, commit, {"name": "dcgan-tiny-wrong", "sha256": "0" * 64})
+    clean_error(zoo_env.run("pull", wrong), "does not match the file the Hub serves", "was kept")
+    result = zoo_env.python(LOAD_OR_ERROR, right, "off", env={"HF_HUB_OFFLINE": "1"})
+    assert "LOADED" in result.stdout, result.stdout + result.stderr  # the right card still loads, offline
 
 
 def test_tampered_cache_is_refused_and_removed(zoo_env: Zoo, hub_server: HubServer, pushed) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from zoo.errors import ZooError
 from zoo.hub_errors import hub_error, unknown_revision
+from zoo.hub_transfer import bounded_transfer, hub_timeout, remove_partial_downloads
 from zoo.specs import PICKLE_SUFFIXES, CheckpointSpec
 from zoo.weights import sha256_file
 
@@ -121,7 +122,7 @@ def resolve(repo_id: str, revision: str | None) -> tuple[str, frozenset[str]]:
     from huggingface_hub import HfApi
 
     try:
-        info = HfApi().model_info(repo_id, revision=revision or "main")
+        info = HfApi().model_info(repo_id, revision=revision or "main", timeout=hub_timeout())
     except Exception as exc:  # noqa: BLE001 - translated below; unknown errors re-raised
         error = (unknown_revision(exc, repo_id, revision) if revision else None) or hub_error(exc, repo_id, revision)
         if error is None:
@@ -137,15 +138,18 @@ def download(repo_id: str, filename: str, revision: str | None, *, force: bool =
     from zoo import __version__
 
     try:
-        path = hf_hub_download(
-            repo_id,
-            filename,
-            revision=revision,
-            force_download=force,
-            library_name=LIBRARY_NAME,
-            library_version=__version__,
-        )
+        with bounded_transfer() as timeout:
+            path = hf_hub_download(
+                repo_id,
+                filename,
+                revision=revision,
+                force_download=force,
+                etag_timeout=timeout,
+                library_name=LIBRARY_NAME,
+                library_version=__version__,
+            )
     except Exception as exc:  # noqa: BLE001 - translated below; unknown errors re-raised
+        remove_partial_downloads(repo_id, hub_cache())  # a later pull starts afresh; nothing half-written stays
         error = hub_error(exc, repo_id, revision, filename)
         if error is None:
             raise
@@ -206,6 +210,21 @@ def evict(path: Path) -> None:
             pass
 
 
+def _matches_its_address(blob: Path, sha256: str | None) -> bool:
+    """Whether a cached blob holds what the server said: its name is the file's sha256 (LFS) or git blob sha1."""
+    import hashlib
+
+    if blob.name == sha256:
+        return True
+    if not COMMIT.fullmatch(blob.name):
+        return False
+    digest = hashlib.sha1(f"blob {blob.stat().st_size}\0".encode(), usedforsecurity=False)
+    with open(blob, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == blob.name
+
+
 def verify_file(path: Path, sha256: str, size: int, label: str) -> Path:
     """Return ``path`` if its size and sha256 match the card; a bad cached copy is deleted, never loaded."""
     try:
@@ -214,14 +233,22 @@ def verify_file(path: Path, sha256: str, size: int, label: str) -> Path:
         raise ZooError(
             f"the weights of {label} vanished from {path} while in use: run 'zoo pull {label}' again"
         ) from None
-    actual = sha256_file(path) if actual_size == size else None
-    if actual == sha256:
+    cached = in_hub_cache(path)
+    actual = sha256_file(path) if actual_size == size or cached else None
+    if actual == sha256 and actual_size == size:
         return path
-    if actual is None:
+    if actual_size != size:
         detail = f"{actual_size} bytes, the card says {size}"
     else:
         detail = f"sha256 {actual[:12]}…, the card says {sha256[:12]}…"
-    if in_hub_cache(path):
+    if cached and _matches_its_address(Path(os.path.realpath(path)), actual):
+        # The cache names a weights blob by the sha256 the server sent; the bytes match it, so the file is
+        # exactly what the Hub serves and only this card is wrong. Other cards may pin the same file: keep it.
+        raise ZooError(
+            f"the card of {label} does not match the file the Hub serves ({detail}); the file is intact and "
+            f"was kept: the card is wrong, fix its sha256/size or the revision"
+        )
+    if cached:
         evict(path)
         raise ZooError(
             f"the weights of {label} failed verification ({detail}) and were removed from the Hub cache: "

@@ -48,6 +48,13 @@ def hub_error(exc: BaseException, repo_id: str, revision: str | None, filename: 
         return ZooError(f"revision {revision!r} was not found in {repo_id}: use an existing branch, tag or commit")
     if isinstance(exc, hf.EntryNotFoundError) and not isinstance(exc, hf.LocalEntryNotFoundError):
         return ZooError(f"{at} has no file {filename}: check the card's filename or the revision")
+    if is_transport_error(exc) and "Timeout" in type(exc).__name__ and "Connect" not in type(exc).__name__:
+        from zoo.hub_transfer import TIMEOUT_VARIABLE, hub_timeout
+
+        return ZooError(
+            f"the Hub at {server} stopped answering for {hub_timeout():g} s while sending {what}: check the "
+            f"connection or HF_ENDPOINT, then pull again (a slow link: raise {TIMEOUT_VARIABLE})"
+        )
     if isinstance(exc, hf.LocalEntryNotFoundError) or (is_transport_error(exc) and unreachable(exc)):
         return ZooError(f"cannot reach the Hub at {server} to get {what}: check the connection or HF_ENDPOINT")
     if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
@@ -60,6 +67,14 @@ def hub_error(exc: BaseException, repo_id: str, revision: str | None, filename: 
         return ZooError(f"the Hub at {server} answered HTTP {status} for {what}: try again later")
     if is_transport_error(exc):
         return ZooError(f"the connection to {server} failed while getting {what} ({type(exc).__name__}): try again")
+    if isinstance(exc, OSError) and exc.errno is None:
+        # huggingface_hub's own checks (e.g. "Consistency check failed"): the server sent something other than
+        # the file, such as an HTML error page from a proxy. Not a disk problem.
+        first = " ".join(str(exc).split("\n")[0].split())[:120]
+        return ZooError(
+            f"the server at {server} did not send {what} intact ({first}): pull again; "
+            f"if it repeats, HF_ENDPOINT does not point at a working Hub"
+        )
     if isinstance(exc, OSError):
         return ZooError(
             f"cannot store {what} in {hub_cache()} ({exc.strerror or exc}): set HF_HOME to a writable place"
