@@ -72,6 +72,14 @@ def test_resume_refuses_settings_that_decide_the_data_and_noise(zoo_cli, clean_e
     )
 
 
+def test_the_first_command_plus_resume_is_accepted(zoo_cli, tiny_data, tmp_path):
+    """The trainer advises 'the same command plus --resume': settings repeated at their value are no change."""
+    first = ["--steps", "3", "--until", "2", *TINY_ARGS]
+    assert _cli_train(zoo_cli, tiny_data, *first).returncode == 0
+    resumed = _cli_train(zoo_cli, tiny_data, *first[:2], *TINY_ARGS, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+
+
 def test_non_finite_weights_are_never_checkpointed(tiny_data, tmp_path, monkeypatch):
     trainer = _trainer(tiny_data, tmp_path / "run", 2)
     trainer.run()

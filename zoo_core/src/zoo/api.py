@@ -169,16 +169,28 @@ def local_model_path(name: str) -> Path | None:
     of that name is registered: registered names always win.
     """
     registry = get_registry()
-    bare_path = Path(name).exists() and name not in registry.checkpoints and name not in registry.architectures
+    bare_path = _exists(name) and name not in registry.checkpoints and name not in registry.architectures
     if name.endswith(".safetensors") or os.sep in name or name.startswith(".") or bare_path:
         path = Path(name)
         if path.is_dir():
             path = path / WEIGHTS_FILENAME
-        if not path.exists():
-            raise ZooError(f"{name!r} is not a model name and {path} does not exist")
+        if not _exists(path):
+            raise ZooError(f"{_short(name)!r} is not a model name and {_short(str(path))} does not exist")
         _check_weights_file(path)
         return path
     return None
+
+
+def _exists(path: str | Path) -> bool:
+    """Path.exists that says False for names the OS refuses to look up (too long, invalid bytes)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else f"{text[:40]}…{text[-20:]}"
 
 
 def _check_weights_file(path: Path) -> None:

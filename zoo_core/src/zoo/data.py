@@ -80,14 +80,20 @@ def _unreadable_npz(path: Path, exc: BaseException) -> ZooError:
     return ZooError(f"{path} is not a readable .npz ({detail}): re-create it with numpy.savez(path, images=...)")
 
 
-def _from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Images (and labels if present) from an npz: raw arrays or JPEG bytes with offsets; and the split used."""
+def open_npz(path: Path) -> np.lib.npyio.NpzFile:
+    """An .npz archive opened without pickle; a one-line ZooError for anything else (a renamed .npy, garbage)."""
     try:
         archive = np.load(path, allow_pickle=False)
     except _NPZ_READ_ERRORS as exc:
         raise _unreadable_npz(path, exc) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ZooError(f"{path} is a single .npy array, not an .npz archive: save it with np.savez(path, images=...)")
+    return archive
+
+
+def _from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Images (and labels if present) from an npz: raw arrays or JPEG bytes with offsets; and the split used."""
+    archive = open_npz(path)
     try:  # members are read lazily, so a damaged member only shows up here
         with archive:
             return _npz_arrays(path, archive, split)
@@ -242,7 +248,7 @@ def data_channels(path: str | os.PathLike[str], split: str = "train") -> int:
     if path.is_dir():
         return 3
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(path) as archive:
             key = _npz_choice(path, set(archive.files), split)[0]
             if key.endswith("_jpeg"):
                 return 3
@@ -282,7 +288,7 @@ def data_split(path: str | os.PathLike[str], split: str = "train") -> str:
     if path.is_dir():
         return _folder_split(path, split)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(path) as archive:
             keys = set(archive.files)
     except (*_NPZ_READ_ERRORS, AttributeError) as exc:
         raise _unreadable_npz(path, exc) from None
@@ -352,10 +358,10 @@ def class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
     if not path.is_file():
         return ()
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(path) as archive:
             if "classes" not in archive.files:
                 return ()
             names = archive["classes"]
-    except (*_NPZ_READ_ERRORS, AttributeError):
+    except (*_NPZ_READ_ERRORS, AttributeError, ZooError):
         return ()  # load_images reports unreadable files; names are optional
     return tuple(str(name) for name in names.tolist()) if names.ndim == 1 else ()

@@ -16,6 +16,8 @@ from zoo.errors import ZooError
 from zoo.interfaces import Generator, StyleGenerator
 
 MAX_IMAGES = 100_000
+MAX_MIX_CELLS = 1024
+"""A style-mixing figure is for looking at: 32×32 cells at most (200×200 ran minutes without a word)."""
 
 
 def check_truncation(truncation: float | None) -> None:
@@ -134,8 +136,10 @@ def style_mix(
     if not isinstance(generator, StyleGenerator):
         raise ZooError(f"{name} is not a style-based generator, so it cannot mix styles: use a StyleGAN family")
     seeds_a, seeds_b = check_seeds(seeds_a, "seeds_a"), check_seeds(seeds_b, "seeds_b")
-    if len(seeds_a) * len(seeds_b) > MAX_IMAGES:
-        raise ZooError(f"{len(seeds_a)}×{len(seeds_b)} mixes is too many: at most {MAX_IMAGES} images")
+    if len(seeds_a) * len(seeds_b) > MAX_MIX_CELLS:
+        raise ZooError(
+            f"{len(seeds_a)}×{len(seeds_b)} mixes are too many for one figure: at most {MAX_MIX_CELLS} cells"
+        )
     chosen = check_layers(generator, layers)
     check_truncation(truncation)
     param = next(generator.parameters())

@@ -222,4 +222,10 @@ def apply_state(module: nn.Module, tensors: Mapping[str, torch.Tensor], source: 
         raise ZooError(
             f"{source} does not fit the architecture ({'; '.join(problems)}): check that the config matches the weights"
         )
+    bad = [key for key, value in tensors.items() if value.dtype.is_floating_point and not bool(value.isfinite().all())]
+    if bad:
+        raise ZooError(
+            f"{source} holds NaN or infinite values ({_first(sorted(bad))}): the weights are broken, e.g. a diverged "
+            "run; use an earlier checkpoint"
+        )
     module.load_state_dict({key: value.to(expected[key].dtype) for key, value in tensors.items()})

@@ -185,6 +185,9 @@ def _optimize(image, style_path, notes, device, backbone, content_layers, style_
     settings.check()
     target = parse_device(device)
     style = open_image(style_path, max_side=max(image.size), what="style image")
+    if min(style.image.size) < MIN_SIDE:
+        width, height = style.image.size
+        raise ZooError(f"style image is {width}x{height}: at least {MIN_SIDE} px a side is needed")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)  # a random backbone (--random-backbone) is the same for the same seed
         features, fallback = feature_net(backbone, content_layers, style_layers, pretrained=pretrained)

@@ -93,3 +93,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("Aborted.", err=True)
         sys.exit(130)
+    except OSError as exc:  # a path the OS refuses (too long, permission, disk full) that no check foresaw
+        click.echo(f"Error: {os_error_line(exc)}", err=True)
+        sys.exit(2)
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an OSError: what the OS said, about which path (shortened), and what to do."""
+    name = str(exc.filename or "")
+    shown = name if len(name) <= 80 else f"{name[:40]}…{name[-20:]} ({len(name)} characters)"
+    reason = exc.strerror or type(exc).__name__
+    return f"{reason}: {shown!r}: choose another path or free the resource" if shown else f"{reason}: try again"

@@ -279,6 +279,9 @@ def cards_check(paths: tuple[Path, ...], draft: bool) -> None:
                     problems.append(f"{spec.card}: zoo.sha256: {exc}")
     for card in cards:
         problems += validate_card(card, draft=draft, registry=registry, bundled=card.resolve() in bundled)
+    if not cards:
+        where = ", ".join(map(str, paths)) or "the installed plugins"
+        raise ZooError(f"no model cards (*.md) found in {where}: give card files or a folder that holds them")
     for problem in problems:
         click.echo(problem)
     if problems:

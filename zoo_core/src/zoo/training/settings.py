@@ -156,13 +156,28 @@ def fit_channels_to_data(
         settings.model["channels"] = channels
 
 
+def _unchanged(settings: TrainSettings, arch: ArchitectureSpec, key: str, raw: str) -> bool:
+    """Whether ``--set key=raw`` repeats the run's value (the first command plus --resume, as advised)."""
+    if key.startswith(MODEL_PREFIX):
+        sub = key[len(MODEL_PREFIX) :]
+        current = settings.model.get(sub, arch.default_config.get(sub))
+    elif key in {f.name for f in fields(TrainSettings)} and key != "model":
+        current = getattr(settings, key)
+    else:
+        return False
+    try:
+        return _coerce(key, raw, current) == current
+    except ZooError:
+        return False
+
+
 def apply_overrides(
     settings: TrainSettings, arch: ArchitectureSpec, overrides: Mapping[str, str], allowed: tuple[str, ...] = ()
 ) -> None:
     """Set ``--set`` overrides on ``settings`` in place; ``allowed`` (if given) limits which keys may change."""
     valid = sorted(f.name for f in fields(TrainSettings) if f.name != "model")
     for key, raw in overrides.items():
-        if allowed and key not in allowed:
+        if allowed and key not in allowed and not _unchanged(settings, arch, key, raw):
             raise ZooError(f"--set {key} cannot change in a resumed run: only {', '.join(allowed)} can")
         if key.startswith(MODEL_PREFIX):
             sub = key[len(MODEL_PREFIX) :]
