@@ -181,6 +181,7 @@ CLI_CASES = [
     ("push", "dcgan", "--repo", "me/x", "--dry-run", "--samples", "missing.png"),
     ("push", "dcgan", "--repo", "me/x", "--dry-run", "--dtype", "int8"),
     ("push", "missing-run/", "--repo", "me/x", "--dry-run"),
+    ("push", "dcgan-cifar10-32", "--repo", "me/x", "--dry-run", "--out", "afile"),
     ("cache", "rm", "nope"),
     ("cards", "check", "missing-folder"),
     ("cards", "check", "empty-dir"),

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import pytest
 from hubkit import HubServer, Zoo, free_port
+from zoo.weights import sha256_file
 
 pytest.importorskip("zoo_style_transfer", reason="the style-transfer plugin is not installed")
 
+PINNED = "vgg19.tv_in1k@" + "0" * 40 + ":" + "1" * 64  # a well-formed pin: the fetch is attempted
 VGG19 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 LOAD = """
 import sys, torch
 from safetensors.torch import load_file
 from zoo_style_transfer.features import FeatureNet
 
-net = FeatureNet("vgg19.tv_in1k")  # pretrained=True: the Hub path
+net = FeatureNet(sys.argv[2])  # pretrained=True: the Hub path, pinned as NAME@COMMIT:SHA256
 served, state = load_file(sys.argv[1]), net.model.state_dict()
 for key in ("features.0.weight", "features.28.weight"):  # conv1_1 and conv5_1
     assert torch.equal(state[key], served[key].float()), f"{key} is not the served tensor"
@@ -25,21 +27,21 @@ assert not torch.equal(state["features.34.weight"], served["features.34.weight"]
 print("FEATURES", tuple(net(torch.rand(1, 3, 32, 32))["relu5_1"].shape))
 """
 REFUSE = """
-import zoo
+import sys, zoo
 from zoo_style_transfer.features import FeatureNet
 try:
-    FeatureNet("test_resnet.r160_in1k")
+    FeatureNet("test_resnet.r160_in1k@" + sys.argv[1] + ":" + "0" * 64)
 except zoo.ZooError as exc:
     print("ZOOERROR", exc)
 """
 
 
-def _vgg19_features(folder: Path) -> Path:
+def _vgg19_features(folder: Path, seed: int = 0) -> Path:
     """timm's key layout for VGG19's convolutions (features.N.weight/bias), random fp16 values."""
     import torch
     from safetensors.torch import save_file
 
-    generator, tensors, c_in, index = torch.Generator().manual_seed(0), {}, 3, 0
+    generator, tensors, c_in, index = torch.Generator().manual_seed(seed), {}, 3, 0
     for item in VGG19:
         if item == "M":
             index += 1
@@ -61,8 +63,8 @@ def test_vgg19_features_are_pulled_from_the_hub_as_safetensors(zoo_env: Zoo, hub
     folder = tmp_path / "vgg19"
     folder.mkdir()
     weights = _vgg19_features(folder)
-    hub_server.publish(folder, "timm/vgg19.tv_in1k")
-    result = zoo_env.python(LOAD, str(weights))
+    commit = hub_server.publish(folder, "timm/vgg19.tv_in1k")
+    result = zoo_env.python(LOAD, str(weights), f"vgg19.tv_in1k@{commit}:{sha256_file(weights)}")
     assert result.returncode == 0, result.stderr
     assert "FEATURES (1, 512, 2, 2)" in result.stdout
     cached = list((zoo_env.repos / "models--timm--vgg19.tv_in1k").rglob("model.safetensors"))
@@ -70,8 +72,8 @@ def test_vgg19_features_are_pulled_from_the_hub_as_safetensors(zoo_env: Zoo, hub
 
 
 def test_a_backbone_published_only_as_a_pickle_is_refused(zoo_env: Zoo, hub_server: HubServer):
-    hub_server.publish(None, "timm/test_resnet.r160_in1k", {"pytorch_model.bin": b"not loaded, ever"})
-    result = zoo_env.python(REFUSE)
+    commit = hub_server.publish(None, "timm/test_resnet.r160_in1k", {"pytorch_model.bin": b"not loaded, ever"})
+    result = zoo_env.python(REFUSE, commit)
     assert result.returncode == 0, result.stderr
     assert "has no model.safetensors (only pytorch_model.bin; the zoo never loads pickled" in result.stdout
 
@@ -84,13 +86,15 @@ def test_an_unreachable_hub_is_one_line_like_zoo_pull(zoo_env: Zoo, clean_error,
         Image.new("RGB", (24, 20), (200, 120, 40)).save(tmp_path / name)
     gone = {"HF_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
     args = ["stylize", "photo.png", "--style", "painting.png", "--size", "24", "--steps", "1", "-o", "out.png"]
-    named = zoo_env.run(*args, "--backbone", "vgg19.tv_in1k", env=gone)
+    named = zoo_env.run(*args, "--backbone", PINNED, env=gone)
     clean_error(named, "cannot reach the Hub", gone["HF_ENDPOINT"], "timm/vgg19.tv_in1k", "--backbone squeezenet1_1")
     assert not (tmp_path / "out.png").exists()
     default = zoo_env.run(*args, "--quiet", env=gone)  # no backbone named: the bundled ImageNet features, said once
     assert default.returncode == 0 and (tmp_path / "out.png").is_file(), default.stderr
     notes = [line for line in default.stderr.splitlines() if line.strip()]
-    assert len(notes) == 1 and notes[0].startswith("note: vgg19.tv_in1k could not be fetched (cannot reach the Hub")
+    assert len(notes) == 1 and notes[0].startswith(
+        "note: vgg19.tv_in1k could not be fetched (vgg19.tv_in1k is not pinned"
+    )
 
 
 def test_zoo_no_download_is_respected_for_the_backbone(zoo_env: Zoo, clean_error, tmp_path):
@@ -100,6 +104,31 @@ def test_zoo_no_download_is_respected_for_the_backbone(zoo_env: Zoo, clean_error
     for name in ("photo.png", "painting.png"):
         Image.new("RGB", (24, 20), (200, 120, 40)).save(tmp_path / name)
     args = ["stylize", "photo.png", "--style", "painting.png", "--size", "24", "--steps", "1", "-o", "out.png"]
-    result = zoo_env.run(*args, "--backbone", "vgg19.tv_in1k", env={"ZOO_NO_DOWNLOAD": "1"})
+    result = zoo_env.run(*args, "--backbone", PINNED, env={"ZOO_NO_DOWNLOAD": "1"})
     clean_error(result, "timm/vgg19.tv_in1k is not in the local Hub cache and downloads are off (ZOO_NO_DOWNLOAD=1)")
     assert not (tmp_path / "out.png").exists()
+
+
+def test_a_backbone_is_used_only_pinned_and_only_if_its_sha256_matches(zoo_env: Zoo, hub_server: HubServer, tmp_path):
+    """Different weights served under timm/vgg19.tv_in1k were once used without a word; now they are refused."""
+    folder = tmp_path / "vgg19"
+    folder.mkdir()
+    weights = _vgg19_features(folder, seed=1)  # other bytes than the first test's: a new commit
+    commit = hub_server.publish(folder, "timm/vgg19.tv_in1k")
+    probe = """
+import sys, zoo
+from zoo_style_transfer.features import FeatureNet
+try:
+    FeatureNet(sys.argv[1])
+    print("LOADED")
+except zoo.ZooError as exc:
+    print("ZOOERROR", exc)
+"""
+    unpinned = zoo_env.python(probe, "vgg19.tv_in1k")
+    assert "ZOOERROR vgg19.tv_in1k is not pinned" in unpinned.stdout, unpinned.stdout + unpinned.stderr
+    wrong = zoo_env.python(probe, f"vgg19.tv_in1k@{commit}:{'2' * 64}")
+    assert "ZOOERROR" in wrong.stdout and "does not match" in wrong.stdout, wrong.stdout + wrong.stderr
+    malformed = zoo_env.python(probe, "vgg19.tv_in1k@main:abc")
+    assert "pin it as NAME@COMMIT:SHA256" in malformed.stdout
+    right = zoo_env.python(probe, f"vgg19.tv_in1k@{commit}:{sha256_file(weights)}")
+    assert "LOADED" in right.stdout, right.stdout + right.stderr

@@ -225,14 +225,15 @@ def _matches_its_address(blob: Path, sha256: str | None) -> bool:
     return digest.hexdigest() == blob.name
 
 
-def verify_file(path: Path, sha256: str, size: int, label: str) -> Path:
-    """Return ``path`` if its size and sha256 match the card; a bad cached copy is deleted, never loaded."""
+def verify_file(path: Path, sha256: str, size: int | None, label: str) -> Path:
+    """Return ``path`` if its size (None: any) and sha256 match the card; a bad cached copy is deleted, never loaded."""
     try:
         actual_size = path.stat().st_size
     except FileNotFoundError:
         raise ZooError(
             f"the weights of {label} vanished from {path} while in use: run 'zoo pull {label}' again"
         ) from None
+    size = actual_size if size is None else size
     cached = in_hub_cache(path)
     actual = sha256_file(path) if actual_size == size or cached else None
     if actual == sha256 and actual_size == size:

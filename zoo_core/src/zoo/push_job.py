@@ -75,6 +75,8 @@ def push(
     if dtype is not None and dtype not in DTYPES:
         raise ZooError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     source = str(source)
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise ZooError(f"--out {str(out)!r} is a file, not a folder for the repo layout: choose another --out")
     overrides = {
         "license": license,
         "dataset": dataset,

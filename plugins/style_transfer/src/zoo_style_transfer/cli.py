@@ -12,7 +12,8 @@ from zoo.errors import ZooError
 BACKBONE_HELP = (
     "The perceptual losses' features: a timm model name (VGG layers as relu4_2 etc.) or squeezenet1_1 "
     "(ImageNet SqueezeNet 1.1, bundled) "
-    "[default: vgg19.tv_in1k from the Hub, or squeezenet1_1 when it cannot be fetched]."
+    "A Hub backbone must be pinned: NAME@COMMIT:SHA256 (commit and sha256 of its model.safetensors) "
+    "[default: vgg19.tv_in1k where pinned, else squeezenet1_1]."
 )
 WEIGHT_HELP = "[default: the backbone's: {vgg} for VGG19, {squeeze} for squeezenet1_1]"
 LAYERS_HELP = "Comma-separated layer names (VGG aliases like relu3_1, or module names)."

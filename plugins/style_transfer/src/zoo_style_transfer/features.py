@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -36,6 +37,37 @@ WEIGHTS_FILE = "model.safetensors"
 
 class BackboneUnavailable(ZooError):
     """The backbone's pretrained weights could not be fetched (offline, unreachable, not in the cache)."""
+
+
+@dataclass(frozen=True)
+class BackbonePin:
+    """The Hub file a backbone name stands for: a commit and the sha256 of its model.safetensors."""
+
+    revision: str
+    sha256: str
+
+
+PINNED_BACKBONES: dict[str, BackbonePin] = {}
+"""timm name -> the pin of its Hub weights, recorded where the Hub is reachable (as a card pins a checkpoint).
+Empty in this release: no pin for timm/vgg19.tv_in1k could be recorded from the build machine, which has no
+Hub access, so a Hub backbone needs an explicit pin (``NAME@COMMIT:SHA256``) and the default falls back to
+the bundled SqueezeNet. Nothing fetched under a name is used without its sha256 checked."""
+
+
+def parse_backbone(text: str) -> tuple[str, BackbonePin | None]:
+    """'vgg19.tv_in1k' or 'vgg19.tv_in1k@COMMIT:SHA256' -> (timm name, explicit pin or None)."""
+    import re
+
+    name, at, pin = text.partition("@")
+    if not at:
+        return name, None
+    match = re.fullmatch(r"([0-9a-f]{40}):([0-9a-f]{64})", pin)
+    if not match:
+        raise ZooError(
+            f"backbone {text!r}: pin it as NAME@COMMIT:SHA256 (a 40-hex commit and the 64-hex sha256 of its "
+            f"{WEIGHTS_FILE}), e.g. {DEFAULT_BACKBONE}@<commit>:<sha256>"
+        )
+    return name, BackbonePin(match.group(1), match.group(2))
 
 
 def feature_net(
@@ -140,6 +172,9 @@ class FeatureNet(nn.Module):
         revision: str | None = None,
     ) -> None:
         super().__init__()
+        backbone, pin = parse_backbone(backbone)
+        if revision is not None and pin is None:
+            raise ZooError(f"revision {revision!r} alone does not pin {backbone}: pass {backbone}@COMMIT:SHA256")
         bundled = backbone == BUNDLED_BACKBONE
         model = _create(backbone, pretrained)
         for module in model.modules():
@@ -161,7 +196,7 @@ class FeatureNet(nn.Module):
         self.register_buffer("std", torch.tensor(std or (0.229, 0.224, 0.225)).view(1, -1, 1, 1))
         self.model = model
         if pretrained and not bundled:
-            self._load_hub_weights(cfg, self._used_state_keys(), revision)
+            self._load_hub_weights(cfg, self._used_state_keys(), pin or PINNED_BACKBONES.get(backbone))
         self.model.eval().requires_grad_(False)
 
     @property
@@ -238,9 +273,10 @@ class FeatureNet(nn.Module):
                 handle.remove()
         return {key for key in self.model.state_dict() if key.rpartition(".")[0] in ran}
 
-    def _load_hub_weights(self, cfg: dict, used: set[str], revision: str | None) -> None:
-        """Fill the layers in use from the Hub's model.safetensors (read lazily: the classifier is never loaded)."""
+    def _load_hub_weights(self, cfg: dict, used: set[str], pin: BackbonePin | None) -> None:
+        """Fill the layers in use from the Hub's model.safetensors at the pinned commit, once its sha256 matches."""
         from safetensors import safe_open
+        from zoo.hub import verify_file
 
         repo_id = cfg.get("hf_hub_id")
         if not repo_id:
@@ -248,12 +284,19 @@ class FeatureNet(nn.Module):
                 f"timm publishes no Hub weights for {self.backbone_name}: choose a backbone with a tag "
                 f"(e.g. {DEFAULT_BACKBONE}) or use random weights"
             )
+        if pin is None:
+            raise BackboneUnavailable(
+                f"{self.backbone_name} is not pinned (no commit + sha256 for {repo_id}): pass --backbone "
+                f"{self.backbone_name}@COMMIT:SHA256 for a file you checked, or use the bundled ImageNet features: "
+                f"--backbone {BUNDLED_BACKBONE}"
+            )
         try:
-            path = _download(repo_id, revision)
+            path = _download(repo_id, pin.revision)
         except ZooError as exc:
             raise BackboneUnavailable(
                 f"{exc} (or use the bundled ImageNet features: --backbone {BUNDLED_BACKBONE})"
             ) from None
+        path = str(verify_file(Path(path), pin.sha256, None, f"backbone {repo_id}@{pin.revision[:12]}"))
         state = self.model.state_dict()
         problems, tensors = [], {}
         with safe_open(path, framework="pt") as handle:
