@@ -32,6 +32,7 @@ def make_cli() -> click.Group:
     """Build the root group with the core commands and every plugin's commands."""
     from zoo import __version__
     from zoo.cli.eval import eval_command
+    from zoo.cli.export import export_command
     from zoo.cli.hub import HUB_COMMANDS
     from zoo.cli.install import install_command, uninstall_command
     from zoo.cli.latent import LATENT_COMMANDS
@@ -48,7 +49,14 @@ def make_cli() -> click.Group:
 
     for command in (list_command, info_command, plugins_command, sample_command, train_command, eval_command):
         cli.add_command(command)
-    for command in (*HUB_COMMANDS, *LATENT_COMMANDS, install_command, uninstall_command, new_plugin_command):
+    for command in (
+        *HUB_COMMANDS,
+        *LATENT_COMMANDS,
+        install_command,
+        uninstall_command,
+        new_plugin_command,
+        export_command,
+    ):
         cli.add_command(command)
     try:
         registry = get_registry()

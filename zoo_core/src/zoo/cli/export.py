@@ -1,0 +1,29 @@
+"""``zoo export``: a generator as ONNX or a torch.export program (options for :func:`zoo.export.export`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from zoo.errors import ZooError
+
+
+@click.command("export")
+@click.argument("name")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="generator.onnx or generator.pt2")
+@click.option("--opset", type=int, default=18, show_default=True, help="ONNX opset version.")
+def export_command(name: str, output: Path, opset: int) -> None:
+    """Export NAME's generator: z (and y for conditional models) -> images in [-1, 1], dynamic batch.
+
+    The file carries the zoo's metadata (name, family, config, classes, weights sha256). ONNX needs
+    onnx and onnxscript (pip install 'zoo-core[export]'); .pt2 is torch.export's format.
+    """
+    from zoo.export import FORMATS, export
+    from zoo.files import check_output_file
+
+    check_output_file(output, tuple(FORMATS))
+    if not 7 <= opset <= 23:
+        raise ZooError(f"--opset must be between 7 and 23, got {opset}")
+    written = export(name, output, opset=opset, say=lambda line: click.echo(line, err=True))
+    click.echo(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB): run it with onnxruntime or torch.export.load")

@@ -1,0 +1,133 @@
+"""``zoo export``: a generator as an ONNX file or a ``torch.export`` program, carrying the model's metadata.
+
+Deployment runtimes (onnxruntime, TensorRT, torch's AOT tools) take a graph, not a plugin: the
+exported generator maps latents ``z`` (and class indices ``y`` for conditional models) to float
+images in [-1, 1], shape (N, C, H, W), with a dynamic batch size; an image-to-image generator
+maps ``image`` to an image the same way. Map to pixels with ``round((x + 1) * 127.5)``, as
+``zoo sample`` does. The zoo's name, family, config, class names and weights sha256 go into the
+file (ONNX ``metadata_props``, or ``zoo.json`` inside the ``.pt2`` archive).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from zoo.errors import ZooError
+from zoo.files import atomic_path, check_output_file
+from zoo.interfaces import TASK_IMAGE_TO_IMAGE
+
+FORMATS = {".onnx": "onnx", ".pt2": "torch.export"}
+OPSET = 18
+
+
+class _Graph(torch.nn.Module):
+    """The generator in eval mode as one forward with tensors only (no None, no Python options)."""
+
+    def __init__(self, generator: torch.nn.Module) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.generator(*inputs).float()
+
+
+def example_inputs(handle: Any, batch: int = 2) -> tuple[dict[str, torch.Tensor], str]:
+    """Named example inputs of the right shapes, and a one-line description of them for the metadata."""
+    generator = handle.generator
+    if handle.architecture.task == TASK_IMAGE_TO_IMAGE:
+        size = int(handle.config.get("resolution", 256))
+        image = torch.rand(1, 3, size, size)
+        return {"image": image}, "image: float32 (N, 3, H, W) in [0, 1]"
+    z = generator.sample_latents(batch, torch.Generator().manual_seed(0))
+    inputs = {"z": z}
+    described = f"z: float32 (N, {z.shape[1]}) standard normal"
+    if generator.num_classes:
+        inputs["y"] = torch.arange(batch) % generator.num_classes
+        described += f"; y: int64 (N,) class indices 0..{generator.num_classes - 1}"
+    return inputs, described
+
+
+def metadata(handle: Any, described: str) -> dict[str, str]:
+    """The zoo's facts about the exported model, as strings."""
+    from zoo.weights import sha256_file
+
+    source = Path(handle.source) if handle.source and Path(handle.source).is_file() else None
+    facts = {
+        "zoo.name": handle.spec.name,
+        "zoo.family": handle.architecture.name,
+        "zoo.config": json.dumps(handle.config, sort_keys=True),
+        "zoo.weights_sha256": sha256_file(source) if source else "",
+        "zoo.classes": json.dumps(list(handle.classes)),
+        "zoo.inputs": described,
+        "zoo.output": "images: float32 (N, C, H, W) in [-1, 1]; pixels = round((x + 1) * 127.5)",
+    }
+    if handle.architecture.task == TASK_IMAGE_TO_IMAGE:
+        facts["zoo.output"] = "image: float32 (N, 3, H, W) in [0, 1]"
+    return facts
+
+
+def export(model: Any, output: str | os.PathLike[str], *, opset: int = OPSET, say: Any = None) -> Path:
+    """Write ``model`` (a name, run directory or ``zoo.load`` handle) to ``output``: .onnx or .pt2 (torch.export)."""
+    from zoo.api import load
+    from zoo.model import ModelHandle
+
+    if not isinstance(output, (str, os.PathLike)):
+        raise ZooError(f"output must be a path ending in .onnx or .pt2, got {output!r}")
+    output = Path(output)
+    check_output_file(output, tuple(FORMATS))
+    handle = model if isinstance(model, ModelHandle) else load(model)
+    handle.generator.eval().float()
+    inputs, described = example_inputs(handle)
+    facts = metadata(handle, described)
+    graph = _Graph(handle.generator).eval()
+    auto = torch.export.Dim.AUTO  # the exporter finds the valid sizes (e.g. multiples of 4 for a strided net)
+    image_to_image = handle.architecture.task == TASK_IMAGE_TO_IMAGE
+    dynamic = {"inputs": tuple({0: auto, 2: auto, 3: auto} if image_to_image else {0: auto} for _ in inputs)}
+    if say is not None:
+        say(f"exporting {handle.spec.name} to {output} ({FORMATS[output.suffix.lower()]}) …")
+    with torch.no_grad():
+        if output.suffix.lower() == ".onnx":
+            _onnx(graph, inputs, dynamic, facts, output, opset)
+        else:
+            program = torch.export.export(graph, tuple(inputs.values()), dynamic_shapes=dynamic)
+            buffer = io.BytesIO()
+            torch.export.save(program, buffer, extra_files={"zoo.json": json.dumps(facts)})
+            with atomic_path(output) as tmp:
+                tmp.write_bytes(buffer.getvalue())
+    return output
+
+
+def _onnx(graph, inputs, dynamic, facts, output: Path, opset: int) -> None:  # type: ignore[no-untyped-def]
+    """ONNX through torch.onnx's exporter (it needs onnx and onnxscript: pip install zoo-core[export])."""
+    try:
+        import onnx
+        import onnxscript  # noqa: F401 - torch.onnx's exporter imports it
+    except ImportError:
+        raise ZooError("ONNX export needs onnx and onnxscript: pip install 'zoo-core[export]'") from None
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            graph,
+            tuple(inputs.values()),
+            input_names=list(inputs),
+            output_names=["images"],
+            dynamic_shapes=dynamic,
+            opset_version=opset,
+            dynamo=True,
+            optimize=True,
+            verbose=False,
+        )
+    proto = program.model_proto
+    for key, value in facts.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    with atomic_path(output) as tmp:
+        onnx.save_model(proto, str(tmp))
