@@ -72,6 +72,8 @@ CLI_CASES = [
     ("sample", COND, "--per-class", "2000", "-o", "g.png"),
     ("sample", "style-transfer-candy", "-o", "g.png"),
     ("sample", "dcgan", "--out-dir", "afile"),
+    ("sample", "dcgan", "--scale", "0", "-o", "g.png"),
+    ("sample", "dcgan", "--scale", "2", "-o", "g.npz"),
     ("sample", "npy.npz", "-o", "g.png"),
     ("sample", "nan.safetensors", "-o", "g.png"),
     ("sample", "garbage.safetensors", "-o", "g.png"),

@@ -89,3 +89,15 @@ def test_stylize_is_the_stylize_command_in_python(tmp_path):
     assert result.image.size == (64, 48) and result.image.mode == "RGB"
     with pytest.raises(ZooError, match="unknown method"):
         zoo.stylize(content, "candy", method="magic")
+
+
+def test_the_job_functions_stay_functions_after_every_module_is_imported():
+    """A submodule named like a function (zoo/export.py) would replace zoo.export once imported."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.walk_packages(zoo.__path__, "zoo."):
+        if not module.name.startswith(("zoo.cli", "zoo.templates")):
+            importlib.import_module(module.name)
+    for name in ("load", "build", "train", "evaluate", "push", "export", "stylize", "list_models"):
+        assert callable(getattr(zoo, name)) and not isinstance(getattr(zoo, name), type(zoo)), name

@@ -93,3 +93,12 @@ def test_per_class_grids_name_every_row(zoo_cli, tmp_path):
     for row in range(10):  # dark text in the middle of every row's label cell, white between rows
         cell = labels[2 + row * 34 : 2 + row * 34 + 32]
         assert (cell < 128).any(), f"row {row} has no label"
+
+
+def test_scale_enlarges_png_output_only(zoo_cli, tmp_path):
+    from PIL import Image
+
+    assert zoo_cli("sample", "dcgan", "-n", "4", "--scale", "3", "-o", "g.png").returncode == 0
+    assert Image.open(tmp_path / "g.png").size == (2 + 2 * (96 + 2), 2 + 2 * (96 + 2))
+    assert zoo_cli("sample", "dcgan", "-n", "2", "--scale", "2", "--out-dir", "d").returncode == 0
+    assert {Image.open(p).size for p in (tmp_path / "d").iterdir()} == {(64, 64)}

@@ -36,7 +36,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from zoo.api import build, load
-    from zoo.export import export
+    from zoo.exporter import export
     from zoo.metrics.job import evaluate_model as evaluate
     from zoo.push_job import push
     from zoo.training.job import train
@@ -48,7 +48,7 @@ _LAZY = {
     "train": ("zoo.training.job", "train"),
     "evaluate": ("zoo.metrics.job", "evaluate_model"),
     "push": ("zoo.push_job", "push"),
-    "export": ("zoo.export", "export"),
+    "export": ("zoo.exporter", "export"),
 }
 
 

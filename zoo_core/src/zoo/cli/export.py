@@ -1,4 +1,4 @@
-"""``zoo export``: a generator as ONNX or a torch.export program (options for :func:`zoo.export.export`)."""
+"""``zoo export``: a generator as ONNX or a torch.export program (options for :func:`zoo.exporter.export`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def export_command(name: str, output: Path, opset: int) -> None:
     The file carries the zoo's metadata (name, family, config, classes, weights sha256). ONNX needs
     onnx and onnxscript (pip install 'zoo-core[export]'); .pt2 is torch.export's format.
     """
-    from zoo.export import FORMATS, export
+    from zoo.exporter import FORMATS, export
     from zoo.files import check_output_file
 
     check_output_file(output, tuple(FORMATS))

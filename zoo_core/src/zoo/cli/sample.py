@@ -75,6 +75,9 @@ def file_label(name: str) -> str:
     help="Conditional models: this many images of every class, one grid row per class (replaces -n and --class).",
 )
 @click.option("--truncation", type=float, default=None, help="Truncation in (0, 1] where the family supports it.")
+@click.option(
+    "--scale", type=int, default=1, show_default=True, help="PNG output: enlarge every image this many times."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def sample_command(
@@ -90,6 +93,7 @@ def sample_command(
     labels: tuple[str, ...],
     per_class: int | None,
     truncation: float | None,
+    scale: int,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -109,6 +113,12 @@ def sample_command(
         raise ZooError(f"--seed must be between 0 and 2**63-1, got {seed}")
     if batch_size < 1:
         raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
+    from zoo.cli.latent import MAX_SCALE
+
+    if not 1 <= scale <= MAX_SCALE:
+        raise ZooError(f"--scale must be between 1 and {MAX_SCALE}, got {scale}")
+    if scale > 1 and output is not None and not grid:
+        raise ZooError("--scale enlarges PNG files: an .npz dump keeps the model's resolution for metric tools")
     if nrow is not None and nrow < 1:
         raise ZooError(f"--nrow must be at least 1, got {nrow}")
     if per_class is not None and per_class < 1:
@@ -135,12 +145,14 @@ def sample_command(
     require_class_flag(handle, bool(names))
     label_list = [names[i % len(names)] for i in range(n)] if names else None
     batches = handle.sample_batches(n, seed=seed, labels=label_list, truncation=truncation, batch_size=batch_size)
+    if scale > 1:
+        batches = (torch_enlarge(batch, scale) for batch in batches)
     indices = handle.label_indices(n, label_list) if label_list else None
     class_names = tuple(handle.classes) if num_classes else ()
     if grid:
         assert output is not None
         rows = [_class_name(i, class_names) for i in range(num_classes)] if per_class is not None else None
-        written = _write_grid(output, batches, nrow, rows, handle.generator.resolution)
+        written = _write_grid(output, batches, nrow, rows, handle.generator.resolution * scale)
     elif output is not None:
         written = _write_npz(output, batches, handle, n, indices, class_names, quiet)
     else:
@@ -156,6 +168,11 @@ def sample_command(
     else:
         kind = "PNG files" if out_dir is not None else "images"
         click.echo(f"wrote {n} {kind} of {handle.spec.name} (seed {seed}) to {written}")
+
+
+def torch_enlarge(batch, scale: int):  # type: ignore[no-untyped-def]
+    """Nearest-neighbour enlargement of a uint8 (N, H, W, C) batch."""
+    return batch.repeat_interleave(scale, dim=1).repeat_interleave(scale, dim=2)
 
 
 def balanced_indices(n: int, num_classes: int) -> list[int]:
