@@ -207,7 +207,10 @@ def test_a_named_backbone_that_cannot_be_fetched_says_what_was_tried_and_what_to
 ):
     monkeypatch.setenv("ZOO_NO_DOWNLOAD", "1")  # read when used (huggingface_hub reads HF_HUB_OFFLINE at import)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
-    args = ["stylize", str(images["content"]), "--style", str(images["style"]), "--backbone", "vgg19.tv_in1k"]
+    pinned = "vgg19.tv_in1k@" + "0" * 40 + ":" + "1" * 64
+    args = ["stylize", str(images["content"]), "--style", str(images["style"]), "--backbone", pinned]
     result = zoo_here(capsys, *args, "-o", str(tmp_path / "o.png"))
     one_line_error(result, "timm/vgg19.tv_in1k", "not in the local Hub cache", "--backbone squeezenet1_1")
     assert not (tmp_path / "o.png").exists()
+    unpinned = [*args[:-1], "vgg19.tv_in1k"]  # no pin: refused before any fetch, with the way to pin
+    one_line_error(zoo_here(capsys, *unpinned, "-o", str(tmp_path / "o.png")), "is not pinned", "@COMMIT:SHA256")

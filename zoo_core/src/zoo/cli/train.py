@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -90,5 +92,5 @@ def train_command(
 
     train(
         family, data, out, recipe=recipe, settings=_parse_sets(sets), steps=steps, until=until, resume=resume,
-        device=device, quiet=quiet, say=click.echo,
+        device=device, quiet=quiet, say=click.echo, command=shlex.join(["zoo", *sys.argv[1:]]),
     )  # fmt: skip

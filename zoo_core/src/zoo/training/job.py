@@ -36,11 +36,13 @@ def train(
     device: str = "auto",
     quiet: bool = False,
     say: Say = print,
+    command: str | None = None,
 ) -> Path | None:
     """Train ``family`` on ``data`` into ``out``; return the exported weights (None: nothing left to train).
 
     ``settings`` overrides the recipe, e.g. ``{"lr_g": 1e-4, "model.width": 32}`` (``--set`` in the CLI).
-    The run loads with ``zoo.load(out)`` and publishes with ``zoo.push(out, ...)``.
+    The run loads with ``zoo.load(out)`` and publishes with ``zoo.push(out, ...)``. ``command`` is what the run
+    records as its training command (default: the equivalent ``zoo train`` command line).
     """
     if not isinstance(family, str) or not family:
         raise ZooError(f"family must be a family name such as 'dcgan', got {family!r}")
@@ -53,7 +55,8 @@ def train(
             raise ZooError(f"{name} must be a positive integer, got {value!r}")
     overrides = _overrides(settings)
     data, out = str(data), Path(out)
-    command = _command(family, data, out, recipe, overrides, steps, until, resume, device)
+    # The CLI passes what the user typed; a Python call records the zoo train command that repeats it.
+    command = command or _command(family, data, out, recipe, overrides, steps, until, resume, device)
 
     from zoo.data import class_names, data_channels, dataset_fingerprint, is_torchvision_spec
     from zoo.registry import get_registry
@@ -192,13 +195,13 @@ def _already_trained(out: Path, step: int, steps: int, say: Say) -> None:
 def _resume_and_run(trainer: Trainer, out: Path, until: int | None, say: Say) -> Path | None:
     """Continue a run from its checkpoint; None (said on rank 0) when it is already where it should stop."""
     trainer.resume()
-    steps, say = trainer.settings.steps, trainer.context.is_main
+    steps, main = trainer.settings.steps, trainer.context.is_main
     if trainer.step >= steps:
-        if say or trainer.step > steps:
+        if main or trainer.step > steps:
             _already_trained(out, trainer.step, steps, say)
         return None
     if until is not None and trainer.step >= until:
-        if say:
+        if main:
             say(
                 f"{out} is already at step {trainer.step}, --until {until}: nothing to do "
                 f"(pass a larger --until, or leave it out to train to step {steps})"
