@@ -80,6 +80,14 @@ def test_the_first_command_plus_resume_is_accepted(zoo_cli, tiny_data, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
 
 
+def test_the_first_command_with_its_recipe_plus_resume_is_accepted(zoo_cli, clean_error, tiny_data, tmp_path):
+    first = ["--recipe", "default", "--steps", "3", "--until", "2", *TINY_ARGS]
+    assert _cli_train(zoo_cli, tiny_data, *first).returncode == 0
+    resumed = _cli_train(zoo_cli, tiny_data, *first[:4], "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    clean_error(_cli_train(zoo_cli, tiny_data, "--recipe", "other", "--resume"), "keeps its recipe (default)")
+
+
 def test_non_finite_weights_are_never_checkpointed(tiny_data, tmp_path, monkeypatch):
     trainer = _trainer(tiny_data, tmp_path / "run", 2)
     trainer.run()

@@ -13,7 +13,8 @@ from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
 
-_CARDS = ("stylegan-lite-emoji64", "stylegan-lite-ffhq64")  # ffhq64: recipe only ('unpublished:' in its card)
+# ffhq64: recipe only ('unpublished:' in its card); celeba64 is the published face model.
+_CARDS = ("stylegan-lite-emoji64", "stylegan-lite-celeba64", "stylegan-lite-ffhq64")
 
 # StyleGAN2 (Karras et al. 2020, Appendix B) and StyleGAN2-ADA (Karras et al. 2020b, its 'auto'
 # config for 64 px): non-saturating loss, Adam(lr 0.0025, β = (0, 0.99)), R1 with

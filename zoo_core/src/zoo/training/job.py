@@ -80,9 +80,9 @@ def train(
     if resume:
         if not (out / CHECKPOINT).exists():
             raise ZooError(f"{out} holds no checkpoint to resume: drop --resume to start a new run")
-        if recipe:
-            raise ZooError("a resumed run keeps its recipe: drop --recipe")
         record = _run_record(out / RUN_CONFIG)
+        if recipe and recipe != _recorded_recipe(record):
+            raise ZooError(f"a resumed run keeps its recipe ({_recorded_recipe(record) or 'default'}): drop --recipe")
         if record.get("family") != arch.name:
             raise ZooError(f"{out} is a {record.get('family')} run; resume it with zoo train {record.get('family')}")
         settings = saved_settings(record["settings"])
@@ -208,6 +208,20 @@ def _resume_and_run(trainer: Trainer, out: Path, until: int | None, say: Say) ->
             )
         return None
     return trainer.run(until)
+
+
+def _recorded_recipe(record: dict) -> str | None:
+    """The --recipe of the run's first command (so 'the same command plus --resume' is accepted)."""
+    try:
+        words = shlex.split(str(record.get("command", "")))
+    except ValueError:
+        return None
+    for index, word in enumerate(words):
+        if word == "--recipe" and index + 1 < len(words):
+            return words[index + 1]
+        if word.startswith("--recipe="):
+            return word.partition("=")[2]
+    return None
 
 
 def _run_record(path: Path) -> dict:
