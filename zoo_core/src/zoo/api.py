@@ -46,10 +46,10 @@ def _merged_config(arch: ArchitectureSpec, overrides: Mapping[str, Any], source:
 
 def _config_value_problem(default: Any, value: Any) -> str | None:
     """Why ``value`` cannot stand where the family's default is ``default`` (None when it can)."""
-    if isinstance(default, bool) or default is None:
-        return (
-            None if isinstance(default, bool) == isinstance(value, bool) or default is None else "must be True or False"
-        )
+    if default is None:
+        return None
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "must be True or False"
     if isinstance(default, int):
         if not isinstance(value, int) or isinstance(value, bool):
             return "must be an integer"

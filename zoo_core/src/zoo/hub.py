@@ -19,7 +19,7 @@ from zoo.errors import ZooError
 from zoo.hub_errors import hub_error, unknown_revision
 from zoo.hub_transfer import bounded_transfer, hub_timeout, remove_partial_downloads
 from zoo.specs import PICKLE_SUFFIXES, CheckpointSpec
-from zoo.weights import sha256_file
+from zoo.weights import file_digest, sha256_file
 
 HUB_PREFIX = "hf-hub:"
 WEIGHTS_FILENAME = "model.safetensors"
@@ -218,11 +218,8 @@ def _matches_its_address(blob: Path, sha256: str | None) -> bool:
         return True
     if not COMMIT.fullmatch(blob.name):
         return False
-    digest = hashlib.sha1(f"blob {blob.stat().st_size}\0".encode(), usedforsecurity=False)
-    with open(blob, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest() == blob.name
+    git_blob = hashlib.sha1(f"blob {blob.stat().st_size}\0".encode(), usedforsecurity=False)
+    return file_digest(blob, git_blob) == blob.name
 
 
 def verify_file(path: Path, sha256: str, size: int | None, label: str) -> Path:

@@ -186,7 +186,6 @@ class ModelHandle:
             raise ZooError(f"class index {index} is out of range: choose one of {self._class_list()}")
         return index
 
-    @torch.no_grad()
     def sample(
         self,
         n: int,
@@ -201,10 +200,7 @@ class ModelHandle:
         Latents are drawn on the CPU from ``seed`` for all ``n`` at once, so the images do not
         depend on ``batch_size`` or the device.
         """
-        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_SAMPLES:
-            raise ZooError(
-                f"number of images must be between 1 and {MAX_SAMPLES}, got {n!r}  (sample_batches streams more)"
-            )
+        arguments.integer(n, "number of images (sample_batches streams more)", 1, MAX_SAMPLES)
         return torch.cat(list(self.sample_batches(n, seed, labels, truncation, batch_size, output)))
 
     def sample_batches(
@@ -219,8 +215,7 @@ class ModelHandle:
         """``sample``'s images batch by batch, so ``n`` may exceed memory: the same images for the same seed."""
         if self.architecture.task == TASK_IMAGE_TO_IMAGE:
             raise ZooError(f"{self.architecture.name} is image-to-image: it has nothing to sample; call it on an image")
-        if not isinstance(n, int) or isinstance(n, bool) or n <= 0 or n > MAX_STREAMED_SAMPLES:
-            raise ZooError(f"number of images must be between 1 and {MAX_STREAMED_SAMPLES}, got {n!r}")
+        arguments.integer(n, "number of images", 1, MAX_STREAMED_SAMPLES)
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ZooError(f"batch size must be a positive integer, got {batch_size!r}")
         if output not in ("uint8", "tensor"):

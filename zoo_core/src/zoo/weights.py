@@ -34,7 +34,11 @@ _MAX_HEADER_BYTES = 100 * 1024 * 1024
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file, read in chunks so large weights do not fill memory."""
-    digest = hashlib.sha256()
+    return file_digest(path, hashlib.sha256())
+
+
+def file_digest(path: str | os.PathLike[str], digest: Any) -> str:
+    """Feed a file to ``digest`` (a hashlib object, possibly primed) in chunks; return its hex digest."""
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)

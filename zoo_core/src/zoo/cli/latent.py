@@ -46,7 +46,7 @@ def parse_layers(text: str) -> list[int]:
     return sorted(layers)
 
 
-def _check_numbers(truncation: float | None, scale: int) -> None:
+def check_numbers(truncation: float | None, scale: int) -> None:
     """Refuse a bad --truncation or --scale before the model is loaded."""
     if truncation is not None and not 0 < truncation <= 1:
         raise ZooError(f"truncation must be in (0, 1], got {truncation}")
@@ -120,7 +120,7 @@ def interpolate_command(
         raise ZooError(f"--steps must be between 2 and {MAX_STEPS} (both ends are included), got {steps}")
     if not 10 <= duration <= 10_000:
         raise ZooError(f"--duration must be between 10 and 10000 ms, got {duration}")
-    _check_numbers(truncation, scale)
+    check_numbers(truncation, scale)
     check_output_file(output, (".gif", ".png"))
 
     import numpy as np
@@ -174,7 +174,7 @@ def style_mix_command(
     """
     row_seeds, col_seeds = parse_seeds(rows, "--rows"), parse_seeds(cols, "--cols")
     chosen = parse_layers(layers)
-    _check_numbers(truncation, scale)
+    check_numbers(truncation, scale)
     check_output_file(output)
 
     import numpy as np

@@ -113,10 +113,9 @@ def sample_command(
         raise ZooError(f"--seed must be between 0 and 2**63-1, got {seed}")
     if batch_size < 1:
         raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
-    from zoo.cli.latent import MAX_SCALE
+    from zoo.cli.latent import check_numbers
 
-    if not 1 <= scale <= MAX_SCALE:
-        raise ZooError(f"--scale must be between 1 and {MAX_SCALE}, got {scale}")
+    check_numbers(truncation, scale)
     if scale > 1 and output is not None and not grid:
         raise ZooError("--scale enlarges PNG files: an .npz dump keeps the model's resolution for metric tools")
     if nrow is not None and nrow < 1:
