@@ -51,7 +51,7 @@ def register_checkpoints(register):
 
 
 def make_run(root: Path, width: int, z_dim: int, seed: int = 0) -> Path:
-    """A training run directory as 'zoo dcgan train' leaves it, with random weights."""
+    """A training run directory as 'zoo train dcgan' leaves it, with random weights."""
     import torch
     from PIL import Image
     from zoo.weights import save_weights
@@ -63,7 +63,7 @@ def make_run(root: Path, width: int, z_dim: int, seed: int = 0) -> Path:
     save_weights(root / "model.safetensors", Generator(**config).state_dict(), family="dcgan", config=config)
     data = root / "data.npz"
     data.write_bytes(b"stand-in for a dataset file " * 64)
-    command = f"zoo dcgan train --data {data} --out {root} --steps 1 --width {width}"
+    command = f"zoo train dcgan --data {data} --out {root} --steps 1 --set model.width={width}"
     (root / "train_config.json").write_text(json.dumps({"data": str(data), "command": command, "steps": 1}))
     (root / "metrics.json").write_text(
         json.dumps({"protocol": "FID-1k against the train split (test fixture)", "fid": 123.4})

@@ -27,7 +27,7 @@ GOOD = {
         "sha256": "b" * 64,
         "size": 1234,
         "metrics": {"protocol": "FID-10k vs train", "fid": 40.5},
-        "train_command": "zoo dcgan train --data toy.npz --out runs/toy",
+        "train_command": "zoo train dcgan --data toy.npz --out runs/toy",
     },
 }
 

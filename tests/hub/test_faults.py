@@ -194,7 +194,7 @@ def test_disk_full_leaves_the_cache_consistent(zoo_env: Zoo, hub_server: HubServ
 
 def test_unpublished_checkpoint_says_how_to_train_it(zoo_env: Zoo, pushed, clean_error) -> None:
     name = zoo_env.register(pushed["tiny"], None, None)
-    line = clean_error(zoo_env.run("pull", name), f"no weights are published for {name} yet", "zoo dcgan train")
+    line = clean_error(zoo_env.run("pull", name), f"no weights are published for {name} yet", "zoo train dcgan")
     result = zoo_env.python(LOAD_OR_ERROR, name, "on")
     assert result.stdout.strip() == f"ZOOERROR {line.removeprefix('Error: ')}", result.stdout + result.stderr
 

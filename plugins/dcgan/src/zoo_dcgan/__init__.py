@@ -1,4 +1,4 @@
-"""DCGAN for gan-zoo (Radford et al. 2015). Registers the family, its checkpoints and ``zoo dcgan train``.
+"""DCGAN for gan-zoo (Radford et al. 2015). Registers the family and its checkpoints; ``zoo train dcgan`` trains it.
 
 This module must stay free of torch: the registry imports it to list models.
 """
@@ -6,7 +6,6 @@ This module must stay free of torch: the registry imports it to list models.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 
@@ -51,9 +50,3 @@ def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
 
     register_cards(register, __name__, _CHECKPOINTS)
 
-
-@hookimpl
-def register_commands(cli: Any) -> None:
-    from zoo_dcgan.cli import dcgan_group
-
-    cli.add_command(dcgan_group)
