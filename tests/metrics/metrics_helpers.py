@@ -36,6 +36,19 @@ class PixelExtractor:
         return {key: check_finite(features[key], self.name) for key in outputs}
 
 
+def run_cli(capsys: Any, *args: str) -> tuple[int, str, str]:
+    """Run the zoo CLI in-process (so test-only extractors are visible); return (code, stdout, stderr)."""
+    from zoo.cli import main
+
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 def register_pixels() -> None:
     register_extractor(PIXELS)
 

@@ -9,22 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import write_npz
+from metrics_helpers import run_cli as _run
 from zoo.api import bundled_path
-from zoo.cli import main
 from zoo.errors import ZooError
 from zoo.metrics.extractors import metric_label
 from zoo.registry import get_registry
-
-
-def _run(capsys, *args: str) -> tuple[int, str, str]:
-    """Run the zoo CLI in-process (so test-only extractors are visible); return (code, stdout, stderr)."""
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -98,7 +87,7 @@ def test_a_changed_dataset_is_never_served_stale_features(capsys, zoo_home, tmp_
 @pytest.mark.parametrize(
     ("extra", "fragments"),
     [
-        (("--metrics", "fid,bogus"), ("unknown metric(s) 'bogus'", "fid, is, kid, pr")),
+        (("--metrics", "fid,bogus"), ("unknown metric(s) 'bogus'", "dc, fid, ifid, is, kid, ppl, ppl-face, pr")),
         (("--extractor", "nope"), ("unknown feature extractor 'nope'", "inception-v3-fid")),
         (("--metrics", "fid", "-n", "20"), ("needs at least 49 images per side", "-n 49")),
         (("--precision", "int8"), ("unknown precision 'int8'",)),

@@ -15,6 +15,19 @@ _METRICS = {
         "zoo.metrics.precision_recall:PrecisionRecall",
         "improved precision and recall, k=3 (Kynkäänniemi et al. 2019)",
     ),
+    "dc": ("zoo.metrics.density_coverage:DensityCoverage", "density and coverage, k=5 (Naeem et al. 2020)"),
+    "ifid": (
+        "zoo.metrics.intra_class:IntraClassFID",
+        "intra-class FID: FID per class and its mean, for class-conditional models (Miyato & Koyama 2018)",
+    ),
+    "ppl": (
+        "zoo.metrics.path_length:PerceptualPathLength",
+        "perceptual path length in W, end points, eps 1e-4, for style generators (Karras et al. 2019)",
+    ),
+    "ppl-face": (
+        "zoo.metrics.path_length:FacePerceptualPathLength",
+        "perceptual path length on the paper's FFHQ face crop, for style generators of faces",
+    ),
 }
 
 

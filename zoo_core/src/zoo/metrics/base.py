@@ -23,6 +23,7 @@ class FeatureMetric(Metric):
     label: ClassVar[str] = ""
     feature: ClassVar[str] = POOL
     needs_real: ClassVar[bool] = True
+    needs_labels: ClassVar[bool] = False  # reads features[LABELS] too (per-class metrics)
 
     def __init__(
         self, extractor: str | FeatureExtractor = STANDARD_INCEPTION, *, device: str = "cpu", precision: str = "float32"

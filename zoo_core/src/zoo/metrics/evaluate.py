@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ZooError
-from zoo.metrics.extractors import POOL, STANDARD_INCEPTION, extractor_spec, metric_label
+from zoo.metrics.extractors import LABELS, POOL, STANDARD_INCEPTION, extractor_spec, metric_label
 
 if TYPE_CHECKING:
     import torch
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 CHUNK = 500
 METRICS_FILE = "metrics.json"
 _LABELS = {"fid": "FID", "kid": "KID", "kid_std": "KID std", "is": "IS", "is_std": "IS std",
-           "precision": "Precision", "recall": "Recall"}  # fmt: skip
+           "precision": "Precision", "recall": "Recall", "density": "Density", "coverage": "Coverage",
+           "ifid": "intra-class FID (mean)", "ppl": "PPL", "ppl-face": "PPL (face crop)"}  # fmt: skip
 
 
 @dataclass
@@ -94,15 +95,46 @@ def _rgb(batch: torch.Tensor) -> torch.Tensor:
     return match_channels(batch, 3, "evaluated images").contiguous()
 
 
-def _generated(handle: ModelHandle, n: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:
-    """Generated uint8 (B, C, H, W) batches in chunks seeded seed, seed+1, …; balanced labels if conditional."""
+def _generated(
+    handle: ModelHandle, n: int, seed: int, batch_size: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """(uint8 (B, C, H, W) batch, labels or None) in chunks seeded seed, seed+1, …; balanced labels if conditional."""
+    import torch
+
     classes = handle.generator.num_classes
     for index, start in enumerate(range(0, n, CHUNK)):
         count = min(CHUNK, n - start)
         labels = [(start + i) % classes for i in range(count)] if classes else None
         images = handle.sample(count, seed=seed + index, labels=labels, batch_size=batch_size)
         for begin in range(0, count, batch_size):
-            yield _rgb(images[begin : begin + batch_size].permute(0, 3, 1, 2).contiguous())
+            batch = _rgb(images[begin : begin + batch_size].permute(0, 3, 1, 2).contiguous())
+            yield batch, (torch.tensor(labels[begin : begin + batch_size]) if labels else None)
+
+
+def _check_labelled(handle: ModelHandle, data: str | os.PathLike[str], metrics: list[str]) -> None:
+    """Per-class metrics need a class-conditional generator whose classes are the data's."""
+    from zoo.data import class_names
+
+    if not handle.generator.num_classes:
+        raise ZooError(f"{', '.join(metrics)} compare classes, but the model is unconditional: drop {metrics[0]}")
+    names = class_names(data) if Path(data).is_file() else ()
+    if names and handle.classes and tuple(names) != tuple(handle.classes):
+        raise ZooError(
+            f"the model's classes ({', '.join(handle.classes[:4])}, …) are not {data}'s "
+            f"({', '.join(names[:4])}, …): evaluate against the data the model was trained on"
+        )
+
+
+def _value_label(key: str, extractor: str, classes: Sequence[str]) -> str:
+    """The human label of a result: what it is and the features it was computed on (PPL: its own distance)."""
+    from zoo.metrics.intra_class import per_class_key
+
+    if key.startswith("ppl"):
+        return f"{_LABELS[key]} (SqueezeNet LPIPS-form distance)"
+    for index, name in enumerate(classes):
+        if key == per_class_key(index):
+            return metric_label(f"intra-class FID, {name}", extractor)
+    return metric_label(_LABELS.get(key, key), extractor)
 
 
 def _bar(total: int, desc: str, progress: bool):  # type: ignore[no-untyped-def]
@@ -121,6 +153,7 @@ class _Reference:
     tensors: dict[str, Any] | None = None
     images: Any = None
     source_size: tuple[int, int] | None = None  # the dataset's own size, when resized to the generator's
+    labels: Any = None  # the subset's class labels, when the data has them
 
 
 def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_key: Any, use_cache: bool) -> _Reference:
@@ -143,10 +176,12 @@ def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_k
     hit = lookup(requested)
     if hit is not None:
         return hit
-    images, _ = load_images(data, split=split)
+    images, labels = load_images(data, split=split)
     subset = statistics.real_subset(len(images), requested)
     hit = lookup(len(subset)) if len(subset) != requested else None
-    return hit or _Reference(len(subset), len(images), tuple(images.shape[1:3]), images=images[subset])
+    subset_labels = labels[subset] if labels is not None else None
+    size = tuple(images.shape[1:3])
+    return hit or _Reference(len(subset), len(images), size, images=images[subset], labels=subset_labels)
 
 
 class _CacheKey:
@@ -223,8 +258,15 @@ def evaluate(
         cls = import_object(get_registry().metrics[name].builder)
         objects[name] = cls(extractor=built) if issubclass(cls, FeatureMetric) else cls()
     feature_metrics = [m for m in objects.values() if isinstance(m, FeatureMetric)]
-    plain = [m for m in objects.values() if not isinstance(m, FeatureMetric)]
-    real_outputs = sorted({m.feature for m in feature_metrics if m.needs_real})
+    generator_metrics = [m for m in objects.values() if getattr(m, "needs_generator", False)]
+    plain = [m for m in objects.values() if not isinstance(m, FeatureMetric) and m not in generator_metrics]
+    for metric in generator_metrics:
+        metric.check(generator)
+    labelled = any(m.needs_labels for m in feature_metrics)
+    if labelled:
+        _check_labelled(handle, data, [m.name for m in feature_metrics if m.needs_labels])
+    extracted = sorted({m.feature for m in feature_metrics if m.needs_real})
+    real_outputs = sorted({*extracted, *([LABELS] if labelled else [])})
     fake_outputs = sorted({m.feature for m in feature_metrics})
 
     cache_key = _CacheKey(fingerprint, used_split, extractor, built.protocol, real_outputs, resolution)
@@ -247,19 +289,23 @@ def evaluate(
         (h, w), (rh, rw) = reference.source_size, reference.size
         resized = f"{h}x{w} -> {rh}x{rw}, as zoo train resizes"
     check_sample_counts(names, extractor, n, reference.count)
+    if labelled and reference.tensors is None and reference.labels is None:
+        raise ZooError(f"intra-class metrics need class labels, but {data} has none: evaluate against labelled data")
 
     if reference.tensors is not None:
         real_features = {o: reference.tensors[f"features.{o}"] for o in real_outputs}
     else:
-        chunks: dict[str, list[torch.Tensor]] = {o: [] for o in real_outputs}
+        chunks: dict[str, list[torch.Tensor]] = {o: [] for o in extracted}
         with _bar(reference.count, f"real ({split})", progress) as bar:
-            for batch in _batches(reference.images, batch_size) if real_outputs or plain else ():
-                for o, value in (built(batch, real_outputs) if real_outputs else {}).items():
+            for batch in _batches(reference.images, batch_size) if extracted or plain else ():
+                for o, value in (built(batch, extracted) if extracted else {}).items():
                     chunks[o].append(value)
                 for metric in plain:
                     metric.update(batch, real=True)
                 bar.update(len(batch))
         real_features = {o: torch.cat(v) for o, v in chunks.items()}
+        if labelled:
+            real_features[LABELS] = torch.from_numpy(reference.labels.astype("int64"))
         if real_outputs:
             meta = {"size": list(reference.size), "source_size": list(reference.source_size or reference.size),
                     "n": reference.count, "dataset_size": reference.total,
@@ -274,13 +320,18 @@ def evaluate(
 
     handle.eval()
     with _bar(n, "generated", progress) as bar:
-        for batch in _generated(handle, n, seed, batch_size):
+        for batch, labels in _generated(handle, n, seed, batch_size) if feature_metrics or plain else ():
             features = built(batch, fake_outputs) if fake_outputs else {}
+            if labelled:
+                features[LABELS] = labels
             for metric in feature_metrics:
                 metric.update_features(features, real=False)
             for metric in plain:
                 metric.update(batch, real=False)
             bar.update(len(batch))
+    for metric in generator_metrics:
+        with _bar(n, f"{metric.name} pairs", progress) as bar:
+            metric.measure(generator, n, seed=seed, batch_size=batch_size, progress=bar)
 
     values: dict[str, float] = {}
     protocol: dict[str, Any] = {**built.protocol}
@@ -303,7 +354,7 @@ def evaluate(
         "num_generated": n, "num_real": count, "generator_seed": seed, "reference": real,
         "labels": "balanced over classes" if generator.num_classes else "none",
     })  # fmt: skip
-    labels = {k: metric_label(_LABELS.get(k, k), extractor) for k in values}
+    labels = {k: _value_label(k, extractor, handle.classes) for k in values}
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     model_sha256 = sha256_file(handle.source) if handle.source and Path(handle.source).is_file() else ""
     return Evaluation(model_name, values, labels, protocol, date, model_sha256)

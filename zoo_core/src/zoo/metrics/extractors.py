@@ -21,6 +21,7 @@ STANDARD_INCEPTION = "inception-v3-fid"
 SQUEEZENET = "squeezenet1_1-imagenet"
 POOL = "pool"
 LOGITS = "logits"
+LABELS = "labels"  # not an extractor output: the class index of each image, added by zoo eval beside the features
 
 
 @dataclass(frozen=True)
