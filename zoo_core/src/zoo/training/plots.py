@@ -19,6 +19,26 @@ def plot_curves(
     size: tuple[int, int] = (640, 360),
 ) -> None:
     """Draw each named series against ``steps`` with a legend and axis labels."""
+    save_png(path, _panel(steps, curves, size))
+
+
+def plot_training(path: str | os.PathLike[str], records: Sequence[Mapping], size: tuple[int, int] = (640, 360)) -> None:
+    """The losses of progress.jsonl, with a panel of the evaluated metrics below when there are any."""
+    losses = [r for r in records if "eval" not in r]
+    keys = list(dict.fromkeys(k for r in losses for k in r if k.endswith("loss")))
+    panels = [_panel([r["step"] for r in losses], {k: [r.get(k, float("nan")) for r in losses] for k in keys}, size)]
+    evals = [r for r in records if "eval" in r]
+    if evals:
+        names = list(dict.fromkeys(k for r in evals for k in r["eval"] if not k.endswith("_std")))[: len(_COLOURS)]
+        series = {k: [r["eval"].get(k, float("nan")) for r in evals] for k in names}
+        panels.append(_panel([r["step"] for r in evals], series, size, markers=True))
+    save_png(path, np.concatenate(panels, axis=0))
+
+
+def _panel(
+    steps: Sequence[int], curves: Mapping[str, Sequence[float]], size: tuple[int, int], markers: bool = False
+) -> np.ndarray:
+    """One chart as an (H, W, 3) uint8 array; ``markers`` dots each point (sparse series such as evaluations)."""
     from PIL import Image, ImageDraw
 
     width, height = size
@@ -42,9 +62,12 @@ def plot_curves(
         points = [point(s, v) for s, v in zip(steps, series, strict=False) if np.isfinite(v)]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
+        if markers:
+            for x, y in points:
+                draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
         draw.text((margin + 8 + 90 * index, 8), name, fill=colour)
     draw.text((4, margin - 12), f"{high:.3g}", fill=(0, 0, 0))
     draw.text((4, height - margin), f"{low:.3g}", fill=(0, 0, 0))
     draw.text((margin, height - margin + 6), f"step {first}", fill=(0, 0, 0))
     draw.text((width - margin - 70, height - margin + 6), f"step {last}", fill=(0, 0, 0))
-    save_png(path, np.asarray(image))
+    return np.asarray(image)

@@ -21,7 +21,7 @@ LR_DECAYS = ("", "linear")
 # Everything else (batch, n_critic, seed, model …) decides which data and noise each step sees.
 RESUMABLE_KEYS = (
     "lr_g", "lr_d", "lr_decay", "reg_weight", "ortho_weight", "ema_decay",
-    "sample_every", "checkpoint_every", "log_every",
+    "sample_every", "checkpoint_every", "log_every", "eval_every",
 )  # fmt: skip
 
 
@@ -52,6 +52,11 @@ class TrainSettings:
     sample_every: int = 1000
     checkpoint_every: int = 500
     log_every: int = 50
+    eval_every: int = 0  # 0: off; N: evaluate the exported EMA generator every N steps (training/evaluation.py)
+    eval_metrics: str = "fid"  # comma-separated registered metrics
+    eval_n: int = 5000  # generated images per evaluation (real ones: as many, from the training data)
+    eval_extractor: str = "auto"
+    best_metric: str = ""  # the value best.safetensors is kept by; "" is the first metric's (fid, kid, …)
     model: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -60,6 +65,9 @@ class TrainSettings:
         for key in positive:
             if getattr(self, key) < 1:
                 raise ZooError(f"{key} must be at least 1, got {getattr(self, key)}")
+        if self.eval_every < 0 or self.eval_n < 2:
+            got = f"{self.eval_every}, {self.eval_n}"
+            raise ZooError(f"eval_every must be 0 (off) or positive, eval_n at least 2: got {got}")
         if not 0 <= self.ema_decay < 1:
             raise ZooError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.ortho_weight < 0:

@@ -31,7 +31,7 @@ from zoo.training import distributed
 from zoo.training.augment import diff_augment, parse_policy
 from zoo.training.data import BatchSchedule, load_training_data, random_flip, to_float
 from zoo.training.export import export_generator, recalibrate_batchnorm, update_ema
-from zoo.training.plots import plot_curves
+from zoo.training.plots import plot_training
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG, TrainSettings
 from zoo.training.signals import stop_requests
 
@@ -138,6 +138,14 @@ class Trainer:
         self.classes: tuple[str, ...] = ()  # the data's class names, recorded in the exported weights
         self.step = 0
         self.resumed = False
+        self.evaluator = None
+        if settings.eval_every:
+            from zoo.training.evaluation import TrainingEvaluator
+
+            self.evaluator = TrainingEvaluator(
+                self.out, data, settings.eval_metrics, settings.eval_n, settings.eval_extractor,
+                settings.best_metric, quiet,
+            )  # fmt: skip
 
     # ---- state -----------------------------------------------------------------------------
 
@@ -158,6 +166,8 @@ class Trainer:
         self.step = int(load_training_state(path, modules=self._modules(), optimizers=self._optimizers())["step"])
         self.resumed = True
         self._set_learning_rates()  # the saved optimiser state carries the old rates; --set may lower them
+        if self.evaluator is not None and self.context.is_main:
+            self.evaluator.restore(self.step)
         log = self.out / PROGRESS
         if self.context.is_main and log.exists():
             kept = [line for line, record in _log_records(log) if record["step"] <= self.step]
@@ -346,12 +356,24 @@ class Trainer:
         log = self.out / PROGRESS
         records = [record for _, record in _log_records(log)] if log.exists() else []
         if len(records) > 1:
-            keys = [k for k in records[-1] if k.endswith("loss")]
-            plot_curves(
-                self.out / "loss.png",
-                [r["step"] for r in records],
-                {k: [r.get(k, float("nan")) for r in records] for k in keys},
-            )
+            plot_training(self.out / "loss.png", records)
+
+    def _evaluate(self, bar: Any) -> None:
+        """Evaluate the weights just exported, log the values beside the losses and say them in one line."""
+        assert self.evaluator is not None
+        record = self.evaluator.evaluate(self.step)
+        with open(self.out / PROGRESS, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        line = self.evaluator.summary(record)
+        if self.quiet:
+            print(line, flush=True)
+        else:
+            bar.write(line, file=sys.stderr)
+
+    def _evaluated_at(self, step: int) -> bool:
+        """Whether progress.jsonl already holds an evaluation of ``step`` (a resume need not redo it)."""
+        log = self.out / PROGRESS
+        return log.exists() and any(r.get("step") == step and "eval" in r for _, r in _log_records(log))
 
     def _interrupted_message(self, signal_name: str) -> str:
         """One line: where the run stopped, and the command that continues it."""
@@ -395,6 +417,9 @@ class Trainer:
         )
         started, start_step = time.perf_counter(), self.step
         stop = min(s.steps, until or s.steps)
+        evaluating = self.evaluator is not None and main
+        if evaluating and self.step and self.step % s.eval_every == 0 and not self._evaluated_at(self.step):
+            self._evaluate(bar)  # the run was stopped after this step's checkpoint, before its evaluation
         with stop_requests(enabled=not self.context.distributed) as request:
             while self.step < stop:
                 values = self.train_step(schedule, data)
@@ -407,11 +432,14 @@ class Trainer:
                     with open(self.out / PROGRESS, "a") as handle:
                         handle.write(json.dumps(record | {"img_per_s": round(rate, 1)}) + "\n")
                     bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()} | {"img/s": f"{rate:.0f}"})
-                if self.step % s.checkpoint_every == 0 or done:
+                due_eval = s.eval_every > 0 and self.step % s.eval_every == 0
+                if self.step % s.checkpoint_every == 0 or done or due_eval:
                     self.save()
                     if main and self.quiet:  # --quiet keeps the milestones, one line per checkpoint
                         losses = " ".join(f"{k}={v:.3f}" for k, v in values.items())
                         print(f"step {self.step}/{s.steps}: checkpoint saved ({losses}, {rate:.0f} img/s)", flush=True)
+                if evaluating and due_eval:
+                    self._evaluate(bar)
                 if main and (self.step % s.sample_every == 0 or done):
                     self._samples(fixed)
                 if request.signal_number is not None:
