@@ -29,9 +29,12 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
 
 
 @click.command("eval")
-@click.argument("name")
+@click.argument("names", metavar="NAME", nargs=-1)
+@click.option("--data", type=click.Path(path_type=Path), help="Real images: an .npz file or an image folder.")
 @click.option(
-    "--data", required=True, type=click.Path(path_type=Path), help="Real images: an .npz file or an image folder."
+    "--compare",
+    is_flag=True,
+    help="Print the metrics of the NAMEs' cards side by side, only under protocols they share; measure nothing.",
 )
 @click.option("--metrics", default="fid", show_default=True, help="Comma-separated metric names, e.g. fid,kid,is,pr.")
 @click.option("-n", "--num", "n", type=int, default=10_000, show_default=True, help="Number of generated images.")
@@ -61,8 +64,9 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the results and protocol as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 def eval_command(
-    name: str,
-    data: Path,
+    names: tuple[str, ...],
+    data: Path | None,
+    compare: bool,
     metrics: str,
     n: int,
     n_real: int | None,
@@ -80,7 +84,16 @@ def eval_command(
 
     Real-data features are cached by the dataset's sha256, split, extractor and number of images.
     For a run directory the results (with their protocol) are added to RUN/metrics.json.
+    With --compare: zoo eval --compare CARD CARD… tabulates published metrics instead.
     """
+    if compare:
+        _compare(names, as_json)
+        return
+    if len(names) != 1:
+        raise click.UsageError(f"zoo eval takes one NAME, got {len(names)} (several only with --compare)")
+    if data is None:
+        raise click.UsageError("Missing option '--data': the real images to compare against")
+    name = names[0]
     from zoo.metrics.job import evaluate_model, written_paths
     from zoo.metrics.summary import protocol_line
 
@@ -97,3 +110,17 @@ def eval_command(
     click.echo(f"protocol: {protocol_line(evaluation.protocol)}")
     for path in written_paths(name, output):
         click.echo(f"wrote {path}")
+
+
+def _compare(names: tuple[str, ...], as_json: bool) -> None:
+    """Tables of the cards' metrics under each protocol they share; one line per card that shares none."""
+    from zoo.metrics.compare import compare, format_table
+
+    tables, refused = compare(names)
+    if as_json:
+        click.echo(json.dumps({"tables": [t.__dict__ for t in tables], "refused": refused}, indent=2))
+    else:
+        for index, table in enumerate(tables):
+            click.echo("\n".join(([""] if index else []) + format_table(table)))
+    for line in refused:
+        click.echo(f"refused: {line}", err=True)

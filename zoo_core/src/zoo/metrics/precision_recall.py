@@ -25,7 +25,7 @@ BLOCK = 1024
 def knn_radii(features: torch.Tensor, k: int = 3) -> torch.Tensor:
     """Distance from each sample to its k-th nearest neighbour in the same set (itself excluded)."""
     if len(features) <= k:
-        raise ZooError(f"a nearest-neighbour metric with k={k} needs over {k} images per side, got {len(features)}")
+        raise ZooError(f"k={k} nearest neighbours need more than {k} images per side, got {len(features)}")
     radii = [torch.cdist(block, features).kthvalue(k + 1, dim=1).values for block in features.split(BLOCK)]
     return torch.cat(radii)
 

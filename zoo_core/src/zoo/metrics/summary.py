@@ -66,6 +66,11 @@ def protocol_line(protocol: Mapping[str, Any]) -> str:
         parts.append(f"IS {protocol['is_splits']} splits")
     if protocol.get("pr_k"):
         parts.append(f"PR k={protocol['pr_k']}")
+    if protocol.get("dc_k"):
+        parts.append(f"density/coverage k={protocol['dc_k']}")
+    if protocol.get("ifid"):
+        parts.append(f"intra-class FID: {protocol['ifid']}")
+    parts.extend(f"{key.upper()}: {protocol[key]}" for key in ("ppl", "ppl-face") if protocol.get(key))
     if extractor != STANDARD_INCEPTION:
         parts.append("not Inception-feature scores")
     return "; ".join(parts) + "; zoo eval"

@@ -1,0 +1,90 @@
+"""zoo eval --compare: published metrics side by side, only under protocols that match."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from metrics_helpers import run_cli
+from zoo.cards import split_card
+from zoo.metrics.compare import clauses
+from zoo.registry import get_registry
+
+CIFAR = ("dcgan-cifar10-32", "sagan-cifar10-32", "wgan-gp-cifar10-32")
+
+
+def _card_text(name: str) -> str:
+    return Path(get_registry().checkpoints[name].card).read_text()
+
+
+def _card_with_protocol(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """A copy of a bundled card whose protocol lines say ``new`` where they said ``old``."""
+    text = _card_text(name)
+    assert old in text
+    path = tmp_path / f"{name}-variant.md"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_bundled_cifar_cards_compare_under_both_shared_protocols(capsys):
+    code, out, err = run_cli(capsys, "eval", "--compare", *CIFAR, "--json")
+    assert code == 0 and not err, err
+    tables = json.loads(out)["tables"]
+    assert len(tables) == 2, "zoo-cifar10-resnet and squeezenet1_1-imagenet groups"
+    for table in tables:
+        assert list(table["rows"]) == list(CIFAR)
+    fids = {name: get_registry().checkpoints[name].metrics["fid"] for name in CIFAR}
+    assert {name: row["fid"] for name, row in tables[0]["rows"].items()} == fids
+
+
+def test_the_table_lists_every_card_and_metric(capsys):
+    code, out, _ = run_cli(capsys, "eval", "--compare", *CIFAR)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("protocol: zoo-cifar10-resnet features")
+    assert lines[1].split()[:3] == ["model", "fid", "kid"]
+    assert sum(line.startswith("sagan-cifar10-32 ") for line in lines) == 2
+
+
+def test_a_card_measured_in_another_precision_is_refused_in_one_line(capsys, tmp_path):
+    variant = _card_with_protocol(tmp_path, "wgan-gp-cifar10-32", "512-d fire9", "512-d fire8")
+    variant.write_text(variant.read_text().replace("256-d, bf16", "256-d, float32"))
+    code, out, err = run_cli(capsys, "eval", "--compare", "dcgan-cifar10-32", "sagan-cifar10-32", str(variant))
+    assert code == 0
+    refused = err.strip().splitlines()
+    assert len(refused) == 1 and refused[0].startswith(f"refused: {variant}: no protocol in common")
+    assert "…bf16), 10,000" in refused[0] and "…float32), 10,000" in refused[0], "the closest, from where it differs"
+    assert str(variant) not in out and "sagan-cifar10-32" in out
+
+
+def test_no_shared_protocol_is_an_error(capsys, tmp_path):
+    a = _card_with_protocol(tmp_path, "dcgan-cifar10-32", "10,000 generated", "5,000 generated")
+    code, out, err = run_cli(capsys, "eval", "--compare", "sagan-cifar10-32", str(a))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "no card shares a protocol with sagan-cifar10-32" in lines[0]
+    assert "'…10,000 generated" in lines[0] and "'…5,000 generated" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("--compare", "dcgan-cifar10-32"), "at least two cards"),
+        (("--compare", "dcgan-cifar10-32", "nope-model"), "'nope-model' is neither a published checkpoint"),
+        (("--compare", "dcgan-cifar10-32", "stylegan-lite-ffhq64"), "holds no metrics"),
+        (("dcgan-cifar10-32",), "Missing option '--data'"),
+        (("dcgan-cifar10-32", "sagan-cifar10-32", "--data", "x.npz"), "several only with --compare"),
+    ],
+)
+def test_compare_refusals_are_one_line(capsys, args, fragment):
+    code, _, err = run_cli(capsys, "eval", *args)
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("Usage:", "Try "))]
+    assert code == 2 and len(lines) == 1 and fragment in lines[0], err
+
+
+def test_model_side_notes_and_the_command_do_not_split_a_protocol():
+    metrics = split_card(_card_text("sagan-cifar10-32"), "sagan")[0]["zoo"]["metrics"]
+    line = metrics["squeezenet1_1-imagenet"]["protocol"]
+    assert "labels balanced over classes" in line and "zoo eval sagan-cifar10-32" in line
+    assert clauses(line) == clauses(line.replace(", labels balanced over classes", "").replace("sagan", "dcgan"))
+    assert clauses(line) != clauses(line.replace("PR k=3", "PR k=5"))
