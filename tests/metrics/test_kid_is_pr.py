@@ -143,3 +143,14 @@ def test_bad_images_are_one_line_errors(images, message):
     with pytest.raises(ZooError, match=message) as info:
         metric.update(images, real=True)
     assert "\n" not in str(info.value)
+
+
+def test_kid_from_float32_dot_products_matches_all_float64_to_1e6():
+    """The speed path (sgemm, then float64) against every step in float64, on Inception-like features."""
+    rng = np.random.default_rng(0)
+    scales = np.arange(1, 513) ** -0.75
+    fake = torch.from_numpy(np.maximum(rng.normal(size=(2000, 512)) * scales + 0.32, 0)).float()
+    real = torch.from_numpy(np.maximum(rng.normal(size=(2000, 512)) * scales + 0.30, 0)).float()
+    fast = kernel_distance(fake, real, subsets=5, subset_size=1000)[0]
+    exact = kernel_distance(fake.double(), real.double(), subsets=5, subset_size=1000)[0]
+    assert fast == pytest.approx(exact, rel=1e-6) and exact > 0

@@ -58,7 +58,10 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
 @click.option("--batch-size", type=int, default=50, show_default=True, help="Images per forward pass.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
 @click.option(
-    "--precision", default="float32", show_default=True, help=f"Extractor precision: {', '.join(PRECISIONS)}."
+    "--precision",
+    default=AUTO,
+    show_default=True,
+    help=f"Extractor precision: auto (bf16 where native, else float32), {', '.join(PRECISIONS)}.",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Also write the results to this JSON file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results and protocol as JSON.")

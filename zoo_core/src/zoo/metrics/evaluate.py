@@ -111,6 +111,53 @@ def _generated(
             yield batch, (torch.tensor(labels[begin : begin + batch_size]) if labels else None)
 
 
+def _prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """``items`` produced by a background thread, ``depth`` ahead: sampling overlaps feature extraction.
+
+    torch releases the GIL in its kernels, so the generator's forward pass runs while the main
+    thread extracts features of the previous batch. An error in the producer is raised here.
+    """
+    import queue
+    import threading
+
+    done, stop = object(), threading.Event()
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            slots.put(exc)
+
+    thread = threading.Thread(target=produce, name="zoo-eval-sampler", daemon=True)
+    thread.start()
+    try:
+        while (item := slots.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _bf16_agreement(extractor: str, device: str, batch: torch.Tensor, features: torch.Tensor) -> str:
+    """How far bf16 features of one batch are from float32 ones, for the protocol of an auto-bf16 evaluation."""
+    from zoo.metrics.extractors import build_extractor
+
+    reference = build_extractor(extractor, device=device, precision="float32")(batch, (POOL,))[POOL]
+    relative = (features.float() - reference).norm(dim=1) / reference.norm(dim=1).clamp(min=1e-12)
+    return f"bf16 features vs float32 on {len(batch)} images: max relative L2 difference {float(relative.max()):.2g}"
+
+
 def _check_labelled(handle: ModelHandle, data: str | os.PathLike[str], metrics: list[str]) -> None:
     """Per-class metrics need a class-conditional generator whose classes are the data's."""
     from zoo.data import class_names
@@ -212,7 +259,7 @@ def evaluate(
     seed: int = 0,
     batch_size: int = 50,
     device: str = "cpu",
-    precision: str = "float32",
+    precision: str = "auto",
     model_name: str = "",
     progress: bool = True,
 ) -> Evaluation:
@@ -226,7 +273,7 @@ def evaluate(
     from zoo.data import data_split, dataset_fingerprint
     from zoo.metrics import statistics
     from zoo.metrics.base import FeatureMetric
-    from zoo.metrics.extractors import build_extractor, resolve_extractor
+    from zoo.metrics.extractors import build_extractor, resolve_extractor, resolve_precision
     from zoo.metrics.frechet import FID
     from zoo.registry import get_registry
     from zoo.specs import import_object
@@ -252,6 +299,7 @@ def evaluate(
     used_split = data_split(data, split)
     fingerprint = dataset_fingerprint(data)
 
+    precision, precision_why = resolve_precision(precision, device)
     built = build_extractor(extractor, device=device, precision=precision)
     objects = {}
     for name in names:
@@ -319,9 +367,13 @@ def evaluate(
             metric.update_features(real_features, real=True)
 
     handle.eval()
+    agreement = ""
     with _bar(n, "generated", progress) as bar:
-        for batch, labels in _generated(handle, n, seed, batch_size) if feature_metrics or plain else ():
+        batches = _prefetched(_generated(handle, n, seed, batch_size)) if feature_metrics or plain else ()
+        for batch, labels in batches:
             features = built(batch, fake_outputs) if fake_outputs else {}
+            if precision_why and precision == "bfloat16" and not agreement and POOL in features:
+                agreement = _bf16_agreement(extractor, device, batch, features[POOL])
             if labelled:
                 features[LABELS] = labels
             for metric in feature_metrics:
@@ -337,6 +389,8 @@ def evaluate(
     protocol: dict[str, Any] = {**built.protocol}
     if chosen_because:
         protocol["extractor_choice"] = f"auto: {chosen_because}"
+    if precision_why:
+        protocol["precision_choice"] = precision_why + (f"; {agreement}" if agreement else "")
     if resized:
         protocol["real_resize"] = resized
     if generator.channels == 1:

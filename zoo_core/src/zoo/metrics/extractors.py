@@ -167,11 +167,24 @@ def build_extractor(name: str, *, device: str | torch.device = "cpu", precision:
 PRECISIONS = ("float32", "bfloat16", "float64")
 
 
-def check_precision(precision: str) -> str:
-    """Refuse precisions the extractors do not implement."""
-    if precision not in PRECISIONS:
-        raise ZooError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+def check_precision(precision: str, *, allow_auto: bool = False) -> str:
+    """Refuse precisions the extractors do not implement (``auto`` where the caller resolves it)."""
+    if precision not in PRECISIONS and not (allow_auto and precision == AUTO):
+        choices = ", ".join((AUTO, *PRECISIONS) if allow_auto else PRECISIONS)
+        raise ZooError(f"unknown precision {precision!r}: choose one of {choices}")
     return precision
+
+
+def resolve_precision(precision: str, device: str | torch.device) -> tuple[str, str]:
+    """(precision, why): ``auto`` is bfloat16 where the device computes it natively, else float32."""
+    check_precision(precision, allow_auto=True)
+    if precision != AUTO:
+        return precision, ""
+    from zoo.hardware import native_bf16
+
+    if native_bf16(device):
+        return "bfloat16", "auto: this device computes bf16 natively"
+    return "float32", "auto: no native bf16 on this device (emulated bf16 is slower than float32)"
 
 
 def check_images(images: Any, *, spec: ExtractorSpec | None = None, min_size: int = 1) -> torch.Tensor:

@@ -48,7 +48,7 @@ def evaluate_model(
     seed: int = 0,
     batch_size: int = 50,
     device: str = "cpu",
-    precision: str = "float32",
+    precision: str = AUTO,
     output: str | os.PathLike[str] | None = None,
     progress: bool = True,
     say: Callable[[str], None] | None = None,
@@ -68,7 +68,7 @@ def evaluate_model(
     names = parse_metrics(metrics)
     if extractor != AUTO:
         extractor_spec(extractor)
-    check_precision(precision)
+    check_precision(precision, allow_auto=True)
     if not isinstance(data, (str, os.PathLike)) or not Path(data).exists():
         raise ZooError(f"data {str(data)!r} does not exist: give an .npz file or a folder of images")
     if extractor != AUTO:
