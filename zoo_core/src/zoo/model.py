@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import torch
 from zoo import arguments
 from zoo.errors import ZooError
 from zoo.images import to_uint8
+from zoo.inference import InferencePlan, fast_inference, plan_for
 from zoo.interfaces import TASK_IMAGE_TO_IMAGE, Generator
 from zoo.latent import check_truncation
 from zoo.specs import ArchitectureSpec, CheckpointSpec
@@ -22,19 +24,19 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch
 
 
 def parse_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
-    """Accept 'float32' / 'bfloat16' / 'float16' (or fp32/bf16/fp16) or a torch dtype."""
+    """'float32' / 'bfloat16' / 'float16' (or fp32/bf16/fp16) or a torch dtype; 'auto' is None (the fast path)."""
     if isinstance(dtype, torch.dtype):
         if dtype not in DTYPES.values():
             raise ZooError(f"dtype {dtype} is not a float type the zoo runs in: choose one of {', '.join(DTYPES)}")
         return dtype
-    if dtype is None:
-        return dtype
+    if dtype is None or dtype == "auto":
+        return None
     if not isinstance(dtype, str):
         raise ZooError(f"dtype must be a string such as 'float32' or a torch dtype, got {dtype!r}")
     aliases = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "half": "float16", "float": "float32"}
     key = aliases.get(dtype, dtype)
     if key not in DTYPES:
-        raise ZooError(f"unknown dtype {dtype!r}: choose one of {', '.join(DTYPES)}")
+        raise ZooError(f"unknown dtype {dtype!r}: choose auto or one of {', '.join(DTYPES)}")
     return DTYPES[key]
 
 
@@ -74,6 +76,7 @@ class ModelHandle:
         self.config = dict(config)
         self.checkpoint = checkpoint
         self.source = source
+        self.exact = False  # True once a dtype was asked for: plain eager, no fast path (zoo.inference)
 
     @property
     def spec(self) -> CheckpointSpec | ArchitectureSpec:
@@ -106,7 +109,26 @@ class ModelHandle:
         for module in (self.generator, self.discriminator):
             if module is not None:
                 module.to(device=target, dtype=cast)
+        if cast is not None:
+            self.exact = True  # a dtype the user chose is run as it is
         return self
+
+    @property
+    def inference_plan(self) -> InferencePlan:
+        """How sample / interpolate / style_mix / transform run the generator here (``describe()`` says why).
+
+        Decided once per generator, device, dtype and exactness (deciding bf16 runs a probe batch).
+        """
+        parameter = next(self.generator.parameters())
+        key = (id(self.generator), parameter.device, parameter.dtype, self.exact)
+        if getattr(self, "_plan", (None,))[0] != key:
+            self._plan = (key, plan_for(self.generator, self.exact))
+        return self._plan[1]
+
+    def _fast(self) -> contextlib.AbstractContextManager:
+        """The no-grad context of the inference plan (fast path, or exact when a dtype was asked for)."""
+        self.generator.eval()
+        return fast_inference(self.generator, self.inference_plan)
 
     def eval(self) -> ModelHandle:
         self.generator.eval()
@@ -143,12 +165,14 @@ class ModelHandle:
                     f"expected images (N, {self.generator.channels}, H, W) in [0, 1], got {tuple(image.shape)}"
                 )
             batch = image if image.dim() == 4 else image.unsqueeze(0)
-            out = self.generator(batch.to(device=self.device, dtype=self.dtype)).float()
+            with self._fast():
+                out = self.generator(batch.to(device=self.device, dtype=self.dtype)).float()
             return out if image.dim() == 4 else out[0]
         picture = open_image(image, what="input image").image
         if size is not None:
             picture = resize_longest(picture, size)
-        return to_pil(self.generator(to_tensor(picture).to(device=self.device, dtype=self.dtype)))
+        with self._fast():
+            return to_pil(self.generator(to_tensor(picture).to(device=self.device, dtype=self.dtype)).float())
 
     def label_indices(self, n: int, labels: Sequence[int | str] | torch.Tensor | None) -> torch.Tensor | None:
         """Validate class labels (names or indices) for a conditional generator."""
@@ -198,7 +222,9 @@ class ModelHandle:
         """``n`` images: uint8 (N, H, W, C) by default, or floats (N, C, H, W) in [-1, 1] with output='tensor'.
 
         Latents are drawn on the CPU from ``seed`` for all ``n`` at once, so the images do not
-        depend on ``batch_size`` or the device.
+        depend on ``batch_size`` or the device beyond float rounding: on the fast path
+        (``inference_plan``) a pixel may differ by one uint8 level between batch sizes or thread
+        counts (about 1 in 10^5 measured); ``zoo.load(..., dtype="float32")`` runs plain eager.
         """
         arguments.integer(n, "number of images (sample_batches streams more)", 1, MAX_SAMPLES)
         return torch.cat(list(self.sample_batches(n, seed, labels, truncation, batch_size, output)))
@@ -233,16 +259,16 @@ class ModelHandle:
     ) -> Iterator[torch.Tensor]:
         """Run the generator over ``z`` (and labels ``y``) ``batch_size`` at a time, without gradients."""
         device, dtype = self.device, self.dtype
-        self.generator.eval()
         for start in range(0, len(z), batch_size):
             zb = z[start : start + batch_size].to(device=device, dtype=dtype)
             yb = y[start : start + batch_size].to(device) if y is not None else None
-            with torch.no_grad():
+            with self._fast():
                 if truncation is not None:
                     images = self.generator.truncated(zb, yb, truncation)
                 else:
                     images = self.generator(zb, yb)
-            yield to_uint8(images) if output == "uint8" else images.float().cpu()
+            images = images.float()
+            yield to_uint8(images) if output == "uint8" else images.cpu()
 
     def interpolate(
         self,
@@ -267,7 +293,8 @@ class ModelHandle:
         if truncation is not None and not hasattr(self.generator, "truncated"):
             raise ZooError(f"{self.spec.name} does not support truncation: leave it out")
         y = self.label_indices(1, labels)  # one class for the whole walk
-        return latent.interpolate(self.generator, seed_a, seed_b, steps, y, truncation, output)
+        with self._fast():
+            return latent.interpolate(self.generator, seed_a, seed_b, steps, y, truncation, output)
 
     def style_mix(
         self,
@@ -289,7 +316,8 @@ class ModelHandle:
         self._require_latents("mix")
         if output not in ("uint8", "tensor"):
             raise ZooError(f"output must be 'uint8' or 'tensor', got {output!r}")
-        return latent.style_mix(self.generator, self.spec.name, seeds_a, seeds_b, layers, truncation, output)
+        with self._fast():
+            return latent.style_mix(self.generator, self.spec.name, seeds_a, seeds_b, layers, truncation, output)
 
     def __repr__(self) -> str:
         name = self.checkpoint.name if self.checkpoint else f"{self.architecture.name} (untrained)"

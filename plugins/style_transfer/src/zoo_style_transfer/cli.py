@@ -64,10 +64,10 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the PNG.")
 @click.option(
     "--dtype",
-    type=click.Choice(["float32", "bfloat16"]),
-    default="float32",
+    type=click.Choice(["auto", "float32", "bfloat16"]),
+    default="auto",
     show_default=True,
-    help="fast: bfloat16 runs under autocast.",
+    help="fast: auto is the fastest path here (bf16 only where native); float32 plain eager; bfloat16 autocast.",
 )
 @click.option("--steps", type=int, default=300, show_default=True, help="optimize: descent steps.")
 @click.option(

@@ -21,7 +21,7 @@ STYLES = ("candy", "mosaic", "pointilism", "rain-princess", "udnie")
 """The classic styles of pytorch/examples and the ONNX Model Zoo (bundled); checkpoints are 'style-transfer-<style>'."""
 FAMILY = "style-transfer"
 METHODS = ("fast", "optimize")
-DTYPES = (None, "float32", "bfloat16")
+DTYPES = (None, "auto", "float32", "bfloat16")
 """fast: bf16 autocast where the device has it; float16 is not offered (CPU autocast has few fp16 kernels)."""
 DEFAULT_CAP = {"fast": 2048, "optimize": 512}  # fast: a 2048 px picture needs about 1.5 GB in fp32
 """Longest side when no --size is given: bigger content is shrunk to it (and the user is told)."""
@@ -135,7 +135,7 @@ def stylize(
     if method == "optimize" and resolved.kind == "network":
         raise ZooError(f"--method optimize needs a style image, and {style!r} is a trained network: give an image path")
     if dtype not in DTYPES:
-        raise ZooError(f"unknown dtype {dtype!r}: choose float32 or bfloat16 (the fast method's autocast)")
+        raise ZooError(f"unknown dtype {dtype!r}: choose auto, float32 or bfloat16 (the fast method's autocast)")
     if method == "optimize" and dtype == "bfloat16":
         raise ZooError("--dtype bfloat16 applies to the fast method only: optimisation runs in float32")
     image, notes = _content(content, size, method)
@@ -156,12 +156,14 @@ def stylize(
 
 
 def _fast(image: Image.Image, network: str, device: str, dtype: str | None) -> Image.Image:
-    """One forward pass; bf16 runs under autocast so the weights stay in fp32."""
+    """One forward pass: auto takes the handle's fast path (zoo.inference); bfloat16 is autocast over fp32 weights."""
     import torch
     import zoo
     from zoo.image_io import to_pil, to_tensor
 
     handle = zoo.load(network, device=device)
+    if dtype in (None, "auto"):
+        return handle.transform(image)
     cast = torch.bfloat16 if dtype == "bfloat16" else torch.float32
     x = to_tensor(image).to(handle.device)
     if cast != torch.float32:  # channels-last makes bf16 convs ~1.4x faster on CPU (benchmarks/bench_stylize.py)

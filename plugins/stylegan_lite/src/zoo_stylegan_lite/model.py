@@ -26,6 +26,7 @@ from zoo_stylegan_lite.layers import (
     SynthesisLayer,
     ToRGB,
     downsample2x,
+    float32_only,
     minibatch_stddev,
     upsample2x,
 )
@@ -94,8 +95,13 @@ class Generator(StyleGenerator):
         self.num_ws = len(self.layers) + 1
 
     def mapping(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """z -> w; in training mode also moves ``w_avg`` towards the batch mean of w."""
-        w = self.mapping_network(z)
+        """z -> w; in training mode also moves ``w_avg`` towards the batch mean of w.
+
+        float32 under bf16 autocast: w steers every layer, and an 8-layer bf16 MLP moves it enough
+        to change the image visibly; the mapping is a few small matrix products, so float32 costs little.
+        """
+        with float32_only(z):
+            w = self.mapping_network(z.float())
         if self.training:
             with torch.no_grad():
                 self.w_avg.copy_(w.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
@@ -112,7 +118,8 @@ class Generator(StyleGenerator):
             first = 1 + 2 * block
             x = self.layers[first](x, ws[:, first])
             x = self.layers[first + 1](x, ws[:, first + 1])
-            image = upsample2x(image) + to_rgb(x, ws[:, first + 2])
+            with float32_only(image):  # the RGB skip sum stays float32 under bf16 autocast
+                image = upsample2x(image.float()) + to_rgb(x, ws[:, first + 2])
         # The output layer is linear, as in the paper, and D sees it unclamped while training, so an
         # overshoot past the data's range is something D can penalise. (Clamping with straight-through
         # gradients diverged on emoji64: white backgrounds were pushed past 1 without limit.) Eval mode

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from zoo.cli.latent import DTYPE_HELP
 from zoo.errors import ZooError
 from zoo.files import check_output_file, check_writable_dir
 
@@ -60,7 +61,8 @@ def file_label(name: str) -> str:
 @click.option("--out-dir", type=click.Path(path_type=Path), help="Write one PNG per image into this directory.")
 @click.option("--nrow", type=int, default=None, help="Images per grid row (default: square).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
-@click.option("--dtype", default="float32", show_default=True, help="float32, bfloat16 or float16.")
+@click.option("--dtype", default="auto", show_default=True, help=DTYPE_HELP)
+@click.option("--verbose", is_flag=True, help="Say how the generator runs here (precision, layout) on stderr.")
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Images per forward pass.")
 @click.option(
     "--class",
@@ -96,6 +98,7 @@ def sample_command(
     scale: int,
     quiet: bool,
     as_json: bool,
+    verbose: bool,
 ) -> None:
     """Sample N images from NAME (a family, a checkpoint or a run directory).
 
@@ -131,6 +134,8 @@ def sample_command(
     from zoo.model import parse_device, parse_dtype
 
     handle = load(name, device=parse_device(device), dtype=parse_dtype(dtype))
+    if verbose:
+        click.echo(f"inference: {handle.inference_plan.describe()}", err=True)
     num_classes = getattr(handle.generator, "num_classes", 0)
     if per_class is not None:
         if not num_classes:
