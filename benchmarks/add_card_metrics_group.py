@@ -4,6 +4,8 @@ The CIFAR-10 checkpoints are scored with the zoo's CIFAR ResNet and, for compari
 dataset, the bundled ImageNet SqueezeNet. Usage (the JSON is what ``zoo eval -o`` wrote):
 
     python benchmarks/add_card_metrics_group.py cards/dcgan-cifar10-32.md sq_dcgan.json "zoo eval ... -o sq_dcgan.json"
+
+A fourth argument names the group (default: the extractor's name), e.g. ``ppl`` for path lengths.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ def _round(value: float) -> float:
     return float(f"{value:.4g}")
 
 
-def main(card: Path, results: Path, command: str) -> None:
+def main(card: Path, results: Path, command: str, group_name: str = "") -> None:
     evaluation = json.loads(results.read_text())["evaluations"][-1]
     protocol, values = evaluation["protocol"], evaluation["results"]
-    extractor = protocol["extractor"]
+    extractor = group_name or protocol["extractor"]
     text = card.read_text()
     head, fence, body = text.partition("\n---\n")
     if f"    {extractor}:" in head:
@@ -38,6 +40,9 @@ def main(card: Path, results: Path, command: str) -> None:
     group = [f"    {extractor}:", f"      protocol: {json.dumps(described, ensure_ascii=False)}"]
     group += [f"      {key}: {_round(value)}" for key, value in values.items()]
     lines[end:end] = group
+    if group_name:  # a named group (e.g. ppl) gets its own prose in the card, written by hand
+        write_atomically(card, lambda tmp: tmp.write_text("\n".join(lines) + "\n" + fence.lstrip("\n") + body))
+        return
     table = [
         "",
         f"The same samples under the bundled ImageNet extractor (`{extractor}`), the protocol every zoo card",
@@ -61,4 +66,4 @@ def main(card: Path, results: Path, command: str) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], *sys.argv[4:5])

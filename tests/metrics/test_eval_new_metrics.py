@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import write_npz
 from metrics_helpers import run_cli
+from zoo.metrics.summary import protocol_line
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +74,6 @@ def test_ppl_of_a_style_generator_through_zoo_eval(capsys, zoo_home, tmp_path):
     assert evaluation["results"]["ppl"] > 0 and evaluation["results"]["ppl-face"] > 0
     assert "24 pairs" in evaluation["protocol"]["ppl"] and "face crop" in evaluation["protocol"]["ppl-face"]
     assert "PPL (SqueezeNet LPIPS-form distance): " in stdout
+    assert "extractor" not in evaluation["protocol"], "PPL alone reads no real images and no extractor"
+    line = protocol_line(evaluation["protocol"])
+    assert line.startswith("PPL: W space, end points") and "PPL-FACE: " in line and "generator seed 0" in line

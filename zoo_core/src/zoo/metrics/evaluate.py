@@ -70,6 +70,15 @@ def parse_metrics(text: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def only_generator_metrics(names: Sequence[str]) -> bool:
+    """Whether every metric drives the generator itself (PPL) and none compares images."""
+    from zoo.registry import get_registry
+    from zoo.specs import import_object
+
+    metrics = get_registry().metrics
+    return all(getattr(import_object(metrics[name].builder), "needs_generator", False) for name in names)
+
+
 def check_sample_counts(metrics: Sequence[str], extractor: str, n: int, n_real: int) -> None:
     """Refuse before any work when FID would be computed on fewer samples than feature dimensions + 1."""
     need = extractor_spec(extractor).dims[POOL] + 1
@@ -280,6 +289,11 @@ def evaluate(
     from zoo.weights import sha256_file
 
     names = parse_metrics(metrics)
+    if only_generator_metrics(names):  # PPL alone: no real images, no extractor
+        generator_metrics = [import_object(get_registry().metrics[name].builder)() for name in names]
+        for metric in generator_metrics:
+            metric.check(handle.generator)
+        return _generator_only(handle, generator_metrics, n, seed, batch_size, model_name, progress)
     extractor, chosen_because = resolve_extractor(extractor, progress=progress)
     spec = extractor_spec(extractor)
     generator = handle.generator
@@ -409,6 +423,26 @@ def evaluate(
         "labels": "balanced over classes" if generator.num_classes else "none",
     })  # fmt: skip
     labels = {k: _value_label(k, extractor, handle.classes) for k in values}
+    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    model_sha256 = sha256_file(handle.source) if handle.source and Path(handle.source).is_file() else ""
+    return Evaluation(model_name, values, labels, protocol, date, model_sha256)
+
+
+def _generator_only(
+    handle: ModelHandle, metrics: list[Any], n: int, seed: int, batch_size: int, model_name: str, progress: bool
+) -> Evaluation:
+    """An evaluation by metrics that drive the generator themselves (PPL): their protocol, n and the seed only."""
+    from zoo.weights import sha256_file
+
+    handle.eval()
+    values: dict[str, float] = {}
+    protocol: dict[str, Any] = {"num_pairs": n, "generator_seed": seed}
+    for metric in metrics:
+        with _bar(n, f"{metric.name} pairs", progress) as bar:
+            metric.measure(handle.generator, n, seed=seed, batch_size=batch_size, progress=bar)
+        values.update({k: float(v) for k, v in metric.compute().items()})
+        protocol.update(metric.protocol())
+    labels = {k: _value_label(k, "", handle.classes) for k in values}
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     model_sha256 = sha256_file(handle.source) if handle.source and Path(handle.source).is_file() else ""
     return Evaluation(model_name, values, labels, protocol, date, model_sha256)

@@ -58,7 +58,7 @@ def evaluate_model(
     Results go to RUN/metrics.json for a run directory and to ``output`` (JSON) when given; the
     returned Evaluation holds ``values`` and the ``protocol`` that makes them comparable.
     """
-    from zoo.metrics.evaluate import check_sample_counts, parse_metrics
+    from zoo.metrics.evaluate import check_sample_counts, only_generator_metrics, parse_metrics
 
     _count("-n", n)
     _count("--n-real", n_real, optional=True)
@@ -90,9 +90,10 @@ def evaluate_model(
         handle, label = load(str(model), device=parse_device(device)), str(model)
     else:
         raise ZooError(f"model must be a name, a run directory or a zoo.load() handle, got {type(model).__name__}")
-    extractor, why = resolve_extractor(extractor, progress=progress)
-    if why and say is not None:
-        say(f"extractor: {extractor} ({why})")
+    if not only_generator_metrics(names):  # PPL alone reads no images: no extractor to choose
+        extractor, why = resolve_extractor(extractor, progress=progress)
+        if why and say is not None:
+            say(f"extractor: {extractor} ({why})")
     evaluation = evaluate(
         handle, data, names, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed,
         batch_size=batch_size, device=device, precision=precision, model_name=label, progress=progress,

@@ -45,6 +45,9 @@ def _count(value: Any) -> str:
 
 def protocol_line(protocol: Mapping[str, Any]) -> str:
     """One line saying how an evaluation was measured: features, sample counts, reference images, settings."""
+    if "extractor" not in protocol and "num_pairs" in protocol:  # PPL alone: its own distance, no real images
+        walks = [f"{key.upper()}: {protocol[key]}" for key in ("ppl", "ppl-face") if protocol.get(key)]
+        return "; ".join([*walks, f"generator seed {protocol.get('generator_seed', 0)}"]) + "; zoo eval"
     extractor = protocol.get("extractor", "unknown")
     about = [str(protocol[k]) for k in ("network",) if protocol.get(k)]
     if protocol.get("weights_sha256"):
