@@ -41,13 +41,16 @@ def _command(tree: Path, args: argparse.Namespace, zoo_home: Path) -> tuple[list
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, type=Path)
+    parser.add_argument("--data", type=Path, help="CIFAR-10 .npz (e.g. cifar10_jpeg.npz); without it: skipped")
     parser.add_argument("--before", default="e36ecd1")
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--extractor", default="zoo-cifar10-resnet")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if args.data is None:
+        print("bench_eval.py: skipped (pass --data CIFAR10.npz to time zoo eval before and after)")
+        return
     args.data = args.data.resolve()
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"before": _worktree(args.before, Path(tmp) / "before"), "now": ROOT}

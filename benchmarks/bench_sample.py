@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import statistics
 from collections.abc import Callable
 
@@ -26,6 +27,8 @@ from zoo.api import bundled_path
 from zoo.hardware import cpu_bf16_flags
 from zoo.inference import fast_inference, plan_for
 from zoo.registry import get_registry
+
+THREAD_MODELS = ("dcgan-cifar10-32", "stylegan-lite-emoji64")
 
 
 def _generators() -> list[str]:
@@ -60,6 +63,24 @@ def _sampling(name: str, batch: int) -> dict[str, Callable[[], object]]:
             return fast(z, y)
 
     return {"plain fp32 eager": reference, f"default ({plan.describe()})": default}
+
+
+def _threads(name: str, batch: int, threads: int) -> dict[str, Callable[[], object]]:
+    """The default path at 1 and at ``threads`` threads, interleaved (is more threads faster here?)."""
+    default = list(_sampling(name, batch).values())[1]
+
+    def at(count: int) -> Callable[[], object]:
+        def run() -> object:
+            previous = torch.get_num_threads()
+            torch.set_num_threads(count)
+            try:
+                return default()
+            finally:
+                torch.set_num_threads(previous)
+
+        return run
+
+    return {"default, 1 thread": at(1), f"default, {threads} threads": at(threads)}
 
 
 def _training(batch: int) -> dict[str, Callable[[], object]]:
@@ -120,6 +141,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     groups = [(name, _sampling(name, args.batch)) for name in _generators()]
     groups.append(("trainer (dcgan, 32 px)", _training(args.batch)))
+    cores = os.cpu_count() or 1
+    if cores > 1:
+        groups += [(f"{name}, threads", _threads(name, args.batch, cores)) for name in THREAD_MODELS]
     for model, settings in groups:
         flops = {path: _flops(run) for path, run in settings.items()}
         times = interleaved(settings, args.rounds)

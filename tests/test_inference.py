@@ -89,4 +89,3 @@ def test_cli_says_how_it_runs(zoo_cli, tmp_path):
     assert result.returncode == 0 and "inference: float32, channels-last" in result.stderr
     exact = zoo_cli("sample", "dcgan", "-n", "2", "-o", "h.png", "--verbose", "--quiet", "--dtype", "float32")
     assert "inference: float32 (exact: plain eager, as asked)" in exact.stderr
-    assert "inference here: " in zoo_cli("info", "dcgan").stdout

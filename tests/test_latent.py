@@ -11,6 +11,7 @@ import torch
 import zoo
 from PIL import Image
 from zoo.errors import ZooError
+from zoo.inference import FP32_TOLERANCE
 from zoo.latent import slerp
 from zoo.weights import save_weights
 
@@ -41,13 +42,15 @@ def style_run(tmp_path_factory, style):
 def test_style_walk_goes_linearly_in_w_between_the_seed_images(style):
     walk = style.interpolate(3, 5, steps=5, output="tensor")
     assert walk.shape == (5, 3, 32, 32)
-    assert torch.equal(style.interpolate(3, 5, steps=5)[0], style.sample(1, seed=3)[0])
-    assert torch.equal(style.interpolate(3, 5, steps=5)[-1], style.sample(1, seed=5)[0])
+    # the ends are the seeds' images, up to the fast path's rounding (a batch of 5 vs a batch of 1)
+    for end, seed in ((0, 3), (-1, 5)):
+        difference = style.interpolate(3, 5, steps=5)[end].int() - style.sample(1, seed=seed)[0].int()
+        assert difference.abs().max() <= 1
     g = style.generator
     with torch.no_grad():
         w = g.mapping(torch.cat([g.sample_latents(1, torch.Generator().manual_seed(s)) for s in (3, 5)]))
         middle = g.synthesis(g.broadcast(w.mean(dim=0, keepdim=True)))
-    assert torch.allclose(walk[2], middle[0], atol=1e-5)
+    assert torch.allclose(walk[2], middle[0], atol=FP32_TOLERANCE)
     steps = (walk[1:] - walk[:-1]).abs().mean(dim=(1, 2, 3))
     assert steps.max() < (walk[-1] - walk[0]).abs().mean(), "each step is smaller than the whole walk"
 

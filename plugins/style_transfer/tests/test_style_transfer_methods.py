@@ -140,7 +140,7 @@ def test_the_seed_fixes_a_random_backbone(images):
 def test_float16_is_refused_and_bf16_is_for_the_fast_method(images):
     from zoo_style_transfer.stylize import stylize
 
-    with pytest.raises(ZooError, match="unknown dtype 'float16': choose float32 or bfloat16"):
+    with pytest.raises(ZooError, match="unknown dtype 'float16': choose auto, float32 or bfloat16"):
         stylize(images["content"], str(images["style"]), dtype="float16")
     with pytest.raises(ZooError, match="applies to the fast method only"):
         stylize(images["content"], str(images["style"]), dtype="bfloat16")

@@ -117,7 +117,8 @@ def test_bf16_autocast_forward_matches_float32(generator):
         reference = generator(z)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             images = generator(z)
-    assert images.dtype == torch.bfloat16 and torch.isfinite(images.float()).all()
+    # the RGB skip sum stays float32 under bf16 autocast (the precision-sensitive part)
+    assert images.dtype == torch.float32 and torch.isfinite(images).all()
     assert (images.float() - reference).abs().mean() < 0.05
     handle = zoo.build("stylegan-lite", with_discriminator=False, **TINY).eval().to(dtype="bfloat16")
     assert handle.sample(2, truncation=0.7).shape == (2, 32, 32, 3)

@@ -112,17 +112,6 @@ def bf16_error(module: torch.nn.Module) -> float:
     return float((fast - reference).abs().max()) * scale
 
 
-def machine_summary(device: str = "cpu") -> str:
-    """What the fast path is on this machine, without loading a model (for ``zoo info``)."""
-    from zoo.hardware import cpu_bf16_flags, native_bf16
-
-    if native_bf16(device):
-        head = f"bf16 autocast (native bf16: {', '.join(cpu_bf16_flags()) or device})"
-    else:
-        head = f"float32 (no native bf16 on this {device})"
-    return f"{head}, channels-last, spectral norm cached; --dtype float32 runs plain eager"
-
-
 @contextlib.contextmanager
 def fast_inference(module: torch.nn.Module, plan: InferencePlan) -> Iterator[None]:
     """Run ``module`` under ``plan`` (no gradients); channels-last is applied to it in place, once."""

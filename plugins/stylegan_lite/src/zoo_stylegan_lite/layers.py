@@ -120,15 +120,16 @@ class ModulatedConv2d(nn.Module):
         # channel by up to 0.4 % wrong, and those errors compound over every layer (max |Δ| 0.9 on
         # [-1, 1] for emoji64 when they were bf16). Only the convolution itself runs in bf16.
         with float32_only(w):
-            styles = self.affine(w.float())  # (N, in)
+            styles = self.affine(w.to(self.weight.dtype))  # (N, in); float32 unless the weights were cast
         weight = self.weight * self.weight_gain
         x = x * styles.to(x.dtype)[:, :, None, None]
         if self.up:  # per-channel scaling commutes with upsampling: scale the 4× smaller map
             x = upsample2x(x)
         out = F.conv2d(x, weight.to(x.dtype), padding=self.weight.shape[-1] // 2)
         if self.demodulate:
-            with float32_only(out):
-                out = out.float() * demodulation(weight, styles)[:, :, None, None]
+            with float32_only(out):  # float32 under autocast; bf16 only if the weights themselves are
+                dtype = torch.promote_types(out.dtype, self.weight.dtype)
+                out = out.to(dtype) * demodulation(weight, styles).to(dtype)[:, :, None, None]
         return out
 
 
@@ -167,7 +168,8 @@ class ToRGB(nn.Module):
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """float32 RGB, under bf16 autocast too: the skip sum of every resolution's RGB is where errors add up."""
         with float32_only(x):
-            return self.conv(x.float(), w.float()) + self.bias.float()
+            dtype = self.bias.dtype  # float32 unless the weights were cast
+            return self.conv(x.to(dtype), w.to(dtype)) + self.bias
 
 
 def float32_only(x: torch.Tensor) -> torch.autocast:

@@ -101,7 +101,7 @@ class Generator(StyleGenerator):
         to change the image visibly; the mapping is a few small matrix products, so float32 costs little.
         """
         with float32_only(z):
-            w = self.mapping_network(z.float())
+            w = self.mapping_network(z.to(self.const.dtype))
         if self.training:
             with torch.no_grad():
                 self.w_avg.copy_(w.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
@@ -119,7 +119,7 @@ class Generator(StyleGenerator):
             x = self.layers[first](x, ws[:, first])
             x = self.layers[first + 1](x, ws[:, first + 1])
             with float32_only(image):  # the RGB skip sum stays float32 under bf16 autocast
-                image = upsample2x(image.float()) + to_rgb(x, ws[:, first + 2])
+                image = upsample2x(image) + to_rgb(x, ws[:, first + 2])
         # The output layer is linear, as in the paper, and D sees it unclamped while training, so an
         # overshoot past the data's range is something D can penalise. (Clamping with straight-through
         # gradients diverged on emoji64: white backgrounds were pushed past 1 without limit.) Eval mode

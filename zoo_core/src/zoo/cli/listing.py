@@ -147,11 +147,8 @@ def _local_data(path: Path) -> dict[str, Any]:
 
 
 def _family_data(arch: Any) -> dict[str, Any]:
-    from zoo.inference import machine_summary
-
     data = asdict(arch)
     data.pop("tiny_config")
-    data["inference_here"] = machine_summary()  # how zoo sample / model.sample() run it on this machine
     return data
 
 
