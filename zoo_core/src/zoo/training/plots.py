@@ -23,20 +23,26 @@ def plot_curves(
 
 
 def plot_training(path: str | os.PathLike[str], records: Sequence[Mapping], size: tuple[int, int] = (640, 360)) -> None:
-    """The losses of progress.jsonl, with a panel of the evaluated metrics below when there are any."""
+    """The losses of progress.jsonl, and under them a panel per evaluated metric (up to four), each on its scale."""
     losses = [r for r in records if "eval" not in r]
     keys = list(dict.fromkeys(k for r in losses for k in r if k.endswith("loss")))
     panels = [_panel([r["step"] for r in losses], {k: [r.get(k, float("nan")) for r in losses] for k in keys}, size)]
     evals = [r for r in records if "eval" in r]
-    if evals:
-        names = list(dict.fromkeys(k for r in evals for k in r["eval"] if not k.endswith("_std")))[: len(_COLOURS)]
-        series = {k: [r["eval"].get(k, float("nan")) for r in evals] for k in names}
-        panels.append(_panel([r["step"] for r in evals], series, size, markers=True))
+    names = list(dict.fromkeys(k for r in evals for k in r["eval"] if not k.endswith("_std")))[:4]
+    steps = [r["step"] for r in evals]
+    for index, name in enumerate(names):  # own scales: FID in the hundreds and recall in [0, 1] both read
+        series = {name: [r["eval"].get(name, float("nan")) for r in evals]}
+        colour = _COLOURS[(index + 2) % len(_COLOURS)]
+        panels.append(_panel(steps, series, (size[0], size[1] // 2), markers=True, colour=colour))
     save_png(path, np.concatenate(panels, axis=0))
 
 
 def _panel(
-    steps: Sequence[int], curves: Mapping[str, Sequence[float]], size: tuple[int, int], markers: bool = False
+    steps: Sequence[int],
+    curves: Mapping[str, Sequence[float]],
+    size: tuple[int, int],
+    markers: bool = False,
+    colour: tuple[int, int, int] | None = None,
 ) -> np.ndarray:
     """One chart as an (H, W, 3) uint8 array; ``markers`` dots each point (sparse series such as evaluations)."""
     from PIL import Image, ImageDraw
@@ -58,16 +64,16 @@ def _panel(
 
     draw.rectangle([margin, margin, width - margin, height - margin], outline=(0, 0, 0))
     for index, (name, series) in enumerate(curves.items()):
-        colour = _COLOURS[index % len(_COLOURS)]
+        line = colour or _COLOURS[index % len(_COLOURS)]
         points = [point(s, v) for s, v in zip(steps, series, strict=False) if np.isfinite(v)]
         if len(points) > 1:
-            draw.line(points, fill=colour, width=2)
+            draw.line(points, fill=line, width=2)
         if markers:
             for x, y in points:
-                draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        draw.text((margin + 8 + 90 * index, 8), name, fill=colour)
-    draw.text((4, margin - 12), f"{high:.3g}", fill=(0, 0, 0))
-    draw.text((4, height - margin), f"{low:.3g}", fill=(0, 0, 0))
+                draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=line)
+        draw.text((margin + 8 + 90 * index, 8), name, fill=line)
+    draw.text((4, margin - 12), f"{high:.5g}", fill=(0, 0, 0))
+    draw.text((4, height - margin), f"{low:.5g}", fill=(0, 0, 0))
     draw.text((margin, height - margin + 6), f"step {first}", fill=(0, 0, 0))
     draw.text((width - margin - 70, height - margin + 6), f"step {last}", fill=(0, 0, 0))
     return np.asarray(image)
