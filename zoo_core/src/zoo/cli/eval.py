@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -97,14 +98,27 @@ def eval_command(
     if data is None:
         raise click.UsageError("Missing option '--data': the real images to compare against")
     name = names[0]
-    from zoo.metrics.job import evaluate_model, written_paths
-    from zoo.metrics.summary import protocol_line
+    from zoo.metrics.job import evaluate_model
 
     evaluation = evaluate_model(
         name, data, metrics, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed, batch_size=batch_size,
         device=device, precision=precision, output=output, progress=not no_progress,
         say=lambda line: click.echo(line, err=True),
     )  # fmt: skip
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # torchrun: rank 0 reports, then every rank leaves cleanly
+        if int(os.environ.get("RANK", "0")) == 0:
+            _report(evaluation, name, output, as_json)
+        from zoo.training.distributed import DistributedContext, exit_worker
+
+        exit_worker(DistributedContext(world=int(os.environ["WORLD_SIZE"])))
+    _report(evaluation, name, output, as_json)
+
+
+def _report(evaluation, name: str, output: Path | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """The values, the protocol line and the files written (or all of it as JSON)."""
+    from zoo.metrics.job import written_paths
+    from zoo.metrics.summary import protocol_line
+
     if as_json:
         click.echo(json.dumps(evaluation.as_dict(), indent=2))
         return

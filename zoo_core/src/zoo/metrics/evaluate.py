@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,19 +105,24 @@ def _rgb(batch: torch.Tensor) -> torch.Tensor:
 
 
 def _generated(
-    handle: ModelHandle, n: int, seed: int, batch_size: int
-) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """(uint8 (B, C, H, W) batch, labels or None) in chunks seeded seed, seed+1, …; balanced labels if conditional."""
+    handle: ModelHandle, n: int, seed: int, batch_size: int, owns: Callable[[int], bool] = lambda chunk: True
+) -> Iterator[tuple[int, torch.Tensor, torch.Tensor | None]]:
+    """(chunk, uint8 (B, C, H, W) batch, labels or None) in chunks seeded seed, seed+1, …; labels balanced.
+
+    ``owns`` picks the chunks this process makes (under torchrun, every ``world``-th one).
+    """
     import torch
 
     classes = handle.generator.num_classes
     for index, start in enumerate(range(0, n, CHUNK)):
+        if not owns(index):
+            continue
         count = min(CHUNK, n - start)
         labels = [(start + i) % classes for i in range(count)] if classes else None
         images = handle.sample(count, seed=seed + index, labels=labels, batch_size=batch_size)
         for begin in range(0, count, batch_size):
             batch = _rgb(images[begin : begin + batch_size].permute(0, 3, 1, 2).contiguous())
-            yield batch, (torch.tensor(labels[begin : begin + batch_size]) if labels else None)
+            yield index, batch, (torch.tensor(labels[begin : begin + batch_size]) if labels else None)
 
 
 def _prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
@@ -284,16 +289,19 @@ def evaluate(
     from zoo.metrics.base import FeatureMetric
     from zoo.metrics.extractors import build_extractor, resolve_extractor, resolve_precision
     from zoo.metrics.frechet import FID
+    from zoo.metrics.sharding import current_shard
     from zoo.registry import get_registry
     from zoo.specs import import_object
     from zoo.weights import sha256_file
 
     names = parse_metrics(metrics)
-    if only_generator_metrics(names):  # PPL alone: no real images, no extractor
+    shard = current_shard(device)
+    if only_generator_metrics(names):  # PPL alone: no real images, no extractor (rank 0 alone under torchrun)
         generator_metrics = [import_object(get_registry().metrics[name].builder)() for name in names]
         for metric in generator_metrics:
             metric.check(handle.generator)
-        return _generator_only(handle, generator_metrics, n, seed, batch_size, model_name, progress)
+        walks = generator_metrics
+        return shard.share(lambda: _generator_only(handle, walks, n, seed, batch_size, model_name, progress))
     extractor, chosen_because = resolve_extractor(extractor, progress=progress)
     spec = extractor_spec(extractor)
     generator = handle.generator
@@ -324,6 +332,9 @@ def evaluate(
     plain = [m for m in objects.values() if not isinstance(m, FeatureMetric) and m not in generator_metrics]
     for metric in generator_metrics:
         metric.check(generator)
+    if shard.distributed and plain:
+        direct = ", ".join(m.name for m in plain)
+        raise ZooError(f"{direct} read images directly and cannot be sharded over ranks: run them in one process")
     labelled = any(m.needs_labels for m in feature_metrics)
     if labelled:
         _check_labelled(handle, data, [m.name for m in feature_metrics if m.needs_labels])
@@ -331,70 +342,86 @@ def evaluate(
     real_outputs = sorted({*extracted, *([LABELS] if labelled else [])})
     fake_outputs = sorted({m.feature for m in feature_metrics})
 
-    cache_key = _CacheKey(fingerprint, used_split, extractor, built.protocol, real_outputs, resolution)
-    reference = _reference(data, split, n_real or n, cache_key, use_cache=bool(real_outputs) and not plain)
-    if reference.size != (resolution, resolution):
-        if reference.images is None or reference.size[0] != reference.size[1]:
-            raise ZooError(
-                f"the generator makes {resolution}x{resolution} images but {data} holds "
-                f"{reference.size[0]}x{reference.size[1]} images: crop them to squares or evaluate against other data"
-            )
-        import numpy as np
+    def real_side() -> tuple[_Reference, str | None]:
+        """The real images' features (cached or extracted) fed to the metrics; rank 0 alone under torchrun."""
+        cache_key = _CacheKey(fingerprint, used_split, extractor, built.protocol, real_outputs, resolution)
+        reference = _reference(data, split, n_real or n, cache_key, use_cache=bool(real_outputs) and not plain)
+        if reference.size != (resolution, resolution):
+            if reference.images is None or reference.size[0] != reference.size[1]:
+                raise ZooError(
+                    f"the generator makes {resolution}x{resolution} images but {data} holds "
+                    f"{reference.size[0]}x{reference.size[1]} images: crop them to squares or use other data"
+                )
+            import numpy as np
 
-        from zoo.training.data import resize_images
+            from zoo.training.data import resize_images
 
-        nchw = torch.from_numpy(np.ascontiguousarray(reference.images)).permute(0, 3, 1, 2)
-        reference.images = resize_images(nchw, resolution).permute(0, 2, 3, 1).numpy()
-        reference.source_size, reference.size = reference.size, (resolution, resolution)
-    resized = None
-    if reference.source_size and reference.source_size != reference.size:
-        (h, w), (rh, rw) = reference.source_size, reference.size
-        resized = f"{h}x{w} -> {rh}x{rw}, as zoo train resizes"
-    check_sample_counts(names, extractor, n, reference.count)
-    if labelled and reference.tensors is None and reference.labels is None:
-        raise ZooError(f"intra-class metrics need class labels, but {data} has none: evaluate against labelled data")
+            nchw = torch.from_numpy(np.ascontiguousarray(reference.images)).permute(0, 3, 1, 2)
+            reference.images = resize_images(nchw, resolution).permute(0, 2, 3, 1).numpy()
+            reference.source_size, reference.size = reference.size, (resolution, resolution)
+        resized = None
+        if reference.source_size and reference.source_size != reference.size:
+            (h, w), (rh, rw) = reference.source_size, reference.size
+            resized = f"{h}x{w} -> {rh}x{rw}, as zoo train resizes"
+        check_sample_counts(names, extractor, n, reference.count)
+        if labelled and reference.tensors is None and reference.labels is None:
+            raise ZooError(f"intra-class metrics need class labels, but {data} has none: use labelled data")
 
-    if reference.tensors is not None:
-        real_features = {o: reference.tensors[f"features.{o}"] for o in real_outputs}
-    else:
-        chunks: dict[str, list[torch.Tensor]] = {o: [] for o in extracted}
-        with _bar(reference.count, f"real ({split})", progress) as bar:
-            for batch in _batches(reference.images, batch_size) if extracted or plain else ():
-                for o, value in (built(batch, extracted) if extracted else {}).items():
-                    chunks[o].append(value)
-                for metric in plain:
-                    metric.update(batch, real=True)
-                bar.update(len(batch))
-        real_features = {o: torch.cat(v) for o, v in chunks.items()}
-        if labelled:
-            real_features[LABELS] = torch.from_numpy(reference.labels.astype("int64"))
-        if real_outputs:
-            meta = {"size": list(reference.size), "source_size": list(reference.source_size or reference.size),
-                    "n": reference.count, "dataset_size": reference.total,
-                    "split": used_split, "split_read": used_split, "extractor": built.protocol,
-                    "dataset_sha256": fingerprint}  # fmt: skip
-            statistics.save_reference(cache_key(reference.count), real_features, meta)
-    for metric in feature_metrics:
-        if isinstance(metric, FID) and reference.tensors is not None and "mu" in reference.tensors:
-            metric.set_reference(reference.tensors["mu"], reference.tensors["sigma"], reference.count)
-        elif metric.needs_real:
-            metric.update_features(real_features, real=True)
+        if reference.tensors is not None:
+            real_features = {o: reference.tensors[f"features.{o}"] for o in real_outputs}
+        else:
+            chunks: dict[str, list[torch.Tensor]] = {o: [] for o in extracted}
+            with _bar(reference.count, f"real ({split})", progress) as bar:
+                for batch in _batches(reference.images, batch_size) if extracted or plain else ():
+                    for o, value in (built(batch, extracted) if extracted else {}).items():
+                        chunks[o].append(value)
+                    for metric in plain:
+                        metric.update(batch, real=True)
+                    bar.update(len(batch))
+            real_features = {o: torch.cat(v) for o, v in chunks.items()}
+            if labelled:
+                real_features[LABELS] = torch.from_numpy(reference.labels.astype("int64"))
+            if real_outputs:
+                meta = {"size": list(reference.size), "source_size": list(reference.source_size or reference.size),
+                        "n": reference.count, "dataset_size": reference.total,
+                        "split": used_split, "split_read": used_split, "extractor": built.protocol,
+                        "dataset_sha256": fingerprint}  # fmt: skip
+                statistics.save_reference(cache_key(reference.count), real_features, meta)
+        for metric in feature_metrics:
+            if isinstance(metric, FID) and reference.tensors is not None and "mu" in reference.tensors:
+                metric.set_reference(reference.tensors["mu"], reference.tensors["sigma"], reference.count)
+            elif metric.needs_real:
+                metric.update_features(real_features, real=True)
+        return reference, resized
+
+    real: list[tuple[_Reference, str | None]] = []
+    shard.share(lambda: real.append(real_side()))  # an error on rank 0 stops every rank
 
     handle.eval()
     agreement = ""
-    with _bar(n, "generated", progress) as bar:
-        batches = _prefetched(_generated(handle, n, seed, batch_size)) if feature_metrics or plain else ()
-        for batch, labels in batches:
+    kept: dict[int, list[dict[str, torch.Tensor]]] = {}  # under torchrun: this rank's chunks, for rank 0
+    with _bar(n, "generated", progress and shard.is_main) as bar:
+        generated = _generated(handle, n, seed, batch_size, shard.owns)
+        for chunk, batch, labels in _prefetched(generated) if feature_metrics or plain else ():
             features = built(batch, fake_outputs) if fake_outputs else {}
             if precision_why and precision == "bfloat16" and not agreement and POOL in features:
                 agreement = _bf16_agreement(extractor, device, batch, features[POOL])
             if labelled:
                 features[LABELS] = labels
-            for metric in feature_metrics:
+            if shard.distributed:
+                kept.setdefault(chunk, []).append(features)
+            for metric in feature_metrics if not shard.distributed else ():
                 metric.update_features(features, real=False)
             for metric in plain:
                 metric.update(batch, real=False)
             bar.update(len(batch))
+    for batches in shard.gather_chunks(kept) if shard.distributed else ():
+        for features in batches:  # every rank's chunks, in the order one process makes them
+            for metric in feature_metrics:
+                metric.update_features(features, real=False)
+    if not shard.is_main:
+        return shard.share(lambda: None)  # rank 0's evaluation
+    reference, resized = real[0]
     for metric in generator_metrics:
         with _bar(n, f"{metric.name} pairs", progress) as bar:
             metric.measure(generator, n, seed=seed, batch_size=batch_size, progress=bar)
@@ -425,7 +452,10 @@ def evaluate(
     labels = {k: _value_label(k, extractor, handle.classes) for k in values}
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     model_sha256 = sha256_file(handle.source) if handle.source and Path(handle.source).is_file() else ""
-    return Evaluation(model_name, values, labels, protocol, date, model_sha256)
+    evaluation = Evaluation(model_name, values, labels, protocol, date, model_sha256)
+    if shard.distributed:
+        evaluation.protocol["ranks"] = shard.world  # the values equal one process's; the protocol says how
+    return shard.share(lambda: evaluation)
 
 
 def _generator_only(

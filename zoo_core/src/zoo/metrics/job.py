@@ -98,8 +98,9 @@ def evaluate_model(
         handle, data, names, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed,
         batch_size=batch_size, device=device, precision=precision, model_name=label, progress=progress,
     )  # fmt: skip
-    for path in written_paths(model, output):
-        write_metrics(path, evaluation)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun every rank returns rank 0's evaluation; one writes
+        for path in written_paths(model, output):
+            write_metrics(path, evaluation)
     return evaluation
 
 
