@@ -50,3 +50,19 @@ def test_two_ranks_give_the_numbers_of_one_process(tmp_path):
     assert two["protocol"]["ranks"] == 2 and two["protocol"]["num_generated"] == 1100
     printed = [json.loads(line) for line in [double.stdout.strip()] if line]
     assert len(printed) == 1, "rank 0 alone reports"
+
+
+@pytest.mark.slow
+def test_an_error_on_rank_0_stops_every_rank_in_one_line(tmp_path):
+    """Unlabelled data fails intra-class FID on rank 0 while rank 1 generates: both leave, none hangs."""
+    data = write_npz(tmp_path / "real.npz", 300, 32, seed=5)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+               "--master_port", str(port), "-m", "zoo", "eval", "biggan-lite-cifar10-32", "--data", str(data),
+               "--metrics", "ifid", "-n", "600", "--extractor", "zoo-cifar10-resnet", "--no-progress"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(tmp_path / "home"), timeout=240)
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
+    assert errors and all("need class labels, but" in line for line in errors), done.stderr[-2000:]

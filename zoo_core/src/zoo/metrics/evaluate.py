@@ -394,8 +394,8 @@ def evaluate(
                 metric.update_features(real_features, real=True)
         return reference, resized
 
-    real: list[tuple[_Reference, str | None]] = []
-    shard.share(lambda: real.append(real_side()))  # an error on rank 0 stops every rank
+    real_done: list[tuple[_Reference, str | None]] = []
+    shard.share(lambda: real_done.append(real_side()))  # an error on rank 0 stops every rank
 
     handle.eval()
     agreement = ""
@@ -419,43 +419,45 @@ def evaluate(
         for features in batches:  # every rank's chunks, in the order one process makes them
             for metric in feature_metrics:
                 metric.update_features(features, real=False)
-    if not shard.is_main:
-        return shard.share(lambda: None)  # rank 0's evaluation
-    reference, resized = real[0]
-    for metric in generator_metrics:
-        with _bar(n, f"{metric.name} pairs", progress) as bar:
-            metric.measure(generator, n, seed=seed, batch_size=batch_size, progress=bar)
+    def finish() -> Evaluation:
+        """Rank 0 (or the one process): path metrics, every value, the protocol."""
+        reference, resized = real_done[0]
+        for metric in generator_metrics:
+            with _bar(n, f"{metric.name} pairs", progress) as bar:
+                metric.measure(generator, n, seed=seed, batch_size=batch_size, progress=bar)
 
-    values: dict[str, float] = {}
-    protocol: dict[str, Any] = {**built.protocol}
-    if chosen_because:
-        protocol["extractor_choice"] = f"auto: {chosen_because}"
-    if precision_why:
-        protocol["precision_choice"] = precision_why + (f"; {agreement}" if agreement else "")
-    if resized:
-        protocol["real_resize"] = resized
-    if generator.channels == 1:
-        protocol["channels"] = "grayscale, repeated to RGB on both sides"
-    for metric in objects.values():
-        values.update({k: float(v) for k, v in metric.compute().items()})
-        if hasattr(metric, "protocol"):
-            protocol.update(metric.protocol())
-    count, total = reference.count, reference.total
-    subset = "all" if count == total else f"random {count} of {total}, seed {statistics.SUBSET_SEED}"
-    real = {"data": Path(data).name, "sha256": fingerprint, "split": used_split, "subset": subset, "total": total}
-    if count != total:
-        real["subset_seed"] = statistics.SUBSET_SEED
-    protocol.update({
-        "num_generated": n, "num_real": count, "generator_seed": seed, "reference": real,
-        "labels": "balanced over classes" if generator.num_classes else "none",
-    })  # fmt: skip
-    labels = {k: _value_label(k, extractor, handle.classes) for k in values}
-    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    model_sha256 = sha256_file(handle.source) if handle.source and Path(handle.source).is_file() else ""
-    evaluation = Evaluation(model_name, values, labels, protocol, date, model_sha256)
-    if shard.distributed:
-        evaluation.protocol["ranks"] = shard.world  # the values equal one process's; the protocol says how
-    return shard.share(lambda: evaluation)
+        values: dict[str, float] = {}
+        protocol: dict[str, Any] = {**built.protocol}
+        if chosen_because:
+            protocol["extractor_choice"] = f"auto: {chosen_because}"
+        if precision_why:
+            protocol["precision_choice"] = precision_why + (f"; {agreement}" if agreement else "")
+        if resized:
+            protocol["real_resize"] = resized
+        if generator.channels == 1:
+            protocol["channels"] = "grayscale, repeated to RGB on both sides"
+        for metric in objects.values():
+            values.update({k: float(v) for k, v in metric.compute().items()})
+            if hasattr(metric, "protocol"):
+                protocol.update(metric.protocol())
+        count, total = reference.count, reference.total
+        subset = "all" if count == total else f"random {count} of {total}, seed {statistics.SUBSET_SEED}"
+        real = {"data": Path(data).name, "sha256": fingerprint, "split": used_split, "subset": subset, "total": total}
+        if count != total:
+            real["subset_seed"] = statistics.SUBSET_SEED
+        protocol.update({
+            "num_generated": n, "num_real": count, "generator_seed": seed, "reference": real,
+            "labels": "balanced over classes" if generator.num_classes else "none",
+        })  # fmt: skip
+        labels = {k: _value_label(k, extractor, handle.classes) for k in values}
+        date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        model_sha256 = sha256_file(handle.source) if handle.source and Path(handle.source).is_file() else ""
+        evaluation = Evaluation(model_name, values, labels, protocol, date, model_sha256)
+        if shard.distributed:
+            evaluation.protocol["ranks"] = shard.world  # the values equal one process's; the protocol says how
+        return evaluation
+
+    return shard.share(finish)  # every rank returns rank 0's evaluation, or raises its error
 
 
 def _generator_only(
