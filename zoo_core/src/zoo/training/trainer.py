@@ -424,7 +424,10 @@ class Trainer:
             while self.step < stop:
                 values = self.train_step(schedule, data)
                 bar.update(1)
-                done = self.step == stop or request.signal_number is not None
+                # One reading of the signal flag per step: a signal landing later in this step is handled
+                # at the next one, so "checkpoint saved" is always true when the run stops.
+                signalled = request.signal_number is not None
+                done = self.step == stop or signalled
                 elapsed = time.perf_counter() - started
                 rate = (self.step - start_step) * s.batch_size * self.context.world / elapsed
                 if main and (self.step % s.log_every == 0 or done):
@@ -442,7 +445,7 @@ class Trainer:
                     self._evaluate(bar)
                 if main and (self.step % s.sample_every == 0 or done):
                     self._samples(fixed)
-                if request.signal_number is not None:
+                if signalled:
                     bar.close()
                     raise Interrupted(self._interrupted_message(request.name), request.signal_number)
         bar.close()
