@@ -22,10 +22,7 @@ from typing import Any
 
 import torch
 
-from zoo.errors import ZooError
-from zoo.metrics.base import FeatureMetric
-from zoo.metrics.extractors import POOL, STANDARD_INCEPTION, FeatureExtractor
-from zoo.metrics.precision_recall import BLOCK, knn_radii
+from zoo.metrics.precision_recall import BLOCK, NeighbourMetric, knn_radii
 
 
 def density_coverage(fake: torch.Tensor, real: torch.Tensor, k: int = 5) -> tuple[float, float]:
@@ -43,25 +40,13 @@ def density_coverage(fake: torch.Tensor, real: torch.Tensor, k: int = 5) -> tupl
     return density, coverage
 
 
-class DensityCoverage(FeatureMetric):
+class DensityCoverage(NeighbourMetric):
     """Density and coverage with k nearest neighbours (k = 5, as in Naeem et al. 2020)."""
 
     name = "dc"
     label = "Density/Coverage"
-    feature = POOL
-
-    def __init__(
-        self,
-        extractor: str | FeatureExtractor = STANDARD_INCEPTION,
-        *,
-        device: str = "cpu",
-        precision: str = "float32",
-        k: int = 5,
-    ) -> None:
-        if k < 1:
-            raise ZooError(f"density/coverage needs k >= 1, got {k}")
-        self.k = k
-        super().__init__(extractor, device=device, precision=precision)
+    default_k = 5
+    what = "density/coverage"
 
     def compute(self) -> Mapping[str, float]:
         """{'density': d, 'coverage': c}."""

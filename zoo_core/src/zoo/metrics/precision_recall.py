@@ -11,7 +11,7 @@ blocks so 10k x 10k comparisons never hold a full distance matrix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -46,12 +46,12 @@ def precision_recall(fake: torch.Tensor, real: torch.Tensor, k: int = 3) -> tupl
     return precision, recall
 
 
-class PrecisionRecall(FeatureMetric):
-    """Improved precision and recall with k nearest neighbours (k = 3 as in the paper)."""
+class NeighbourMetric(FeatureMetric):
+    """A metric on k-nearest-neighbour balls of pool features; ``k`` defaults to the paper's ``default_k``."""
 
-    name = "pr"
-    label = "Precision/Recall"
     feature = POOL
+    default_k: ClassVar[int] = 3
+    what: ClassVar[str] = ""  # the name in error messages, e.g. 'precision/recall'
 
     def __init__(
         self,
@@ -59,12 +59,21 @@ class PrecisionRecall(FeatureMetric):
         *,
         device: str = "cpu",
         precision: str = "float32",
-        k: int = 3,
+        k: int | None = None,
     ) -> None:
+        k = self.default_k if k is None else k
         if k < 1:
-            raise ZooError(f"precision/recall needs k >= 1, got {k}")
+            raise ZooError(f"{self.what} needs k >= 1, got {k}")
         self.k = k
         super().__init__(extractor, device=device, precision=precision)
+
+
+class PrecisionRecall(NeighbourMetric):
+    """Improved precision and recall with k nearest neighbours (k = 3 as in the paper)."""
+
+    name = "pr"
+    label = "Precision/Recall"
+    what = "precision/recall"
 
     def compute(self) -> Mapping[str, float]:
         """{'precision': p, 'recall': r}."""
