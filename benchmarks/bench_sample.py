@@ -88,6 +88,7 @@ def _training(batch: int) -> dict[str, Callable[[], object]]:
     from zoo.losses import NonSaturatingLoss
     from zoo.training.data import BatchSchedule, ImageData
     from zoo.training.settings import resolve_settings
+    from zoo.training.streaming import MemoryBatches
     from zoo.training.trainer import Trainer
 
     arch = get_registry().architecture("dcgan")
@@ -95,7 +96,7 @@ def _training(batch: int) -> dict[str, Callable[[], object]]:
     trainer = Trainer(arch, settings, "bench", _tmp_dir(), device="cpu", quiet=True)
     images = torch.randint(0, 256, (4 * batch, 3, 32, 32), dtype=torch.uint8)
     data = ImageData(images=images, labels=None)
-    schedule = BatchSchedule(len(images), batch, 0, 0, 1)
+    batches = MemoryBatches(data, BatchSchedule(len(images), batch, 0, 0, 1), "benchmark")
     torch.manual_seed(0)
     G, D = zoo.build("dcgan").generator.train(), zoo.build("dcgan").discriminator.train()
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
@@ -115,7 +116,7 @@ def _training(batch: int) -> dict[str, Callable[[], object]]:
         opt_g.step()
 
     step = f"zoo train dcgan step ({trainer.precision_note})"
-    return {"plain fp32 loop": plain, step: lambda: trainer.train_step(schedule, data)}
+    return {"plain fp32 loop": plain, step: lambda: trainer.train_step(batches)}
 
 
 def _tmp_dir():

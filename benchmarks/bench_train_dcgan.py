@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from zoo.registry import get_registry
 from zoo.training.data import BatchSchedule, load_training_data
 from zoo.training.settings import resolve_settings
+from zoo.training.streaming import MemoryBatches
 from zoo.training.trainer import Trainer
 
 BATCH = 64
@@ -70,7 +71,7 @@ def _trainer_rate(data_path: Path, steps: int, bf16: bool, channels_last: bool, 
             trainer.G_train, trainer.D_train = torch.compile(trainer.G), torch.compile(trainer.D)
         data = load_training_data(str(data_path), 32, conditional=False)
         schedule = BatchSchedule(len(data), BATCH, 0)
-        return _rate(lambda: trainer.train_step(schedule, data), steps)
+        return _rate(lambda: trainer.train_step(MemoryBatches(data, schedule, "benchmark")), steps)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from zoo.losses import orthogonal_regularisation
 from zoo.registry import get_registry
 from zoo.training.data import BatchSchedule, ImageData
 from zoo.training.settings import resolve_settings
+from zoo.training.streaming import MemoryBatches
 from zoo.training.trainer import Trainer
 
 
@@ -46,7 +47,7 @@ def _one_step(data: ImageData, ortho: str) -> tuple[Trainer, dict[str, float]]:
     arch = get_registry().architecture("dcgan")
     overrides = {"model.width": "4", "model.z_dim": "8", "batch_size": "4", "ortho_weight": ortho}
     trainer = Trainer(arch, resolve_settings(arch, None, overrides), "unused", Path("unused"), device="cpu", quiet=True)
-    return trainer, trainer.train_step(BatchSchedule(len(data), 4, seed=0), data)
+    return trainer, trainer.train_step(MemoryBatches(data, BatchSchedule(len(data), 4, seed=0), "test"))
 
 
 def test_ortho_weight_changes_only_the_generator_update():

@@ -15,6 +15,8 @@ from zoo.errors import ZooError
 from zoo.weights import sha256_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+SHARD_SUFFIXES = (".tar", ".parquet")  # WebDataset tar shards and Parquet shards, read by zoo.sources
+HUB_PREFIX = "hf:"  # --data hf:ORG/NAME[:SPLIT][@REVISION], a Hugging Face dataset read by zoo.sources
 # An .npz holds either one set of images ("images"/"x", no split) or splits: x_SPLIT / SPLIT_images, or
 # JPEG bytes SPLIT_jpeg + SPLIT_offsets, with labels y_SPLIT / SPLIT_labels (Keras and torchvision names).
 _WHOLE_IMAGE_KEYS = ("images", "x")
@@ -41,19 +43,43 @@ def is_torchvision_spec(data: str) -> bool:
     return data.startswith(TORCHVISION_PREFIX)
 
 
+def is_hub_spec(data: str | os.PathLike[str]) -> bool:
+    """Whether ``data`` names a Hugging Face dataset (``hf:ORG/NAME[:SPLIT]``) rather than a local path."""
+    return str(data).startswith(HUB_PREFIX)
+
+
+def shard_files(path: Path) -> list[Path]:
+    """The ``.tar`` / ``.parquet`` shards that ``path`` is or holds (sorted); empty for other data."""
+    if path.is_file():
+        return [path] if path.suffix.lower() in SHARD_SUFFIXES else []
+    if path.is_dir() and not _image_files(path):
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SHARD_SUFFIXES)
+    return []
+
+
+def is_lazy_only(data: str | os.PathLike[str]) -> bool:
+    """Whether only zoo.sources reads ``data`` (Hub datasets, tar and Parquet shards), not the loaders here."""
+    return is_hub_spec(data) or bool(shard_files(Path(data)))
+
+
 def dataset_fingerprint(path: str | os.PathLike[str]) -> str:
-    """sha256 of a dataset file, or of an image folder's image files (relative names and hashes, sorted).
+    """sha256 of a dataset file, or of a folder's image files (or its shards): relative names and hashes, sorted.
 
     What a run, an evaluation's cache and a model card record as "the data"; other files in a folder
-    (notes, a .DS_Store) are not read as images, so they do not change it.
+    (notes, a .DS_Store) are not read as images, so they do not change it. A Hugging Face dataset is
+    recorded as ``hf:ORG/NAME@REVISION:SPLIT``.
     """
+    if is_hub_spec(path):
+        from zoo.sources import open_source
+
+        return open_source(path).fingerprint()
     path = Path(path)
     if path.is_file():
         return sha256_file(path)
     if not path.is_dir():
         raise ZooError(f"data path {str(path)!r} does not exist")
     digest = hashlib.sha256()
-    for file in _image_files(path):
+    for file in _image_files(path) or shard_files(path):
         digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
     return digest.hexdigest()
 
@@ -209,8 +235,8 @@ def _from_folder(path: Path) -> tuple[np.ndarray, None]:
     return _decode_files(path, files), None
 
 
-def _from_class_folders(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Images of ROOT/CLASSNAME/**: label i is the i-th class folder in sorted order, as in ImageFolder."""
+def class_folder_files(path: Path) -> tuple[list[Path], np.ndarray]:
+    """Image files of ROOT/CLASSNAME/** and their labels: label i is the i-th class folder, as in ImageFolder."""
     dirs = _class_dirs(path)
     loose = sorted(p.name for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not dirs:
@@ -236,17 +262,23 @@ def _from_class_folders(path: Path) -> tuple[np.ndarray, np.ndarray]:
             )
         files += found
         labels += [label] * len(found)
-    return _decode_files(path, files), np.asarray(labels, dtype=np.int64)
+    return files, np.asarray(labels, dtype=np.int64)
+
+
+def _from_class_folders(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images of ROOT/CLASSNAME/** decoded, with their labels."""
+    files, labels = class_folder_files(path)
+    return _decode_files(path, files), labels
 
 
 def data_channels(path: str | os.PathLike[str], split: str = "train") -> int:
     """1 or 3: the channels ``load_split`` would give, read from the npz member's header (no images decoded).
 
-    Encoded images (JPEG bytes, image folders) decode to RGB, so they count as 3.
+    Encoded images (JPEG bytes, image folders, shards, Hub datasets) decode to RGB, so they count as 3.
     """
-    path = Path(path)
-    if path.is_dir():
+    if is_lazy_only(path) or Path(path).is_dir():
         return 3
+    path = Path(path)
     try:
         with open_npz(path) as archive:
             key = _npz_choice(path, set(archive.files), split)[0]
@@ -282,10 +314,14 @@ def _folder_split(path: Path, split: str) -> str:
 
 def data_split(path: str | os.PathLike[str], split: str = "train") -> str:
     """The split ``load_split`` would read (``split``, or WHOLE for data without splits), reading only the key list."""
+    if is_hub_spec(path):
+        from zoo.sources import parse_hub_spec
+
+        return parse_hub_spec(str(path), split)[1]
     path = Path(path)
     if not path.exists():
         raise ZooError(f"data path {str(path)!r} does not exist")
-    if path.is_dir():
+    if path.is_dir() or shard_files(path):
         return _folder_split(path, split)
     try:
         with open_npz(path) as archive:
@@ -299,6 +335,12 @@ def load_split(
     path: str | os.PathLike[str], split: str = "train", *, class_folders: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None, str]:
     """``load_images`` plus the split read: ``split`` itself, or WHOLE when the data has no separate splits."""
+    if is_lazy_only(path):  # shards and Hub datasets: read through their lazy source, all of it
+        from zoo.sources import open_source
+
+        source = open_source(path, split, class_folders=class_folders)
+        images = source.read_many(range(len(source)))
+        return images, source.labels, source.split
     path = Path(path)
     if not path.exists():
         raise ZooError(f"data path {str(path)!r} does not exist")
@@ -351,7 +393,12 @@ def check_labels(
 
 
 def class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
-    """Class names of the data: an ``.npz``'s ``classes`` (label i is name i) or a folder's class sub-folders."""
+    """Class names of the data: an ``.npz``'s ``classes`` (label i is name i), a folder's class sub-folders,
+    a Parquet or Hub dataset's ClassLabel names."""
+    if is_lazy_only(path):
+        from zoo.sources import open_source
+
+        return open_source(path).classes
     path = Path(path)
     if path.is_dir():
         return tuple(p.name for p in _class_dirs(path))

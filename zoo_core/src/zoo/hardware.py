@@ -7,6 +7,8 @@ oneDNN emulates bf16 there. On Intel AMX and AVX512-BF16 CPUs the same autocast 
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 NATIVE_BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
@@ -47,3 +49,72 @@ def bf16_choice(requested: bool | None, device: torch.device | str) -> tuple[boo
         f"float32: this {device.type} has no native bf16 (emulated bf16 is several times slower); "
         "--set bf16=true forces autocast"
     )
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as handle:
+            text = handle.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _status_bytes(field: str) -> int | None:
+    """A ``kB`` field of /proc/self/status (VmSize …) in bytes."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cgroup_memory_files() -> list[tuple[str, str]]:
+    """(limit, usage) files of this process's memory cgroup, v2 and v1, from /proc/self/cgroup."""
+    files = []
+    try:
+        with open("/proc/self/cgroup") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return files
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":  # cgroup v2
+            base = f"/sys/fs/cgroup{path.rstrip('/')}"
+            files.append((f"{base}/memory.max", f"{base}/memory.current"))
+        elif "memory" in controllers.split(","):
+            base = f"/sys/fs/cgroup/memory{path.rstrip('/')}"
+            files.append((f"{base}/memory.limit_in_bytes", f"{base}/memory.usage_in_bytes"))
+    return files
+
+
+def available_memory() -> int:
+    """Bytes this process may still use: the machine's available memory, capped by RLIMIT_AS and a cgroup limit.
+
+    Why not just MemAvailable: under ``ulimit -v``, a container or a batch scheduler's cgroup, the
+    limit that ends the process is far below what the machine has free.
+    """
+    import resource
+
+    limits: list[int] = []
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        try:
+            limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+        except (ValueError, OSError, AttributeError):
+            pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft - (_status_bytes("VmSize") or 0))
+    for limit_file, usage_file in _cgroup_memory_files():
+        limit, usage = _read_int(limit_file), _read_int(usage_file)
+        if limit is not None and limit < 2**60:  # v1 reports "no limit" as a huge number
+            limits.append(limit - (usage or 0))
+    return max(0, min(limits)) if limits else 2**40

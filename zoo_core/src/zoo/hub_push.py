@@ -67,8 +67,10 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w/.~-])/[^\s'\"]+")
 
 def public_dataset(data: str) -> str:
     """A dataset as a card may show it: a file or folder's name, never the local path it was read from."""
-    from zoo.data import is_torchvision_spec
+    from zoo.data import is_hub_spec, is_torchvision_spec
 
+    if is_hub_spec(data):
+        return data  # hf:ORG/NAME[:SPLIT][@REVISION] names a public dataset, not a local path
     if is_torchvision_spec(data):
         return ":".join(data.split(":")[:2])  # torchvision:CIFAR10:/local/root -> torchvision:CIFAR10
     return Path(data).name or data

@@ -10,7 +10,7 @@ the network, through the real ``huggingface_hub`` client (never a mock)::
         commit = hub.publish(Path("pushed"), "me/my-gan")     # a folder written by `zoo push --out`
         env = hub.env(tmp_path)                               # HF_ENDPOINT (+ an empty HF_HOME) for subprocesses
 
-Needs ``olah`` (``pip install olah``) and git. Layout olah serves: ``<mirrors>/models/<org>/<repo>``,
+Needs ``olah`` (``pip install olah``) and git. Layout olah serves: ``<mirrors>/models/<org>/<repo>`` (and ``datasets/``),
 a git repository whose branch ``main`` holds the files.
 """
 
@@ -57,10 +57,19 @@ class LocalHub:
     mirrors: Path
     process: subprocess.Popen
 
-    def publish(self, folder: Path | None, repo_id: str, changes: dict[str, bytes | str | None] | None = None) -> str:
-        """Commit the files of ``folder`` (a ``zoo push --out`` folder) plus ``changes`` (None deletes) on
-        ``main`` of ``repo_id``; return the commit, which a card pins as its revision."""
-        repo = self.mirrors / "models" / repo_id
+    def publish(
+        self,
+        folder: Path | None,
+        repo_id: str,
+        changes: dict[str, bytes | str | None] | None = None,
+        repo_type: str = "model",
+    ) -> str:
+        """Commit the files of ``folder`` (a ``zoo push --out`` folder) plus ``changes`` (None deletes; names may
+        hold sub-folders) on ``main`` of ``repo_id``; return the commit, which a card pins as its revision.
+        ``repo_type="dataset"`` publishes a dataset repo, read with ``--data hf:ORG/NAME``."""
+        if repo_type not in ("model", "dataset"):
+            raise ZooError(f"repo_type must be 'model' or 'dataset', got {repo_type!r}")
+        repo = self.mirrors / f"{repo_type}s" / repo_id
         if not (repo / ".git").exists():
             repo.mkdir(parents=True)
             git(repo, "init", "-q", "-b", "main")
@@ -71,6 +80,7 @@ class LocalHub:
             if content is None:
                 (repo / name).unlink()
             else:
+                (repo / name).parent.mkdir(parents=True, exist_ok=True)
                 (repo / name).write_bytes(content.encode() if isinstance(content, str) else content)
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "-m", "publish")

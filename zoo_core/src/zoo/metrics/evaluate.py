@@ -221,6 +221,7 @@ def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_k
     """Look the real features up in the cache; on a miss, load the (seeded) subset of images to extract."""
     from zoo.data import load_images
     from zoo.metrics import statistics
+    from zoo.sources import _Compressed, open_source
 
     def lookup(count: int) -> _Reference | None:
         entry = statistics.load_reference(cache_key(count), cache_key.outputs) if use_cache else None
@@ -237,12 +238,21 @@ def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_k
     hit = lookup(requested)
     if hit is not None:
         return hit
-    images, labels = load_images(data, split=split)
-    subset = statistics.real_subset(len(images), requested)
+    try:  # only the subset is read, so the data may be larger than memory
+        source = open_source(data, split)
+    except _Compressed:  # np.savez_compressed members are read whole
+        source = None
+    if source is None:
+        images, labels = load_images(data, split=split)
+        subset = statistics.real_subset(len(images), requested)
+        images, count = images[subset], len(images)
+    else:
+        subset = statistics.real_subset(len(source), requested)
+        images, labels, count = source.read_many(subset), source.labels, len(source)
     hit = lookup(len(subset)) if len(subset) != requested else None
     subset_labels = labels[subset] if labels is not None else None
     size = tuple(images.shape[1:3])
-    return hit or _Reference(len(subset), len(images), size, images=images[subset], labels=subset_labels)
+    return hit or _Reference(len(subset), count, size, images=images, labels=subset_labels)
 
 
 class _CacheKey:
@@ -419,6 +429,7 @@ def evaluate(
         for features in batches:  # every rank's chunks, in the order one process makes them
             for metric in feature_metrics:
                 metric.update_features(features, real=False)
+
     def finish() -> Evaluation:
         """Rank 0 (or the one process): path metrics, every value, the protocol."""
         reference, resized = real_done[0]

@@ -8,6 +8,7 @@ precision/recall need them) plus mean and covariance in float64 (FID needs only 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,7 +33,10 @@ def real_subset(total: int, n: int, seed: int = SUBSET_SEED) -> np.ndarray:
 def cache_path(fingerprint: str, split: str, extractor_key: str, n: int) -> Path:
     """Where the entry for this (dataset, split, extractor, n) lives under the zoo cache."""
     safe_key = "".join(c if c.isalnum() or c in "-_." else "_" for c in extractor_key)
-    return zoo_home() / "stats" / f"{fingerprint[:20]}-{split}-{safe_key}-n{n}.safetensors"
+    if not all(c in "0123456789abcdef" for c in fingerprint):  # a Hub dataset's "hf:ORG/NAME@REV:SPLIT"
+        fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()
+    safe_split = "".join(c if c.isalnum() or c in "-_." else "_" for c in split)
+    return zoo_home() / "stats" / f"{fingerprint[:20]}-{safe_split}-{safe_key}-n{n}.safetensors"
 
 
 def save_reference(path: Path, features: Mapping[str, Any], metadata: Mapping[str, Any]) -> Path:

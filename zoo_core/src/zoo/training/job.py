@@ -58,7 +58,7 @@ def train(
     # The CLI passes what the user typed; a Python call records the zoo train command that repeats it.
     command = command or _command(family, data, out, recipe, overrides, steps, until, resume, device)
 
-    from zoo.data import class_names, data_channels, dataset_fingerprint, is_torchvision_spec
+    from zoo.data import class_names, data_channels, dataset_fingerprint, is_hub_spec, is_torchvision_spec
     from zoo.registry import get_registry
     from zoo.training.settings import (
         CHECKPOINT,
@@ -73,7 +73,7 @@ def train(
 
     arch = get_registry().architecture(family)
     from_torchvision = is_torchvision_spec(data)
-    if not from_torchvision and not Path(data).exists():
+    if not from_torchvision and not is_hub_spec(data) and not Path(data).exists():
         raise ZooError(f"data path {data!r} does not exist")
     created = check_run_dir(out)
     _check_device(device)

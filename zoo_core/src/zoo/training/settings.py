@@ -17,11 +17,12 @@ CHECKPOINT = "checkpoint.safetensors"  # resumable state: weights, optimisers, R
 RUN_CONFIG = "train_config.json"  # family, data, exact command, settings: what zoo push puts on the card
 MODEL_PREFIX = "model."
 LR_DECAYS = ("", "linear")
+DATA_LOADINGS = ("auto", "memory", "stream")
 # What --resume may change: rates and weights that a diverging run needs lowered, and logging.
 # Everything else (batch, n_critic, seed, model …) decides which data and noise each step sees.
 RESUMABLE_KEYS = (
     "lr_g", "lr_d", "lr_decay", "reg_weight", "ortho_weight", "ema_decay",
-    "sample_every", "checkpoint_every", "log_every", "eval_every",
+    "sample_every", "checkpoint_every", "log_every", "eval_every", "data_loading", "data_workers",
 )  # fmt: skip
 
 
@@ -57,6 +58,9 @@ class TrainSettings:
     eval_n: int = 5000  # generated images per evaluation (real ones: as many, from the training data)
     eval_extractor: str = "auto"
     best_metric: str = ""  # the value best.safetensors is kept by; "" is the first metric's (fid, kid, …)
+    # How batches are read; never which images they hold (zoo/training/streaming.py), so resumes may change it.
+    data_loading: str = "auto"  # auto: in memory when it fits a quarter of the free memory, else streamed
+    data_workers: int = 2  # DataLoader processes decoding streamed data; 0 reads in the main process
     model: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -68,6 +72,9 @@ class TrainSettings:
         if self.eval_every < 0 or self.eval_n < 2:
             got = f"{self.eval_every}, {self.eval_n}"
             raise ZooError(f"eval_every must be 0 (off) or positive, eval_n at least 2: got {got}")
+        if self.data_loading not in DATA_LOADINGS or self.data_workers < 0:
+            got = f"{self.data_loading!r}, {self.data_workers}"
+            raise ZooError(f"data_loading must be auto, memory or stream and data_workers 0 or more: got {got}")
         if not 0 <= self.ema_decay < 1:
             raise ZooError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.ortho_weight < 0:

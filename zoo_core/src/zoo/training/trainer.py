@@ -29,11 +29,12 @@ from zoo.losses import orthogonal_regularisation
 from zoo.specs import ArchitectureSpec, import_object
 from zoo.training import distributed
 from zoo.training.augment import diff_augment, parse_policy
-from zoo.training.data import BatchSchedule, load_training_data, random_flip, to_float
+from zoo.training.data import random_flip, to_float
 from zoo.training.export import export_generator, recalibrate_batchnorm, update_ema
 from zoo.training.plots import plot_training
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG, TrainSettings
 from zoo.training.signals import stop_requests
+from zoo.training.streaming import Batches, open_batches
 
 PROGRESS = "progress.jsonl"
 
@@ -210,12 +211,12 @@ class Trainer:
     def _autocast(self) -> contextlib.AbstractContextManager:
         return torch.autocast(self.context.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
-    def _real_batch(self, schedule: BatchSchedule, data, index: int, gen: torch.Generator):
-        indices = schedule.indices(index)
-        x = to_float(data.images[indices])
+    def _real_batch(self, batches: Batches, index: int, gen: torch.Generator):
+        images, labels = batches.batch(index)
+        x = to_float(images)
         if self.settings.flip:
             x = random_flip(x, gen)
-        y = data.labels[indices].to(self.context.device) if data.labels is not None else None
+        y = labels.to(self.context.device) if labels is not None else None
         memory_format = torch.channels_last if self.settings.channels_last else torch.contiguous_format
         return x.to(self.context.device).contiguous(memory_format=memory_format), y
 
@@ -284,7 +285,7 @@ class Trainer:
     def _update_ema(self) -> None:
         update_ema(self.G_ema, self.G, self.settings.ema_decay if self.step >= self.settings.ema_start else 0.0)
 
-    def train_step(self, schedule: BatchSchedule, data) -> dict[str, float]:
+    def train_step(self, batches: Batches) -> dict[str, float]:
         """n_critic D updates, one G update, the EMA; all randomness from (seed, step, rank)."""
         if self.settings.lr_decay:
             self._set_learning_rates()
@@ -293,7 +294,7 @@ class Trainer:
         gen = torch.Generator().manual_seed(seed)
         stats: dict[str, Any] = {}
         for k in range(self.settings.n_critic):
-            real, y = self._real_batch(schedule, data, self.step * self.settings.n_critic + k, gen)
+            real, y = self._real_batch(batches, self.step * self.settings.n_critic + k, gen)
             stats.update(self._d_step(real, y, gen))
         stats.update(self._g_step(gen))
         self._update_ema()
@@ -387,23 +388,24 @@ class Trainer:
         ``until`` stops early without changing the schedule (the rate decay still ends at ``steps``),
         so a run trained in sessions with ``--resume`` equals one trained straight through.
         """
+        s = self.settings
+        rank, world = self.context.rank, self.context.world
+        batches = open_batches(self.data_path, self.G.resolution, self.G.channels, self.num_classes, s, rank, world)
+        if batches.classes and len(batches.classes) != self.num_classes:
+            raise ZooError(
+                f"{self.data_path} names {len(batches.classes)} classes but the model has {self.num_classes}: "
+                f"pass --set model.num_classes={len(batches.classes)}"
+            )
+        self.classes = batches.classes
+        try:
+            return self._run(batches, until)
+        finally:
+            batches.close()
+
+    def _run(self, batches: Batches, until: int | None) -> Path:
         from tqdm import tqdm
 
         s = self.settings
-        data = load_training_data(
-            self.data_path,
-            self.G.resolution,
-            conditional=bool(self.num_classes),
-            num_classes=self.num_classes or None,
-            channels=self.G.channels,
-        )
-        if data.classes and len(data.classes) != self.num_classes:
-            raise ZooError(
-                f"{self.data_path} names {len(data.classes)} classes but the model has {self.num_classes}: "
-                f"pass --set model.num_classes={len(data.classes)}"
-            )
-        self.classes = data.classes
-        schedule = BatchSchedule(len(data), s.batch_size, s.seed, self.context.rank, self.context.world)
         fixed_gen = torch.Generator().manual_seed(1234)
         fixed = self._latents(64, fixed_gen)
         main = self.context.is_main
@@ -412,6 +414,7 @@ class Trainer:
             self._start_records()
             if not self.quiet:
                 print(f"precision: {self.precision_note}", file=sys.stderr, flush=True)
+                print(f"data: {batches.description}", file=sys.stderr, flush=True)
         bar = tqdm(
             total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True
         )
@@ -422,7 +425,7 @@ class Trainer:
             self._evaluate(bar)  # the run was stopped after this step's checkpoint, before its evaluation
         with stop_requests(enabled=not self.context.distributed) as request:
             while self.step < stop:
-                values = self.train_step(schedule, data)
+                values = self.train_step(batches)
                 bar.update(1)
                 # One reading of the signal flag per step: a signal landing later in this step is handled
                 # at the next one, so "checkpoint saved" is always true when the run stops.
