@@ -10,8 +10,8 @@ the network, through the real ``huggingface_hub`` client (never a mock)::
         commit = hub.publish(Path("pushed"), "me/my-gan")     # a folder written by `zoo push --out`
         env = hub.env(tmp_path)                               # HF_ENDPOINT (+ an empty HF_HOME) for subprocesses
 
-Needs ``olah`` (``pip install olah``) and git. Layout olah serves: ``<mirrors>/models/<org>/<repo>`` (and ``datasets/``),
-a git repository whose branch ``main`` holds the files.
+Needs ``olah`` (``pip install olah``) and git. Layout olah serves:
+``<mirrors>/models/<org>/<repo>`` (and ``datasets/``), a git repository whose branch ``main`` holds the files.
 """
 
 from __future__ import annotations
