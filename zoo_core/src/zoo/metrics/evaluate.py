@@ -295,6 +295,7 @@ def evaluate(
     import torch
 
     from zoo.data import data_split, dataset_fingerprint
+    from zoo.hub_push import public_dataset
     from zoo.metrics import statistics
     from zoo.metrics.base import FeatureMetric
     from zoo.metrics.extractors import build_extractor, resolve_extractor, resolve_precision
@@ -453,7 +454,8 @@ def evaluate(
                 protocol.update(metric.protocol())
         count, total = reference.count, reference.total
         subset = "all" if count == total else f"random {count} of {total}, seed {statistics.SUBSET_SEED}"
-        real = {"data": Path(data).name, "sha256": fingerprint, "split": used_split, "subset": subset, "total": total}
+        name = public_dataset(str(data))  # a file's name, never its local path; hf:ORG/NAME whole
+        real = {"data": name, "sha256": fingerprint, "split": used_split, "subset": subset, "total": total}
         if count != total:
             real["subset_seed"] = statistics.SUBSET_SEED
         protocol.update({

@@ -69,8 +69,12 @@ def evaluate_model(
     if extractor != AUTO:
         extractor_spec(extractor)
     check_precision(precision, allow_auto=True)
-    if not isinstance(data, (str, os.PathLike)) or not Path(data).exists():
-        raise ZooError(f"data {str(data)!r} does not exist: give an .npz file or a folder of images")
+    from zoo.data import is_hub_spec
+
+    if not isinstance(data, (str, os.PathLike)) or not (is_hub_spec(data) or Path(data).exists()):
+        raise ZooError(
+            f"data {str(data)!r} does not exist: give an .npz file, a folder of images or shards, or hf:ORG/NAME"
+        )
     if extractor != AUTO:
         check_sample_counts(names, extractor, n, n_real or n)
     run = run_dir(model)
