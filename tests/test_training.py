@@ -197,15 +197,22 @@ def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_dash_m_zoo_train(tiny_data, tmp_path):
+    """Two ranks, data in memory and streamed by each rank's DataLoader workers: the same weights."""
     sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
-    run = str(tmp_path / "run")
-    proc = _torchrun(
-        "-m", "zoo", "train", "dcgan", "--data", str(tiny_data), "--out", run, "--steps", "2", "--quiet", *sets
-    )
-    assert proc.stdout.count("trained dcgan to step 2") == 1, "rank 0 alone reports and writes"
-    records = [json.loads(line) for line in (tmp_path / "run" / "progress.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in records] == [1, 2]
-    assert zoo.load(run).sample(1).shape == (1, 32, 32, 3)
+    weights = {}
+    for loading in ("memory", "stream"):
+        run = str(tmp_path / loading)
+        proc = _torchrun(
+            "-m", "zoo", "train", "dcgan", "--data", str(tiny_data), "--out", run, "--steps", "2", "--quiet",
+            *sets, "--set", f"data_loading={loading}",
+        )  # fmt: skip
+        assert proc.stdout.count("trained dcgan to step 2") == 1, "rank 0 alone reports and writes"
+        records = [json.loads(line) for line in (tmp_path / loading / "progress.jsonl").read_text().splitlines()]
+        assert [r["step"] for r in records] == [1, 2]
+        assert zoo.load(run).sample(1).shape == (1, 32, 32, 3)
+        weights[loading] = load_tensors(tmp_path / loading / "checkpoint.safetensors")
+    assert weights["memory"].keys() == weights["stream"].keys()
+    assert all(torch.equal(weights["memory"][key], weights["stream"][key]) for key in weights["memory"])
 
 
 @pytest.mark.parametrize(("family", "separate"), [("dcgan", True), ("wgan-gp", False)])

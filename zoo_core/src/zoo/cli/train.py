@@ -54,7 +54,12 @@ class TrainCommand(click.Command):
 
 @click.command("train", cls=TrainCommand)
 @click.argument("family")
-@click.option("--data", required=True, help="An .npz of uint8 images, an image folder, or torchvision:DATASET:ROOT.")
+@click.option(
+    "--data",
+    required=True,
+    help="An .npz of uint8 images, an image folder, tar or Parquet shards, hf:ORG/NAME[:SPLIT] "
+    "or torchvision:DATASET:ROOT.",
+)
 @click.option(
     "--out", required=True, type=click.Path(path_type=Path), help="Run directory (checkpoints, samples, logs)."
 )
