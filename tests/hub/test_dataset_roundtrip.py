@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 
@@ -55,7 +56,8 @@ def test_training_and_evaluation_read_a_hub_dataset_and_work_offline_from_its_ca
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert "data: in memory (40 images" in trained.stderr  # small: auto keeps it in memory
     record = json.loads((zoo_env.cwd / "run" / "train_config.json").read_text())
-    assert record["data"] == spec and record["data_sha256"] == f"{spec}@{commit}:train"
+    identity = f"{spec}@{commit}:train"  # the exact data: repo, revision, split
+    assert record["data"] == spec and record["data_sha256"] == hashlib.sha256(identity.encode()).hexdigest()
 
     offline = {"HF_HUB_OFFLINE": "1"}  # the dataset is in HF_HOME's cache now: no server needed
     resumed = zoo_env.run(

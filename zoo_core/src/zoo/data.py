@@ -66,8 +66,8 @@ def dataset_fingerprint(path: str | os.PathLike[str]) -> str:
     """sha256 of a dataset file, or of a folder's image files (or its shards): relative names and hashes, sorted.
 
     What a run, an evaluation's cache and a model card record as "the data"; other files in a folder
-    (notes, a .DS_Store) are not read as images, so they do not change it. A Hugging Face dataset is
-    recorded as ``hf:ORG/NAME@REVISION:SPLIT``.
+    (notes, a .DS_Store) are not read as images, so they do not change it. A Hugging Face dataset's is
+    the sha256 of ``hf:ORG/NAME@REVISION:SPLIT`` (the Hub commit it was read at).
     """
     if is_hub_spec(path):
         from zoo.sources import open_source

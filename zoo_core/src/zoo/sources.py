@@ -14,6 +14,7 @@ column) and Hugging Face datasets, ``hf:ORG/NAME[:SPLIT]``, read through the ``d
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -364,6 +365,7 @@ class HubSource(ImageSource):
         datasets = _import("datasets", "datasets")
         self.spec = spec
         name, self.split, revision = parse_hub_spec(spec, split)
+        self.repo = name
         try:
             builder = datasets.load_dataset_builder(name, revision=revision)
             builder.download_and_prepare()
@@ -379,8 +381,14 @@ class HubSource(ImageSource):
     def __len__(self) -> int:
         return len(self.dataset)
 
+    @property
+    def identity(self) -> str:
+        """``hf:ORG/NAME@REVISION:SPLIT``: the exact data, as anyone with Hub access can fetch it again."""
+        return f"{HUB_PREFIX}{self.repo}@{self.revision}:{self.split}"
+
     def fingerprint(self) -> str:
-        return f"{self.spec.split('@')[0]}@{self.revision}:{self.split}"
+        """sha256 of ``identity``: a card's dataset_sha256 is 64 hex digits for every kind of data."""
+        return hashlib.sha256(self.identity.encode()).hexdigest()
 
     def read(self, index: int) -> np.ndarray:
         image = self.dataset[index][self.column]
