@@ -109,6 +109,7 @@ def _trainer(data: Path, out: Path, **extra: str) -> Trainer:
     return Trainer(arch, settings, str(data), out, device="cpu", quiet=True, command="zoo train dcgan (test)")
 
 
+@pytest.mark.filterwarnings("ignore:resizing")
 def test_a_streamed_run_killed_and_resumed_equals_an_in_memory_run(tmp_path):
     data = tmp_path / "d.npz"
     np.savez(data, images=RNG.integers(0, 256, size=(40, 40, 40, 3), dtype=np.uint8))  # resized to 32
