@@ -175,7 +175,7 @@ def _npy_layout(path: Path, archive: np.lib.npyio.NpzFile, key: str) -> tuple[tu
     """(shape, dtype, absolute byte offset of the data) of an npz member stored without compression."""
     info = archive.zip.getinfo(f"{key}.npy")
     if info.compress_type != zipfile.ZIP_STORED:
-        raise _Compressed(f"{path}: {key!r} is compressed (np.savez_compressed), so it cannot be read image by image")
+        raise CompressedMember(f"{path}: {key!r} is compressed (np.savez_compressed): it cannot be read image by image")
     with open(path, "rb") as handle:
         handle.seek(info.header_offset)
         local = handle.read(30)
@@ -188,7 +188,7 @@ def _npy_layout(path: Path, archive: np.lib.npyio.NpzFile, key: str) -> tuple[tu
         reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, fortran, dtype = reader(handle)
         if fortran and len(shape) > 1:
-            raise _Compressed(f"{path}: {key!r} is stored in Fortran order, so it cannot be read image by image")
+            raise CompressedMember(f"{path}: {key!r} is stored in Fortran order, so it cannot be read image by image")
         return tuple(int(d) for d in shape), dtype, handle.tell()
 
 
@@ -200,7 +200,7 @@ def _npz_labels(path: Path, archive: np.lib.npyio.NpzFile, key: str | None) -> n
     return labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
 
 
-class _Compressed(ZooError):
+class CompressedMember(ZooError):
     """An npz member that must be decompressed whole: readable in memory, not image by image."""
 
 
@@ -430,7 +430,7 @@ def _import(module: str, package: str) -> Any:
 
 
 def open_source(data: str | os.PathLike[str], split: str = "train", *, class_folders: bool = False) -> ImageSource:
-    """The lazy source for ``data``; a compressed .npz member raises ``_Compressed`` (read it in memory)."""
+    """The lazy source for ``data``; a compressed .npz member raises ``CompressedMember`` (read it in memory)."""
     spec = str(data)
     if is_hub_spec(spec):
         return HubSource(spec, split)
@@ -451,7 +451,7 @@ def open_source(data: str | os.PathLike[str], split: str = "train", *, class_fol
         with open_npz(path) as archive:
             jpeg = _npz_choice(path, set(archive.files), split)[0].endswith("_jpeg")
         source: ImageSource = NpzJpegSource(path, split) if jpeg else NpzArraySource(path, split)
-    except _Compressed:
+    except CompressedMember:
         raise
     except (*_NPZ_READ_ERRORS, KeyError) as exc:
         raise _unreadable_npz(path, exc) from None

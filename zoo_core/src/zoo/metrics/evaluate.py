@@ -221,7 +221,7 @@ def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_k
     """Look the real features up in the cache; on a miss, load the (seeded) subset of images to extract."""
     from zoo.data import load_images
     from zoo.metrics import statistics
-    from zoo.sources import _Compressed, open_source
+    from zoo.sources import CompressedMember, open_source
 
     def lookup(count: int) -> _Reference | None:
         entry = statistics.load_reference(cache_key(count), cache_key.outputs) if use_cache else None
@@ -240,7 +240,7 @@ def _reference(data: str | os.PathLike[str], split: str, requested: int, cache_k
         return hit
     try:  # only the subset is read, so the data may be larger than memory
         source = open_source(data, split)
-    except _Compressed:  # np.savez_compressed members are read whole
+    except CompressedMember:  # np.savez_compressed members are read whole
         source = None
     if source is None:
         images, labels = load_images(data, split=split)

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from zoo.data import is_lazy_only, is_torchvision_spec, one_line
 from zoo.errors import ZooError, ZooWarning
 from zoo.hardware import available_memory
-from zoo.sources import ImageSource, _Compressed, checked_labels, open_source
+from zoo.sources import CompressedMember, ImageSource, checked_labels, open_source
 from zoo.training.data import BatchSchedule, ImageData, load_training_data, match_channels, resize_images
 from zoo.training.settings import TrainSettings
 
@@ -190,7 +190,7 @@ def open_batches(
     if not is_torchvision_spec(spec):
         try:
             source = open_source(spec, class_folders=bool(num_classes))
-        except _Compressed as exc:
+        except CompressedMember as exc:
             if loading == "stream":
                 raise ZooError(f"{exc}: re-save it with numpy.savez to stream it, or use data_loading=memory") from None
     if source is not None and loading != "memory":
