@@ -11,7 +11,7 @@ from zoo.cards import split_card
 from zoo.metrics.compare import clauses
 from zoo.registry import get_registry
 
-CIFAR = ("dcgan-cifar10-32", "sagan-cifar10-32", "wgan-gp-cifar10-32")
+CIFAR = ("sagan-cifar10-32", "wgan-gp-cifar10-32", "biggan-lite-cifar10-32")  # zoo-cifar10-resnet in bf16
 
 
 def _card_text(name: str) -> str:
@@ -47,10 +47,19 @@ def test_the_table_lists_every_card_and_metric(capsys):
     assert sum(line.startswith("sagan-cifar10-32 ") for line in lines) == 2
 
 
+def test_the_retrained_dcgan_compares_with_the_other_cifar_cards_under_imagenet_features_only(capsys):
+    """Its zoo-cifar10-resnet figures are float32, the others' bf16: only the SqueezeNet protocol is shared."""
+    code, out, err = run_cli(capsys, "eval", "--compare", "dcgan-cifar10-32", *CIFAR, "--json")
+    assert code == 0 and not err, err
+    tables = json.loads(out)["tables"]
+    assert len(tables) == 1 and tables[0]["protocol"].startswith("squeezenet1_1-imagenet features")
+    assert list(tables[0]["rows"]) == ["dcgan-cifar10-32", *CIFAR]
+
+
 def test_a_card_measured_in_another_precision_is_refused_in_one_line(capsys, tmp_path):
     variant = _card_with_protocol(tmp_path, "wgan-gp-cifar10-32", "512-d fire9", "512-d fire8")
     variant.write_text(variant.read_text().replace("256-d, bf16", "256-d, float32"))
-    code, out, err = run_cli(capsys, "eval", "--compare", "dcgan-cifar10-32", "sagan-cifar10-32", str(variant))
+    code, out, err = run_cli(capsys, "eval", "--compare", "biggan-lite-cifar10-32", "sagan-cifar10-32", str(variant))
     assert code == 0
     refused = err.strip().splitlines()
     assert len(refused) == 1 and refused[0].startswith(f"refused: {variant}: no protocol in common")
