@@ -8,7 +8,6 @@ precision/recall need them) plus mean and covariance in float64 (FID needs only 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,8 +32,6 @@ def real_subset(total: int, n: int, seed: int = SUBSET_SEED) -> np.ndarray:
 def cache_path(fingerprint: str, split: str, extractor_key: str, n: int) -> Path:
     """Where the entry for this (dataset, split, extractor, n) lives under the zoo cache."""
     safe_key = "".join(c if c.isalnum() or c in "-_." else "_" for c in extractor_key)
-    if not all(c in "0123456789abcdef" for c in fingerprint):  # a Hub dataset's "hf:ORG/NAME@REV:SPLIT"
-        fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()
     safe_split = "".join(c if c.isalnum() or c in "-_." else "_" for c in split)
     return zoo_home() / "stats" / f"{fingerprint[:20]}-{safe_split}-{safe_key}-n{n}.safetensors"
 
