@@ -11,7 +11,7 @@ from zoo.cards import split_card
 from zoo.metrics.compare import clauses
 from zoo.registry import get_registry
 
-CIFAR = ("sagan-cifar10-32", "wgan-gp-cifar10-32", "biggan-lite-cifar10-32")  # zoo-cifar10-resnet in bf16
+CIFAR = ("sagan-cifar10-32", "wgan-gp-cifar10-32", "biggan-lite-cifar10-32")  # resnet in bf16 and float32
 
 
 def _card_text(name: str) -> str:
@@ -27,13 +27,16 @@ def _card_with_protocol(tmp_path: Path, name: str, old: str, new: str) -> Path:
     return path
 
 
-def test_bundled_cifar_cards_compare_under_both_shared_protocols(capsys):
+def test_bundled_cifar_cards_compare_under_every_shared_protocol(capsys):
     code, out, err = run_cli(capsys, "eval", "--compare", *CIFAR, "--json")
     assert code == 0 and not err, err
     tables = json.loads(out)["tables"]
-    assert len(tables) == 2, "zoo-cifar10-resnet and squeezenet1_1-imagenet groups"
+    assert len(tables) == 3, "zoo-cifar10-resnet in bf16, squeezenet1_1-imagenet, zoo-cifar10-resnet in float32"
     for table in tables:
         assert list(table["rows"]) == list(CIFAR)
+    assert [t["protocol"].split(" features")[0] for t in tables] == [
+        "zoo-cifar10-resnet", "squeezenet1_1-imagenet", "zoo-cifar10-resnet"
+    ]  # fmt: skip  (the card's order: bf16 first, float32 last)
     fids = {name: get_registry().checkpoints[name].metrics["fid"] for name in CIFAR}
     assert {name: row["fid"] for name, row in tables[0]["rows"].items()} == fids
 
@@ -44,21 +47,28 @@ def test_the_table_lists_every_card_and_metric(capsys):
     lines = out.splitlines()
     assert lines[0].startswith("protocol: zoo-cifar10-resnet features")
     assert lines[1].split()[:3] == ["model", "fid", "kid"]
-    assert sum(line.startswith("sagan-cifar10-32 ") for line in lines) == 2
+    assert sum(line.startswith("sagan-cifar10-32 ") for line in lines) == 3
 
 
-def test_the_retrained_dcgan_compares_with_the_other_cifar_cards_under_imagenet_features_only(capsys):
-    """Its zoo-cifar10-resnet figures are float32, the others' bf16: only the SqueezeNet protocol is shared."""
+def test_the_retrained_dcgan_compares_with_the_other_cifar_cards_under_both_its_protocols(capsys):
+    """Its zoo-cifar10-resnet figures are float32: the others' float32 group matches, their bf16 one does not."""
     code, out, err = run_cli(capsys, "eval", "--compare", "dcgan-cifar10-32", *CIFAR, "--json")
     assert code == 0 and not err, err
     tables = json.loads(out)["tables"]
-    assert len(tables) == 1 and tables[0]["protocol"].startswith("squeezenet1_1-imagenet features")
-    assert list(tables[0]["rows"]) == ["dcgan-cifar10-32", *CIFAR]
+    assert len(tables) == 2
+    assert "256-d penultimate features, weights sha256 48bd78f7…, float32)" in tables[0]["protocol"]
+    assert tables[1]["protocol"].startswith("squeezenet1_1-imagenet features")
+    for table in tables:
+        assert list(table["rows"]) == ["dcgan-cifar10-32", *CIFAR]
+    float32 = {name: get_registry().checkpoints[name].metrics["zoo-cifar10-resnet-float32"]["fid"] for name in CIFAR}
+    assert {name: tables[0]["rows"][name]["fid"] for name in CIFAR} == float32
 
 
 def test_a_card_measured_in_another_precision_is_refused_in_one_line(capsys, tmp_path):
     variant = _card_with_protocol(tmp_path, "wgan-gp-cifar10-32", "512-d fire9", "512-d fire8")
-    variant.write_text(variant.read_text().replace("256-d, bf16", "256-d, float32"))
+    text = variant.read_text().replace("256-d, bf16", "256-d, float32")
+    head, tail = text.split("    zoo-cifar10-resnet-float32:\n")
+    variant.write_text(head + tail[tail.index("  train_command:") :])  # only a card measured in bf16 has that group
     code, out, err = run_cli(capsys, "eval", "--compare", "biggan-lite-cifar10-32", "sagan-cifar10-32", str(variant))
     assert code == 0
     refused = err.strip().splitlines()
