@@ -24,6 +24,8 @@ RESUMABLE_KEYS = (
     "lr_g", "lr_d", "lr_decay", "reg_weight", "ortho_weight", "ema_decay",
     "sample_every", "checkpoint_every", "log_every", "eval_every", "data_loading", "data_workers",
 )  # fmt: skip
+# Values that runs recorded before a key existed were trained with; a resume must not change them.
+LEGACY_VALUES = {"reuse_fakes": False}
 
 
 @dataclass
@@ -49,6 +51,10 @@ class TrainSettings:
     channels_last: bool = True
     flip: bool = True
     diffaug: str = ""
+    # G's step reuses the last critic step's fakes, as in Radford et al.'s loop: one generator forward per
+    # step instead of a no-grad one for D plus one for G. False draws fresh latents for G, as runs recorded
+    # before this key existed did (LEGACY_VALUES), so their resumes and card commands stay exact.
+    reuse_fakes: bool = True
     seed: int = 0
     sample_every: int = 1000
     checkpoint_every: int = 500
@@ -121,6 +127,7 @@ def saved_settings(record: Mapping[str, Any]) -> TrainSettings:
     unknown = sorted(set(record) - known)
     if unknown:
         raise ZooError(f"the run was made by a newer gan-zoo (settings {', '.join(unknown)}): upgrade zoo-core")
+    record = {**LEGACY_VALUES, **record}
     return TrainSettings(**{k: tuple(v) if k in ("betas_g", "betas_d") else v for k, v in record.items()})
 
 

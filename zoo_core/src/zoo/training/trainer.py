@@ -37,6 +37,7 @@ from zoo.training.signals import stop_requests
 from zoo.training.streaming import Batches, open_batches
 
 PROGRESS = "progress.jsonl"
+Fakes = tuple[torch.Tensor, torch.Tensor | None] | None  # generated images with G's graph, their labels
 
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
@@ -228,16 +229,18 @@ class Trainer:
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         return diff_augment(x, self.policy) if self.policy else x
 
-    def _d_step(self, real: torch.Tensor, y_real, gen: torch.Generator) -> dict[str, float]:
+    def _d_step(self, real: torch.Tensor, y_real, gen: torch.Generator, keep_fakes: bool) -> tuple[dict, Fakes]:
         """One critic update: real and fake share one forward; penalty inputs other than the reals get their own.
 
         A separate forward keeps the penalty's double backward to the images it needs (1.8× faster
-        for WGAN-GP than differentiating through the whole concatenated batch).
+        for WGAN-GP than differentiating through the whole concatenated batch). With ``keep_fakes``
+        G runs with its graph kept and the fakes are returned for G's step; D sees them detached.
         """
         s = self.settings
         z, y_fake = self._latents(real.shape[0], gen)
-        with torch.no_grad(), self._autocast():
-            fake = self.G_train(z, y_fake).float()
+        with torch.set_grad_enabled(keep_fakes), self._autocast():
+            generated = self.G_train(z, y_fake)
+        fake = generated.detach().float()
         reg_active = self.regulariser is not None and s.reg_weight > 0 and self.step % s.reg_every == 0
         reg_inputs = None
         if reg_active:
@@ -265,13 +268,17 @@ class Trainer:
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
-        return stats
+        return stats, ((generated, y_fake) if keep_fakes else None)
 
-    def _g_step(self, gen: torch.Generator) -> dict[str, Any]:
-        """One generator update; with ``ortho_weight`` > 0 plus BigGAN's orthogonal regulariser on G's weights."""
-        z, y = self._latents(self.settings.batch_size, gen)
+    def _g_step(self, gen: torch.Generator, fakes: Fakes) -> dict[str, Any]:
+        """One generator update on ``fakes`` (or fresh ones); ``ortho_weight`` > 0 adds BigGAN's orthogonal term."""
+        if fakes is None:
+            z, y = self._latents(self.settings.batch_size, gen)
+            with self._autocast():
+                fakes = self.G_train(z, y), y
+        generated, y = fakes
         with self._autocast():
-            loss = self.loss.g_loss(self.D_train(self._augment(self.G_train(z, y)), y).float())
+            loss = self.loss.g_loss(self.D_train(self._augment(generated), y).float())
         stats = {"g_loss": loss.detach()}
         if self.settings.ortho_weight > 0:
             penalty = orthogonal_regularisation(self.G)
@@ -286,17 +293,20 @@ class Trainer:
         update_ema(self.G_ema, self.G, self.settings.ema_decay if self.step >= self.settings.ema_start else 0.0)
 
     def train_step(self, batches: Batches) -> dict[str, float]:
-        """n_critic D updates, one G update, the EMA; all randomness from (seed, step, rank)."""
+        """n_critic D updates, one G update (on the last D update's fakes by default), the EMA; seeded by step."""
         if self.settings.lr_decay:
             self._set_learning_rates()
         seed = _step_seed(self.settings.seed, self.step, self.context.rank)
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
         stats: dict[str, Any] = {}
+        fakes = None
         for k in range(self.settings.n_critic):
             real, y = self._real_batch(batches, self.step * self.settings.n_critic + k, gen)
-            stats.update(self._d_step(real, y, gen))
-        stats.update(self._g_step(gen))
+            last = k == self.settings.n_critic - 1
+            d_stats, fakes = self._d_step(real, y, gen, keep_fakes=last and self.settings.reuse_fakes)
+            stats.update(d_stats)
+        stats.update(self._g_step(gen, fakes))
         self._update_ema()
         values = {key: float(value) for key, value in stats.items()}
         finite = all(math.isfinite(v) for v in values.values())
