@@ -8,6 +8,7 @@ CPU at hand can do in the same run, so figures are quoted as a fraction of it, n
 
 from __future__ import annotations
 
+import platform
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -44,3 +45,44 @@ def interleaved(settings: Mapping[str, Callable[[], object]], rounds: int) -> di
 def spread(values: list[float]) -> str:
     """'median (min–max)' of a list of figures, for a table cell."""
     return f"{statistics.median(values):.3g} ({min(values):.3g}–{max(values):.3g})"
+
+
+def cpu_name() -> str:
+    """The CPU's model name as the kernel reports it (figures differ between machines)."""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line(threads: int) -> tuple[str, dict[str, float]]:
+    """Fix the thread count (torch and BLAS), measure both matmul peaks; a header naming CPU, threads, peaks."""
+    from zoo.hardware import cpu_bf16_flags
+
+    torch.set_num_threads(threads)
+    try:  # numpy's and scipy's BLAS too (the Fréchet and KID references run there)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+    peaks = {"bf16": matmul_peak(torch.bfloat16), "fp32": matmul_peak(torch.float32)}
+    flags = ", ".join(cpu_bf16_flags()) or "none (bf16 emulated)"
+    line = (
+        f"{cpu_name()}; torch threads {torch.get_num_threads()}; matmul peak in this run: bf16 "
+        f"{peaks['bf16'] / 1e9:.1f} GFLOP/s, fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s; native bf16 flags: {flags}"
+    )
+    return line, peaks
+
+
+def flop_count(run: Callable[[], object]) -> int:
+    """FLOPs of one call of ``run``, counted by torch's FlopCounterMode (matmuls and convolutions)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        run()
+    return counter.get_total_flops()

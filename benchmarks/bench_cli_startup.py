@@ -1,7 +1,7 @@
 """Start-up time of the listing commands, against Python itself and a bare ``import torch``.
 
 ``zoo list``, ``zoo info`` and ``zoo plugins`` must not import torch; this shows what that buys.
-Run: python benchmarks/bench_cli_startup.py [--repeat N]
+Run: python benchmarks/bench_cli_startup.py [--rounds N] [--threads 1] (commands interleaved round by round)
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import os
 import statistics
 import subprocess
 import sys
-import time
+from collections.abc import Callable
+
+from _machine import interleaved, machine_line, spread
 
 COMMANDS = {
     "python -c pass (floor)": [sys.executable, "-c", "pass"],
@@ -23,31 +25,32 @@ COMMANDS = {
 }
 
 
-def _time(command: list[str], repeat: int) -> list[float]:
-    """Wall-clock seconds of ``repeat`` runs after one warm-up run."""
+def _runner(command: list[str]) -> Callable[[], object]:
+    """One run of ``command`` with the Hub offline, its output discarded."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    subprocess.run(command, capture_output=True, env=env, check=False)
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, capture_output=True, env=env, check=False)
-        samples.append(time.perf_counter() - start)
-    return samples
+    return lambda: subprocess.run(command, capture_output=True, env=env, check=False)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    results = {name: _time(cmd, args.repeat) for name, cmd in COMMANDS.items()}
-    results["zoo sample dcgan -n 1 (imports torch)"] = _time(
-        [sys.executable, "-m", "zoo", "sample", "dcgan", "-n", "1", "-o", "/tmp/zoo-bench-sample.png"], args.repeat
-    )
-    torch_time = statistics.median(results["python -c 'import torch' (reference)"])
-    print(f"CLI start-up, median of {args.repeat} runs (seconds)")
-    for name, samples in results.items():
-        median = statistics.median(samples)
-        print(f"  {name:<40} {median:6.3f}   {median / torch_time:5.2f}x import torch")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    args, _ = parser.parse_known_args()  # nox -s bench passes its arguments to every script
+    header, _ = machine_line(args.threads)
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    commands = {
+        **COMMANDS,
+        "zoo sample dcgan -n 1 (imports torch)": [
+            sys.executable, "-m", "zoo", "sample", "dcgan", "-n", "1", "-o", "/tmp/zoo-bench-sample.png"
+        ],
+    }  # fmt: skip
+    times = interleaved({name: _runner(command) for name, command in commands.items()}, args.rounds)
+    torch_time = statistics.median(times["python -c 'import torch' (reference)"])
+    print(f"{header}\nCLI start-up, {args.rounds} interleaved rounds\n")
+    print("| command | seconds, median (min–max) | × import torch |")
+    print("|---|---|---|")
+    for name, samples in times.items():
+        print(f"| {name} | {spread(samples)} | {statistics.median(samples) / torch_time:.2f} |")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import machine_line
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["zoo_core/src", *(f"plugins/{p}/src" for p in ("dcgan",))]
 
@@ -52,6 +54,7 @@ def main() -> None:
         print("bench_eval.py: skipped (pass --data CIFAR10.npz to time zoo eval before and after)")
         return
     args.data = args.data.resolve()
+    header, _ = machine_line(args.threads)  # peaks at the thread count each zoo eval process gets
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"before": _worktree(args.before, Path(tmp) / "before"), "now": ROOT}
         homes = {name: Path(tmp) / f"home-{name}" for name in trees}
@@ -74,6 +77,7 @@ def main() -> None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(trees["before"])],
                            capture_output=True)  # fmt: skip
     before, now = statistics.median(times["before"]), statistics.median(times["now"])
+    print(header)
     print(f"zoo eval dcgan-cifar10-32, -n {args.n}, {args.extractor}, fid,kid,is,pr, statistics cached, "
           f"OMP_NUM_THREADS={args.threads}, {args.rounds} interleaved rounds")  # fmt: skip
     print("| version | seconds, median (min–max) | FID |")

@@ -1,20 +1,20 @@
 """Fréchet distance on 2048-d statistics: the zoo's symmetric-eigenvalue path vs pytorch-fid's sqrtm path.
 
-    python benchmarks/bench_frechet.py [--dim 2048] [--repeats 5]
+    python benchmarks/bench_frechet.py [--dim 2048] [--rounds 3] [--threads 1]
 
 Statistics are those of two synthetic feature sets (10k samples each) whose covariance spectra
-decay like Inception pool features'; one run prints both timings, their ratio and how far apart
-the two FIDs are (and torch-fidelity's eigvals path, for reference).
+decay like Inception pool features'. The three implementations run round by round (A B C A B C …)
+at a fixed thread count, beside the matmul peaks of the same run; the table gives their median
+times, the speed-up over pytorch-fid and how far apart the FIDs are.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
-import torch
+from _machine import interleaved, machine_line, spread
 
 
 def _feature_statistics(dim: int, n: int, seed: int, shift: float) -> tuple[np.ndarray, np.ndarray]:
@@ -27,23 +27,13 @@ def _feature_statistics(dim: int, n: int, seed: int, shift: float) -> tuple[np.n
     return features.mean(0), np.cov(features, rowvar=False)
 
 
-def _time(fn, repeats: int) -> tuple[float, float]:
-    """(median seconds, value) of ``repeats`` calls."""
-    times, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), float(value)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--samples", type=int, default=10_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--reference-repeats", type=int, default=1)
-    args = parser.parse_args()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args, _ = parser.parse_known_args()  # nox -s bench passes its arguments to every script
 
     import warnings
 
@@ -52,24 +42,26 @@ def main() -> None:
     from zoo.metrics.frechet import frechet_distance
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    header, _ = machine_line(args.threads)
     mu1, s1 = _feature_statistics(args.dim, args.samples, 1, 0.0)
     mu2, s2 = _feature_statistics(args.dim, args.samples, 2, 0.05)
-    print(f"d={args.dim}, statistics of {args.samples} samples per side, torch threads={torch.get_num_threads()}")
-
-    ours_t, ours = _time(lambda: frechet_distance(mu1, s1, mu2, s2), args.repeats)
-    ref_t, ref = _time(lambda: calculate_frechet_distance(mu1, s1, mu2, s2), args.reference_repeats)
-    tf_t, tf = _time(
-        lambda: fid_statistics_to_metric({"mu": mu1, "sigma": s1}, {"mu": mu2, "sigma": s2}, False)[
-            "frechet_inception_distance"
-        ],
-        args.reference_repeats,
-    )
-    self_fid = frechet_distance(mu1, s1, mu1, s1)
-    print(f"pytorch-fid (scipy sqrtm)           : {ref_t:8.3f} s  FID {ref:.6f}")
-    print(f"torch-fidelity (eigvals of S1 S2)   : {tf_t:8.3f} s  FID {tf:.6f}")
-    print(f"zoo (Cholesky + eigvalsh, float64)  : {ours_t:8.3f} s  FID {ours:.6f}")
-    print(f"speed-up over pytorch-fid: {ref_t / ours_t:.1f}x; |zoo - pytorch-fid| / FID = {abs(ours - ref) / ref:.2e}; "
-          f"|zoo - torch-fidelity| / FID = {abs(ours - tf) / tf:.2e}; zoo FID(S1, S1) = {self_fid:.2e}")  # fmt: skip
+    runs = {
+        "pytorch-fid (scipy sqrtm)": lambda: calculate_frechet_distance(mu1, s1, mu2, s2),
+        "torch-fidelity (eigvals of S1 S2)": lambda: fid_statistics_to_metric(
+            {"mu": mu1, "sigma": s1}, {"mu": mu2, "sigma": s2}, False
+        )["frechet_inception_distance"],
+        "zoo (Cholesky + eigvalsh, float64)": lambda: frechet_distance(mu1, s1, mu2, s2),
+    }
+    values = {name: float(run()) for name, run in runs.items()}
+    times = interleaved(runs, args.rounds)
+    reference = statistics.median(times["pytorch-fid (scipy sqrtm)"])
+    print(f"{header}\nd={args.dim}, statistics of {args.samples} samples per side, {args.rounds} interleaved rounds\n")
+    print("| implementation | seconds, median (min–max) | × pytorch-fid's speed | FID | relative to pytorch-fid |")
+    print("|---|---|---|---|---|")
+    for name, ts in times.items():
+        gap = abs(values[name] - values["pytorch-fid (scipy sqrtm)"]) / values["pytorch-fid (scipy sqrtm)"]
+        print(f"| {name} | {spread(ts)} | {reference / statistics.median(ts):.1f} | {values[name]:.6f} | {gap:.1e} |")
+    print(f"\nzoo FID(S1, S1) = {frechet_distance(mu1, s1, mu1, s1):.2e}")
 
 
 if __name__ == "__main__":

@@ -21,10 +21,8 @@ from collections.abc import Callable
 
 import torch
 import zoo
-from _machine import interleaved, matmul_peak
-from torch.utils.flop_counter import FlopCounterMode
+from _machine import flop_count, interleaved, machine_line
 from zoo.api import bundled_path
-from zoo.hardware import cpu_bf16_flags
 from zoo.inference import fast_inference, plan_for
 from zoo.registry import get_registry
 
@@ -38,13 +36,6 @@ def _generators() -> list[str]:
         for name, spec in registry.checkpoints.items()
         if bundled_path(spec) is not None and registry.architecture(spec.family).task != "image-to-image"
     )
-
-
-def _flops(run: Callable[[], object]) -> int:
-    counter = FlopCounterMode(display=False)
-    with counter:
-        run()
-    return counter.get_total_flops()
 
 
 def _sampling(name: str, batch: int) -> dict[str, Callable[[], object]]:
@@ -84,46 +75,11 @@ def _threads(name: str, batch: int, threads: int) -> dict[str, Callable[[], obje
 
 
 def _training(batch: int) -> dict[str, Callable[[], object]]:
-    """zoo's trainer step (dcgan, default settings) and a plain fp32 loop that reuses its fake batch."""
-    from zoo.losses import NonSaturatingLoss
-    from zoo.training.data import BatchSchedule, ImageData
-    from zoo.training.settings import resolve_settings
-    from zoo.training.streaming import MemoryBatches
-    from zoo.training.trainer import Trainer
+    """zoo's trainer step (dcgan, default settings) and the plain fp32 loop of bench_train_dcgan.py."""
+    from bench_train_dcgan import plain_loop, trainer_step
 
-    arch = get_registry().architecture("dcgan")
-    settings = resolve_settings(arch, None, {"batch_size": str(batch)})
-    trainer = Trainer(arch, settings, "bench", _tmp_dir(), device="cpu", quiet=True)
-    images = torch.randint(0, 256, (4 * batch, 3, 32, 32), dtype=torch.uint8)
-    data = ImageData(images=images, labels=None)
-    batches = MemoryBatches(data, BatchSchedule(len(images), batch, 0, 0, 1), "benchmark")
-    torch.manual_seed(0)
-    G, D = zoo.build("dcgan").generator.train(), zoo.build("dcgan").discriminator.train()
-    opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
-    loss = NonSaturatingLoss()
-    real = images[:batch].float() / 127.5 - 1
-
-    def plain() -> None:
-        fake = G(torch.randn(batch, 100))
-        d_loss = loss.d_loss(D(real), D(fake.detach()))
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        g_loss = loss.g_loss(D(fake))
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-
-    step = f"zoo train dcgan step ({trainer.precision_note})"
-    return {"plain fp32 loop": plain, step: lambda: trainer.train_step(batches)}
-
-
-def _tmp_dir():
-    import tempfile
-    from pathlib import Path
-
-    return Path(tempfile.mkdtemp(prefix="zoo-bench-"))
+    note, step = trainer_step(batch)
+    return {"plain fp32 loop": plain_loop(batch), f"zoo train dcgan step ({note})": step}
 
 
 def main() -> None:
@@ -132,12 +88,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    peaks = {"bf16": matmul_peak(torch.bfloat16), "fp32": matmul_peak(torch.float32)}
-    flags = ", ".join(cpu_bf16_flags()) or "none (bf16 emulated)"
-    print(f"batch {args.batch}, {args.rounds} interleaved rounds, torch threads {torch.get_num_threads()}; "
-          f"matmul peak bf16 {peaks['bf16'] / 1e9:.1f} GFLOP/s, fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s; "
-          f"native bf16 flags: {flags}\n")  # fmt: skip
+    header, peaks = machine_line(args.threads)
+    print(f"{header}\nbatch {args.batch}, {args.rounds} interleaved rounds\n")
     print("| model | path | images/s, median (min–max) | × plain fp32 | % of bf16 peak | % of fp32 peak |")
     print("|---|---|---|---|---|---|")
     groups = [(name, _sampling(name, args.batch)) for name in _generators()]
@@ -146,7 +98,7 @@ def main() -> None:
     if cores > 1:
         groups += [(f"{name}, threads", _threads(name, args.batch, cores)) for name in THREAD_MODELS]
     for model, settings in groups:
-        flops = {path: _flops(run) for path, run in settings.items()}
+        flops = {path: flop_count(run) for path, run in settings.items()}
         times = interleaved(settings, args.rounds)
         reference = statistics.median(next(iter(times.values())))
         for path, ts in times.items():

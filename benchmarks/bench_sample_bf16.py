@@ -9,7 +9,7 @@ spectral norm folded into plain weights (SN recomputes W/σ on every call otherw
 without channels-last. The images of each mode are compared with the reference in [-1, 1]:
 max and mean absolute difference.
 
-Run: python benchmarks/bench_sample_bf16.py [biggan-lite stylegan-lite] [--batch 64] [--rounds 7]
+Run: python benchmarks/bench_sample_bf16.py [biggan-lite stylegan-lite] [--batch 64] [--rounds 7] [--threads 1]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import torch
 import zoo
-from _machine import interleaved
+from _machine import interleaved, machine_line
 from zoo.registry import get_registry
 
 
@@ -109,7 +109,9 @@ def main() -> None:
     parser.add_argument("models", nargs="*", default=["biggan-lite", "stylegan-lite"])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    print(machine_line(args.threads)[0])
     known = get_registry().architectures
     for name in args.models:
         if name not in known and "/" not in name and not name.endswith(".safetensors"):

@@ -1,101 +1,109 @@
-"""DCGAN-32 training steps per second at batch 64: the zoo trainer against a plain fp32 eager loop.
+"""DCGAN-32 training steps at batch 64: the zoo trainer's settings against a plain fp32 eager loop, interleaved.
 
-Same networks, same batch, one process: the plain loop is the reference, then the trainer's
-step with each setting (fp32, bf16 autocast, channels-last, torch.compile). Prints ratios.
-Run: python benchmarks/bench_train_dcgan.py [--steps 20] [--compile]
+    python benchmarks/bench_train_dcgan.py [--rounds 7] [--threads 1] [--bf16] [--compile]
+
+The reference is the textbook loop (Radford et al.; the PyTorch DCGAN example): fp32, NCHW, one
+generator forward whose fakes serve D's and G's updates, no EMA. Against it, the trainer's step
+with its defaults (G's update reuses the critic's fakes, channels-last, bf16 only where native)
+and with ``reuse_fakes=false`` (fresh latents for G's update, the trainer before that setting);
+``--bf16`` adds forced bf16 autocast (slow where bf16 is emulated), ``--compile`` torch.compile.
+Settings run round by round (A B C A B C …) at a fixed thread count; FLOPs per step come from
+FlopCounterMode, so each setting is also quoted as a fraction of the matmul peaks of the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
-from zoo.registry import get_registry
-from zoo.training.data import BatchSchedule, load_training_data
-from zoo.training.settings import resolve_settings
-from zoo.training.streaming import MemoryBatches
-from zoo.training.trainer import Trainer
+import zoo
+from _machine import flop_count, interleaved, machine_line
 
-BATCH = 64
+PLAIN = "plain fp32 eager loop (reference)"
 
 
-def _plain_loop_rate(steps: int) -> float:
-    """Steps/s of the textbook loop: fp32, NCHW, two D forwards, no EMA."""
-    from zoo_dcgan.model import Discriminator, Generator
+def plain_loop(batch: int) -> Callable[[], None]:
+    """One step of the textbook loop on a fixed real batch."""
+    from zoo.losses import NonSaturatingLoss
 
     torch.manual_seed(0)
-    G, D = Generator(), Discriminator()
+    handle = zoo.build("dcgan")
+    G, D = handle.generator.train(), handle.discriminator.train()
     opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
-    real = torch.rand(BATCH, 3, 32, 32) * 2 - 1
-    ones, zeros = torch.ones(BATCH), torch.zeros(BATCH)
+    loss = NonSaturatingLoss()
+    real = torch.rand(batch, 3, 32, 32) * 2 - 1
 
     def step() -> None:
-        fake = G(torch.randn(BATCH, 100))
-        loss_d = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(
-            D(fake.detach()), zeros
-        )
+        fake = G(torch.randn(batch, 100))
+        d_loss = loss.d_loss(D(real), D(fake.detach()))
         opt_d.zero_grad()
-        loss_d.backward()
+        d_loss.backward()
         opt_d.step()
-        loss_g = F.binary_cross_entropy_with_logits(D(fake), ones)
+        g_loss = loss.g_loss(D(fake))
         opt_g.zero_grad()
-        loss_g.backward()
+        g_loss.backward()
         opt_g.step()
 
-    return _rate(step, steps)
+    return step
 
 
-def _rate(step, steps: int) -> float:
-    for _ in range(3):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return steps / (time.perf_counter() - start)
+def trainer_step(batch: int, compile_: bool = False, **overrides: str) -> tuple[str, Callable[[], object]]:
+    """(how the trainer chose its precision, one ``zoo train dcgan`` step) with ``--set`` overrides."""
+    from zoo.registry import get_registry
+    from zoo.training.data import BatchSchedule, ImageData
+    from zoo.training.settings import resolve_settings
+    from zoo.training.streaming import MemoryBatches
+    from zoo.training.trainer import Trainer
 
-
-def _trainer_rate(data_path: Path, steps: int, bf16: bool, channels_last: bool, compile_: bool) -> float:
     arch = get_registry().architecture("dcgan")
-    settings = resolve_settings(
-        arch, None, {"batch_size": str(BATCH), "bf16": str(bf16).lower(), "channels_last": str(channels_last).lower()}
-    )
-    with tempfile.TemporaryDirectory() as out:
-        trainer = Trainer(arch, settings, str(data_path), Path(out), device="cpu", quiet=True)
-        if compile_:
-            trainer.G_train, trainer.D_train = torch.compile(trainer.G), torch.compile(trainer.D)
-        data = load_training_data(str(data_path), 32, conditional=False)
-        schedule = BatchSchedule(len(data), BATCH, 0)
-        return _rate(lambda: trainer.train_step(MemoryBatches(data, schedule, "benchmark")), steps)
+    settings = resolve_settings(arch, None, {"batch_size": str(batch), **overrides})
+    trainer = Trainer(arch, settings, "bench", Path(tempfile.mkdtemp(prefix="zoo-bench-")), device="cpu", quiet=True)
+    images = torch.randint(0, 256, (4 * batch, 3, 32, 32), dtype=torch.uint8)
+    batches = MemoryBatches(ImageData(images=images, labels=None), BatchSchedule(len(images), batch, 0, 0, 1), "bench")
+    if compile_:
+        trainer.G_train, trainer.D_train = torch.compile(trainer.G), torch.compile(trainer.D)
+    return trainer.precision_note, lambda: trainer.train_step(batches)
+
+
+def settings_to_time(batch: int, bf16: bool, compile_: bool) -> dict[str, Callable[[], object]]:
+    """The reference loop first, then each trainer setting, named for the table."""
+    note, default = trainer_step(batch)
+    runs = {PLAIN: plain_loop(batch), f"zoo trainer, defaults ({note})": default}
+    runs["zoo trainer, reuse_fakes=false (two G forwards)"] = trainer_step(batch, reuse_fakes="false")[1]
+    if bf16:
+        runs["zoo trainer, bf16 autocast forced"] = trainer_step(batch, bf16="true")[1]
+    if compile_:
+        runs["zoo trainer, defaults + torch.compile"] = trainer_step(batch, compile_=True)[1]
+    return runs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--bf16", action="store_true", help="also force bf16 autocast (slow without native bf16)")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to warm up)")
-    args = parser.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
-    with tempfile.TemporaryDirectory() as tmp:
-        data_path = Path(tmp) / "bench.npz"
-        np.savez(data_path, images=np.random.default_rng(0).integers(0, 256, (1024, 32, 32, 3), dtype=np.uint8))
-        reference = _plain_loop_rate(args.steps)
-        print(f"DCGAN-32, batch {BATCH}, {torch.get_num_threads()} threads, {args.steps} timed steps")
-        print(f"  plain fp32 eager loop (reference)      {reference:6.2f} steps/s   1.00x")
-        variants = [
-            ("zoo trainer fp32", False, False, False),
-            ("zoo trainer bf16", True, False, False),
-            ("zoo trainer bf16 + channels_last", True, True, False),
-        ]
-        if args.compile:
-            variants.append(("zoo trainer bf16 + channels_last + compile", True, True, True))
-        for name, bf16, cl, comp in variants:
-            rate = _trainer_rate(data_path, args.steps, bf16, cl, comp)
-            print(f"  {name:<40} {rate:6.2f} steps/s   {rate / reference:4.2f}x")
+    args, _ = parser.parse_known_args()  # nox -s bench passes its arguments to every script
+    header, peaks = machine_line(args.threads)
+    runs = settings_to_time(args.batch, args.bf16, args.compile)
+    flops = {name: flop_count(run) for name, run in runs.items()}
+    times = interleaved(runs, args.rounds)
+    reference = statistics.median(times[PLAIN])
+    print(f"{header}\nDCGAN-32 training, batch {args.batch}, {args.rounds} interleaved rounds\n")
+    print("| setting | steps/s, median (min–max) | × plain loop | % of bf16 peak | % of fp32 peak |")
+    print("|---|---|---|---|---|")
+    for name, ts in times.items():
+        median = statistics.median(ts)
+        rate = f"{1 / median:.2f} ({1 / max(ts):.2f}–{1 / min(ts):.2f})"
+        achieved = flops[name] / median
+        print(f"| {name} | {rate} | {reference / median:.2f} | {100 * achieved / peaks['bf16']:.0f} % | "
+              f"{100 * achieved / peaks['fp32']:.0f} % |")  # fmt: skip
 
 
 if __name__ == "__main__":
