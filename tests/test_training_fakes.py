@@ -107,3 +107,12 @@ def test_reuse_fakes_cannot_change_in_a_resumed_run(zoo_cli, clean_error, tiny_d
     again = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--resume", "--steps", "3",
                     "--set", "reuse_fakes=false")  # fmt: skip
     clean_error(again, "reuse_fakes cannot change in a resumed run")
+
+
+def test_every_family_reuses_fakes_by_default():
+    registry = get_registry()
+    trainable = [registry.architecture(family) for family in registry.architectures]
+    trainable = [arch for arch in trainable if arch.recipes]
+    assert len(trainable) >= 5, "dcgan, wgan-gp, sagan, biggan-lite, stylegan-lite"
+    for arch in trainable:
+        assert resolve_settings(arch, None, {}).reuse_fakes is True, arch.name
