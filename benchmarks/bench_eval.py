@@ -2,9 +2,9 @@
 
     python benchmarks/bench_eval.py --data cifar10_jpeg.npz [--before e36ecd1] [-n 10000] [--rounds 2] [--threads 1]
 
-Both versions run as ``python -m zoo eval dcgan-cifar10-32 --metrics fid,kid,is,pr`` subprocesses
-(the earlier one from a temporary ``git worktree`` of ``--before``) with the real statistics
-already cached, alternating A B A B …, at the stated thread count. Prints median wall seconds per
+Both versions run ``python -m zoo eval WEIGHTS --metrics fid,kid,is,pr`` on this checkout's bundled
+dcgan-cifar10-32 file as subprocesses (the earlier one from a temporary ``git worktree`` of ``--before``), real statistics
+cached, alternating A B A B …, at the stated thread count. Prints median wall seconds per
 version, their ratio, and the two FIDs (they must agree: only speed may change).
 """
 
@@ -24,6 +24,8 @@ from _machine import machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["zoo_core/src", *(f"plugins/{p}/src" for p in ("dcgan",))]
+# This checkout's bundled weights, evaluated by both versions: the same generator, so only speed may differ.
+WEIGHTS = ROOT / "plugins/dcgan/src/zoo_dcgan/weights/dcgan-cifar10-32.safetensors"
 
 
 def _worktree(commit: str, where: Path) -> Path:
@@ -35,7 +37,7 @@ def _worktree(commit: str, where: Path) -> Path:
 def _command(tree: Path, args: argparse.Namespace, zoo_home: Path) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "ZOO_HOME": str(zoo_home), "OMP_NUM_THREADS": str(args.threads), "HF_HUB_OFFLINE": "1"}
     env["PYTHONPATH"] = os.pathsep.join(str(tree / s) for s in SOURCES)
-    command = [sys.executable, "-m", "zoo", "eval", "dcgan-cifar10-32", "--data", str(args.data),
+    command = [sys.executable, "-m", "zoo", "eval", str(WEIGHTS), "--data", str(args.data),
                "--metrics", "fid,kid,is,pr", "-n", str(args.n), "--extractor", args.extractor,
                "--json", "--no-progress"]  # fmt: skip
     return command, env
