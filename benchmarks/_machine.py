@@ -86,3 +86,18 @@ def flop_count(run: Callable[[], object]) -> int:
     with counter:
         run()
     return counter.get_total_flops()
+
+
+def speed_rows(
+    times: Mapping[str, list[float]], flops: Mapping[str, int], peaks: Mapping[str, float], items: int, digits: int
+) -> list[list[str]]:
+    """Per setting: name, 'rate (min–max)' of ``items`` per call, × the first setting, % of bf16 and fp32 peaks."""
+    reference = statistics.median(next(iter(times.values())))
+    rows = []
+    for name, ts in times.items():
+        median = statistics.median(ts)
+        rate = f"{items / median:.{digits}f} ({items / max(ts):.{digits}f}–{items / min(ts):.{digits}f})"
+        achieved = flops[name] / median
+        percent = [f"{100 * achieved / peaks[kind]:.0f} %" for kind in ("bf16", "fp32")]
+        rows.append([name, rate, f"{reference / median:.2f}", *percent])
+    return rows

@@ -2,10 +2,10 @@
 
     python benchmarks/bench_eval.py --data cifar10_jpeg.npz [--before e36ecd1] [-n 10000] [--rounds 2] [--threads 1]
 
-Both versions run ``python -m zoo eval WEIGHTS --metrics fid,kid,is,pr`` on this checkout's bundled
-dcgan-cifar10-32 file as subprocesses (the earlier one from a temporary ``git worktree`` of ``--before``), real statistics
-cached, alternating A B A B …, at the stated thread count. Prints median wall seconds per
-version, their ratio, and the two FIDs (they must agree: only speed may change).
+Both versions run ``python -m zoo eval WEIGHTS --metrics fid,kid,is,pr`` on this checkout's
+bundled dcgan-cifar10-32 file as subprocesses (the earlier one from a temporary ``git worktree``
+of ``--before``), real statistics cached, alternating A B A B …, at the stated thread count.
+Prints median wall seconds per version, their ratio, and the two FIDs (only speed may change).
 """
 
 from __future__ import annotations

@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import statistics
 from collections.abc import Callable
 
 import torch
 import zoo
-from _machine import flop_count, interleaved, machine_line
+from _machine import flop_count, interleaved, machine_line, speed_rows
 from zoo.api import bundled_path
 from zoo.inference import fast_inference, plan_for
 from zoo.registry import get_registry
@@ -100,13 +99,8 @@ def main() -> None:
     for model, settings in groups:
         flops = {path: flop_count(run) for path, run in settings.items()}
         times = interleaved(settings, args.rounds)
-        reference = statistics.median(next(iter(times.values())))
-        for path, ts in times.items():
-            median = statistics.median(ts)
-            rate = f"{args.batch / median:.0f} ({args.batch / max(ts):.0f}–{args.batch / min(ts):.0f})"
-            achieved = flops[path] / median
-            print(f"| {model} | {path} | {rate} | {reference / median:.2f} | "
-                  f"{100 * achieved / peaks['bf16']:.0f} % | {100 * achieved / peaks['fp32']:.0f} % |")  # fmt: skip
+        for row in speed_rows(times, flops, peaks, items=args.batch, digits=0):
+            print(f"| {model} | " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

@@ -14,16 +14,15 @@ FlopCounterMode, so each setting is also quoted as a fraction of the matmul peak
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import zoo
-from _machine import flop_count, interleaved, machine_line
+from _machine import flop_count, interleaved, machine_line, speed_rows
 
-PLAIN = "plain fp32 eager loop (reference)"
+PLAIN = "plain fp32 eager loop (reference)"  # first: the ratios are to it
 
 
 def plain_loop(batch: int) -> Callable[[], None]:
@@ -94,16 +93,11 @@ def main() -> None:
     runs = settings_to_time(args.batch, args.bf16, args.compile)
     flops = {name: flop_count(run) for name, run in runs.items()}
     times = interleaved(runs, args.rounds)
-    reference = statistics.median(times[PLAIN])
     print(f"{header}\nDCGAN-32 training, batch {args.batch}, {args.rounds} interleaved rounds\n")
     print("| setting | steps/s, median (min–max) | × plain loop | % of bf16 peak | % of fp32 peak |")
     print("|---|---|---|---|---|")
-    for name, ts in times.items():
-        median = statistics.median(ts)
-        rate = f"{1 / median:.2f} ({1 / max(ts):.2f}–{1 / min(ts):.2f})"
-        achieved = flops[name] / median
-        print(f"| {name} | {rate} | {reference / median:.2f} | {100 * achieved / peaks['bf16']:.0f} % | "
-              f"{100 * achieved / peaks['fp32']:.0f} % |")  # fmt: skip
+    for row in speed_rows(times, flops, peaks, items=1, digits=2):
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":
