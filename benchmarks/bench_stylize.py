@@ -1,26 +1,28 @@
-"""Fast style networks at 512x512: images/s of fp32 eager against the zoo's fast settings, and % of the CPU's peak.
+"""Fast style networks at 512x512: images/s of fp32 eager against the zoo's default path, and % of the CPU's peak.
 
 The bundled ``style-transfer-candy`` network (every classic style has the same layout and cost).
-Settings, interleaved round by round (benchmarks/_machine.py): fp32 eager (the reference), bf16
-autocast, bf16 autocast + channels-last (what ``zoo stylize --dtype bfloat16`` runs) and, with
-``--compile``, that under ``torch.compile``. The network's FLOPs per image are counted with
-``torch.utils.flop_counter``; the bf16 and fp32 matmul peaks are measured in the same run at the
-same thread count, so "% of bf16 peak" says how close each setting is to what this CPU can do.
-Also prints each setting's largest difference from fp32 in grey levels (outputs are 0–255 pictures).
+Settings, interleaved round by round (benchmarks/_machine.py): fp32 eager (the reference), the
+path ``zoo stylize`` takes by default here (``zoo.inference.plan_for``: channels-last, bf16 only
+where native and within tolerance), with ``--compile`` that path under ``torch.compile`` (its
+first call, the compilation, is timed apart: it is what a single ``zoo stylize`` would pay), and
+with ``--bf16`` (or on a CPU with native bf16) bf16 autocast with and without channels-last. The
+network's FLOPs per image come from ``torch.utils.flop_counter``; CPU, threads and both matmul
+peaks of the same run are printed, so "% of peak" says how close each setting is to this CPU's
+limit. Also prints each setting's largest difference from fp32 in grey levels (0–255 pictures).
 
-Run: python benchmarks/bench_stylize.py [--size 512] [--rounds 7] [--threads 1] [--compile]
+Run: python benchmarks/bench_stylize.py [--size 512] [--rounds 7] [--threads 1] [--compile] [--bf16]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import time
 from collections.abc import Callable
 
 import torch
 import zoo
-from _machine import interleaved, matmul_peak, spread
-from torch.utils.flop_counter import FlopCounterMode
+from _machine import flop_count, interleaved, machine_line, spread
 
 
 def _setting(net: torch.nn.Module, x: torch.Tensor, bf16: bool, channels_last: bool) -> Callable[[], torch.Tensor]:
@@ -39,51 +41,79 @@ def _setting(net: torch.nn.Module, x: torch.Tensor, bf16: bool, channels_last: b
     return run
 
 
+def _default(net: torch.nn.Module, x: torch.Tensor) -> tuple[str, Callable[[], torch.Tensor]]:
+    """What ``zoo stylize --dtype auto`` runs: the plan's description and a no-argument forward."""
+    import copy
+
+    from zoo.inference import fast_inference, plan_for
+
+    net = copy.deepcopy(net)
+    plan = plan_for(net)
+    layout = torch.channels_last if plan.channels_last else torch.contiguous_format
+
+    def run() -> torch.Tensor:
+        with fast_inference(net, plan):
+            return net(x.contiguous(memory_format=layout)).float()
+
+    run.net = net  # type: ignore[attr-defined]
+    return plan.describe(), run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--compile", action="store_true", help="also time torch.compile of the bf16 channels-last path")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile of the default path")
+    parser.add_argument("--bf16", action="store_true", help="time bf16 autocast even where bf16 is emulated (slow)")
+    args, _ = parser.parse_known_args()  # nox -s bench passes its arguments to every script
+    header, peaks = machine_line(args.threads)
+    from zoo.hardware import native_bf16
+
     net = zoo.load("style-transfer-candy").generator.eval()
     x = torch.rand(1, 3, args.size, args.size, generator=torch.Generator().manual_seed(1))
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        net(x)
-    flops = counter.get_total_flops()
-    settings = {
-        "fp32 eager (reference)": _setting(net, x, bf16=False, channels_last=False),
-        "bf16 autocast": _setting(net, x, bf16=True, channels_last=False),
-        "bf16 + channels-last (--dtype bfloat16)": _setting(net, x, bf16=True, channels_last=True),
-    }
+    flops = flop_count(lambda: net(x))
+    described, default = _default(net, x)
+    settings = {"fp32 eager (reference)": _setting(net, x, bf16=False, channels_last=False)}
+    settings[f"default: {described}"] = default
+    compile_seconds = None
     if args.compile:
-        fast = _setting(net, x, bf16=True, channels_last=True)
-        compiled = torch.compile(fast.net)  # type: ignore[attr-defined]
+        default()  # the plan puts the network in channels-last once, before it is compiled
+        compiled = torch.compile(default.net)  # type: ignore[attr-defined]
 
         def run_compiled() -> torch.Tensor:
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-                return compiled(x.contiguous(memory_format=torch.channels_last)).float()
+            return _compiled_call(compiled, x, described)
 
-        settings["bf16 + channels-last + torch.compile"] = run_compiled
-    peak_bf16, peak_fp32 = matmul_peak(torch.bfloat16), matmul_peak(torch.float32)
+        start = time.perf_counter()
+        run_compiled()
+        compile_seconds = time.perf_counter() - start
+        settings["default + torch.compile"] = run_compiled
+    if args.bf16 or native_bf16(torch.device("cpu")):
+        settings["bf16 autocast"] = _setting(net, x, bf16=True, channels_last=False)
+        settings["bf16 + channels-last (--dtype bfloat16)"] = _setting(net, x, bf16=True, channels_last=True)
     times = interleaved(settings, args.rounds)
-    peak_bf16, peak_fp32 = max(peak_bf16, matmul_peak(torch.bfloat16)), max(peak_fp32, matmul_peak(torch.float32))
     reference_out = settings["fp32 eager (reference)"]()
     reference = statistics.median(times["fp32 eager (reference)"])
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {args.size}x{args.size}, {args.rounds} rounds"
-    )
+    print(f"{header}\ntorch {torch.__version__}, {args.size}x{args.size}, {args.rounds} interleaved rounds")
     print(f"network: {flops / 1e9:.1f} GFLOP per image (torch.utils.flop_counter)")
-    print(f"matmul peak (1024^3, best of 5, before and after): bf16 {peak_bf16 / 1e9:.0f} GFLOP/s, "
-          f"fp32 {peak_fp32 / 1e9:.0f} GFLOP/s (bf16/fp32 {peak_bf16 / peak_fp32:.2f}x)")  # fmt: skip
-    print("| setting | s/image median (min–max) | images/s | vs fp32 eager | % of bf16 peak | max diff (0–255) |")
-    print("|---|---|---|---|---|---|")
+    if compile_seconds is not None:
+        print(f"torch.compile: the first call (compilation included) took {compile_seconds:.1f} s")
+    print("| setting | s/image median (min–max) | images/s | vs fp32 eager | % of bf16 peak | % of fp32 peak "
+          "| max diff (0–255) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     for name, run in settings.items():
         median = statistics.median(times[name])
         diff = (run() - reference_out).abs().max().item() * 255
         print(f"| {name} | {spread(times[name])} | {1 / median:.3f} | {reference / median:.2f}x | "
-              f"{100 * flops / median / peak_bf16:.0f} % | {diff:.1f} |")  # fmt: skip
+              f"{100 * flops / median / peaks['bf16']:.0f} % | {100 * flops / median / peaks['fp32']:.0f} % "
+              f"| {diff:.1f} |")  # fmt: skip
+
+
+def _compiled_call(compiled: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, described: str) -> torch.Tensor:
+    """The compiled network under the default plan's settings (bf16 autocast only if the plan took it)."""
+    bf16 = described.startswith("bf16")
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        return compiled(x.contiguous(memory_format=torch.channels_last)).float()
 
 
 if __name__ == "__main__":
