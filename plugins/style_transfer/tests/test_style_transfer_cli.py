@@ -214,3 +214,18 @@ def test_a_named_backbone_that_cannot_be_fetched_says_what_was_tried_and_what_to
     assert not (tmp_path / "o.png").exists()
     unpinned = [*args[:-1], "vgg19.tv_in1k"]  # no pin: refused before any fetch, with the way to pin
     one_line_error(zoo_here(capsys, *unpinned, "-o", str(tmp_path / "o.png")), "is not pinned", "@COMMIT:SHA256")
+
+
+@pytest.mark.parametrize("dtype", ["auto", "float32"])
+def test_verbose_says_how_the_network_runs(capsys, images, tmp_path, dtype):
+    import zoo
+
+    args = ["stylize", str(images["content"]), "--style", "candy", "-o", str(tmp_path / "c.png"), "--dtype", dtype]
+    result = zoo_here(capsys, *args, "--verbose")
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if line.startswith("inference: ")]
+    plan = zoo.load("style-transfer-candy").inference_plan.describe()  # this machine's plan: bf16 only if native
+    assert said == [f"inference: {plan if dtype == 'auto' else 'float32 (exact: plain eager, as asked)'}"]
+    assert "channels-last" not in said[0], "instance norm runs slower channels-last"
+    quiet = zoo_here(capsys, *args[:-2], "-o", str(tmp_path / "d.png"))
+    assert quiet.returncode == 0 and "inference:" not in quiet.stderr

@@ -79,6 +79,7 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
 @click.option("--lr", type=float, default=None, help="optimize: step size [default: 1.0 L-BFGS, 0.02 Adam].")
 @click.option("--init", type=click.Choice(["content", "noise"]), default="content", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="optimize: noise init and --random-backbone.")
+@click.option("--verbose", is_flag=True, help="fast: say how the network runs here (precision, layout).")
 @_feature_options
 def stylize_command(
     content: Path,
@@ -101,6 +102,7 @@ def stylize_command(
     tv_weight: float | None,
     device: str,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Stylise the CONTENT photo and write a PNG (same size as the content unless --size or the cap says)."""
     from zoo.files import check_output_file
@@ -128,6 +130,8 @@ def stylize_command(
         settings=settings,
         progress=not quiet,
     )
+    if verbose and result.inference:
+        click.echo(f"inference: {result.inference}", err=True)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     with atomic_path(output) as tmp:
