@@ -2,7 +2,7 @@
 
     python benchmarks/bench_train_dcgan.py [--rounds 7] [--threads 1] [--bf16] [--compile]
 
-The reference is the textbook loop (Radford et al.; the PyTorch DCGAN example): fp32, NCHW, one
+The reference is the textbook loop (the PyTorch DCGAN example of Radford et al.'s model): fp32, NCHW, one
 generator forward whose fakes serve D's and G's updates, no EMA. Against it, the trainer's step
 with its defaults (G's update reuses the critic's fakes, channels-last, bf16 only where native)
 and with ``reuse_fakes=false`` (fresh latents for G's update, the trainer before that setting);

@@ -51,7 +51,7 @@ class TrainSettings:
     channels_last: bool = True
     flip: bool = True
     diffaug: str = ""
-    # G's step reuses the last critic step's fakes, as in Radford et al.'s loop: one generator forward per
+    # G's step reuses the last critic step's fakes, as the PyTorch DCGAN example does: one generator forward per
     # step instead of a no-grad one for D plus one for G. False draws fresh latents for G, as runs recorded
     # before this key existed did (LEGACY_VALUES), so their resumes and card commands stay exact.
     reuse_fakes: bool = True
