@@ -23,6 +23,7 @@ from collections.abc import Callable
 import torch
 import zoo
 from _machine import flop_count, interleaved, machine_line, spread
+from zoo.inference import InferencePlan, fast_inference, plan_for
 
 
 def _setting(net: torch.nn.Module, x: torch.Tensor, bf16: bool, channels_last: bool) -> Callable[[], torch.Tensor]:
@@ -41,22 +42,20 @@ def _setting(net: torch.nn.Module, x: torch.Tensor, bf16: bool, channels_last: b
     return run
 
 
-def _default(net: torch.nn.Module, x: torch.Tensor) -> tuple[str, Callable[[], torch.Tensor]]:
-    """What ``zoo stylize --dtype auto`` runs: the plan's description and a no-argument forward."""
+def _default(net: torch.nn.Module, x: torch.Tensor) -> tuple[InferencePlan, Callable[..., torch.Tensor]]:
+    """What ``zoo stylize --dtype auto`` runs: its plan and a forward of (a compiled copy of) the network."""
     import copy
-
-    from zoo.inference import fast_inference, plan_for
 
     net = copy.deepcopy(net)
     plan = plan_for(net)
     layout = torch.channels_last if plan.channels_last else torch.contiguous_format
 
-    def run() -> torch.Tensor:
+    def run(module: Callable[[torch.Tensor], torch.Tensor] = net) -> torch.Tensor:
         with fast_inference(net, plan):
-            return net(x.contiguous(memory_format=layout)).float()
+            return module(x.contiguous(memory_format=layout)).float()
 
     run.net = net  # type: ignore[attr-defined]
-    return plan.describe(), run
+    return plan, run
 
 
 def main() -> None:
@@ -73,21 +72,17 @@ def main() -> None:
     net = zoo.load("style-transfer-candy").generator.eval()
     x = torch.rand(1, 3, args.size, args.size, generator=torch.Generator().manual_seed(1))
     flops = flop_count(lambda: net(x))
-    described, default = _default(net, x)
+    plan, default = _default(net, x)
     settings = {"fp32 eager (reference)": _setting(net, x, bf16=False, channels_last=False)}
-    settings[f"default: {described}"] = default
+    settings[f"default: {plan.describe()}"] = default
     compile_seconds = None
     if args.compile:
-        default()  # the plan puts the network in channels-last once, before it is compiled
+        default()  # the plan puts the network in channels-last once (where it takes it), before it is compiled
         compiled = torch.compile(default.net)  # type: ignore[attr-defined]
-
-        def run_compiled() -> torch.Tensor:
-            return _compiled_call(compiled, x, described)
-
         start = time.perf_counter()
-        run_compiled()
+        default(compiled)
         compile_seconds = time.perf_counter() - start
-        settings["default + torch.compile"] = run_compiled
+        settings["default + torch.compile"] = lambda: default(compiled)
     if args.bf16 or native_bf16(torch.device("cpu")):
         settings["bf16 autocast"] = _setting(net, x, bf16=True, channels_last=False)
         settings["bf16 + channels-last (--dtype bfloat16)"] = _setting(net, x, bf16=True, channels_last=True)
@@ -107,13 +102,6 @@ def main() -> None:
         print(f"| {name} | {spread(times[name])} | {1 / median:.3f} | {reference / median:.2f}x | "
               f"{100 * flops / median / peaks['bf16']:.0f} % | {100 * flops / median / peaks['fp32']:.0f} % "
               f"| {diff:.1f} |")  # fmt: skip
-
-
-def _compiled_call(compiled: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, described: str) -> torch.Tensor:
-    """The compiled network under the default plan's settings (bf16 autocast only if the plan took it)."""
-    bf16 = described.startswith("bf16")
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        return compiled(x.contiguous(memory_format=torch.channels_last)).float()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from zoo.training.trainer import CHECKPOINT, Trainer
 from zoo.weights import load_tensors
 
 TINY = {"batch_size": "8", "model.width": "4", "model.z_dim": "8", "log_every": "1", "checkpoint_every": "2"}
+TINY_ARGS = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +83,7 @@ def test_reusing_fakes_resumes_to_the_bit(tiny_data, tmp_path):
 
 def test_a_run_recorded_before_the_setting_resumes_with_fresh_fakes(zoo_here, tiny_data, tmp_path):
     """Its weights came from two generator forwards per step; resuming must not switch to one."""
-    sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
-    common = ["train", "dcgan", "--data", str(tiny_data), "--quiet", *sets]
+    common = ["train", "dcgan", "--data", str(tiny_data), "--quiet", *TINY_ARGS]
     code, _, err = zoo_here(*common, "--out", str(tmp_path / "old"), "--steps", "4", "--until", "2",
                             "--set", "reuse_fakes=false")  # fmt: skip
     assert code == 0, err
@@ -102,8 +102,7 @@ def test_a_run_recorded_before_the_setting_resumes_with_fresh_fakes(zoo_here, ti
 
 
 def test_reuse_fakes_cannot_change_in_a_resumed_run(zoo_cli, clean_error, tiny_data, tmp_path):
-    sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
-    first = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--quiet", "--steps", "2", *sets)
+    first = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--quiet", "--steps", "2", *TINY_ARGS)
     assert first.returncode == 0, first.stderr
     again = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--resume", "--steps", "3",
                     "--set", "reuse_fakes=false")  # fmt: skip
