@@ -1,7 +1,7 @@
 """Developer sessions. All share one virtual environment (.nox/zoo) so torch is installed once.
 
-nox -s demo     sample the bundled dcgan checkpoint into dcgan-demo.png (offline)
-nox -s tests    the whole test suite
+nox -s demo     sample the bundled dcgan checkpoint into dcgan-demo.png (offline); installs only zoo-core + zoo-dcgan
+nox -s tests    the whole test suite (float32 path pinned), then the hardware tests with native bf16 forced on
 nox -s lint     ruff
 nox -s bench    benchmarks/ (speed figures; not part of the tests)
 """
@@ -29,40 +29,54 @@ PACKAGES = [
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 
-def _requirements() -> list[str]:
-    """Everything the shared environment needs: the packages (editable) and the test group."""
-    editable = [arg for package in PACKAGES for arg in ("-e", str(package))]
-    return [*editable, *nox.project.dependency_groups(PYPROJECT, "test", "lint")]
+DEMO_PACKAGES = [ROOT / "zoo_core", ROOT / "plugins" / "dcgan"]
 
 
-def _python(session: nox.Session) -> str:
-    """Create or update the shared environment only when its inputs changed; return its python."""
+def _requirements(packages: list[Path], groups: tuple[str, ...]) -> list[str]:
+    """The packages (editable) and dependency groups one session needs."""
+    editable = [arg for package in packages for arg in ("-e", str(package))]
+    return [*editable, *(nox.project.dependency_groups(PYPROJECT, *groups) if groups else [])]
+
+
+def _python(session: nox.Session, packages: list[Path] = PACKAGES, groups: tuple[str, ...] = ("test", "lint")) -> str:
+    """Create the shared environment, install what this session needs unless it already did; return its python.
+
+    One stamp per set of requirements: the demo installs only its two packages, and a later
+    ``nox -s tests`` adds the rest to the same environment (torch is installed once).
+    """
     python = VENV / "bin" / "python"
-    inputs = [CONSTRAINTS, ROOT / "pyproject.toml", *(p / "pyproject.toml" for p in PACKAGES)]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs) + " ".join(_requirements()).encode()).hexdigest()
-    stamp = VENV / ".zoo-inputs"
+    requirements = _requirements(packages, groups)
+    inputs = [CONSTRAINTS, ROOT / "pyproject.toml", *(p / "pyproject.toml" for p in packages)]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs) + " ".join(requirements).encode()).hexdigest()
+    stamp = VENV / f".zoo-inputs-{digest[:16]}"
     if not python.exists():
         session.run(sys.executable, "-m", "venv", str(VENV), external=True)
-    if not stamp.exists() or stamp.read_text() != digest:
+    if not stamp.exists():
         session.run(str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
-        session.run(
-            str(python), "-m", "pip", "install", "--quiet", "-c", str(CONSTRAINTS), *_requirements(), external=True
-        )
+        pip = [str(python), "-m", "pip", "install", "--quiet"]
+        session.run(*pip, "-c", str(CONSTRAINTS), *requirements, external=True)
         stamp.write_text(digest)
     return str(python)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (extra arguments go to pytest)."""
+    """Run the test suite (extra arguments go to pytest), then the hardware tests again with native bf16 forced on.
+
+    The suite pins the float32 path (zoo's pytest plugin sets ZOO_NATIVE_BF16=0), so its figures are the same on
+    every CPU; tests marked ``hardware`` hold on both paths, and the second pass runs them on the bf16 one
+    (emulated, slower, where the CPU lacks bf16).
+    """
     python = _python(session)
-    session.run(python, "-m", "pytest", *(session.posargs or ["-q"]), external=True)
+    session.run(python, "-m", "pytest", *(session.posargs or ["-q"]), external=True, env={"ZOO_NATIVE_BF16": "0"})
+    if not session.posargs:
+        session.run(python, "-m", "pytest", "-q", "-m", "hardware", external=True, env={"ZOO_NATIVE_BF16": "1"})
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Sample 64 images of the bundled dcgan checkpoint, offline, into dcgan-demo.png."""
-    python = _python(session)
+    """Sample 64 images of the bundled dcgan checkpoint, offline, into dcgan-demo.png (needs zoo-core, zoo-dcgan)."""
+    python = _python(session, DEMO_PACKAGES, groups=())
     env = {"HF_HUB_OFFLINE": "1"}
     session.run(python, "-m", "zoo", "list", external=True, env=env)
     session.run(

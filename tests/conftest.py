@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from zoo.hardware import NATIVE_BF16_ENV
 from zoo.registry import reset_registry
 
 
@@ -26,7 +27,8 @@ class CliResult:
 
 def _env(extra_paths: list[Path], env: dict[str, str] | None) -> dict[str, str]:
     """The parent environment, offline, with ``extra_paths`` first on PYTHONPATH."""
-    merged = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    # ZOO_* settings of the caller do not leak in, except the pinned CPU answer (zoo.testing)
+    merged = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_") or k == NATIVE_BF16_ENV}
     merged["HF_HUB_OFFLINE"] = "1"
     paths = [str(p) for p in extra_paths] + ([merged["PYTHONPATH"]] if merged.get("PYTHONPATH") else [])
     if paths:

@@ -98,3 +98,23 @@ def test_to_moves_and_casts(dcgan):
     assert handle.dtype == torch.bfloat16 and handle.device.type == "cpu"
     with pytest.raises(ZooError, match="unknown dtype"):
         handle.to(dtype="int3")
+
+
+def test_repr_says_where_the_weights_came_from(dcgan, tmp_path, monkeypatch):
+    """A trained run once showed as '<ModelHandle dcgan (untrained) …>': only fresh weights say untrained."""
+    import shutil
+
+    from zoo.api import bundled_path
+
+    run = tmp_path / "runs" / "dcgan"
+    run.mkdir(parents=True)
+    shutil.copyfile(bundled_path(get_registry().checkpoints["dcgan-cifar10-32"]), run / "model.safetensors")
+    monkeypatch.chdir(tmp_path)
+    for name in ("runs/dcgan", "runs/dcgan/model.safetensors", str(run)):
+        trained = repr(zoo.load(name))
+        expected = f"{run / 'model.safetensors'}" if name == str(run) else "runs/dcgan/model.safetensors"
+        assert trained.startswith(f"<ModelHandle dcgan from {expected} {{"), trained
+        assert "untrained" not in trained
+    assert repr(dcgan).startswith("<ModelHandle dcgan-cifar10-32 {")
+    for fresh in (zoo.build("dcgan", width=8), zoo.load("dcgan", pretrained=False)):
+        assert repr(fresh).startswith("<ModelHandle dcgan (untrained) {"), repr(fresh)

@@ -33,7 +33,7 @@ def test_onnx_export_reproduces_zoo_sample(zoo_cli, tmp_path, name):
     assert "exporting" in result.stderr  # the export phase says what it is doing
     session = ort.InferenceSession(str(tmp_path / "g.onnx"))
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "g.onnx")).metadata_props}
-    handle = zoo.load(name)
+    handle = zoo.load(name, dtype="float32")  # the exported graph is float32: it reproduces the float32 path
     assert meta["zoo.name"] == name and json.loads(meta["zoo.config"]) == handle.config
     assert meta["zoo.weights_sha256"] == handle.checkpoint.sha256
     n = 5  # not the batch of 2 the graph was traced with: the batch dimension is dynamic
@@ -67,7 +67,7 @@ def test_torch_export_program_carries_the_metadata(tmp_path):
     program = torch.export.load(str(path), extra_files=extra)
     facts = json.loads(extra["zoo.json"])
     assert facts["zoo.name"] == "dcgan-cifar10-32"
-    handle = zoo.load("dcgan")
+    handle = zoo.load("dcgan", dtype="float32")
     z = handle.generator.sample_latents(3, torch.Generator().manual_seed(1))
     assert np.array_equal(_pixels(program.module()(z).detach().numpy()), handle.sample(3, seed=1).numpy())
 

@@ -45,7 +45,7 @@ def test_a_signal_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, signal_n
     assert proc.returncode == 128 + signal_number, (stdout, stderr)
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
-    assert f"stopped by {signal.Signals(signal_number).name} at step" in lines[0]
+    assert lines[0].startswith(f"stopped by {signal.Signals(signal_number).name} at step"), lines[0]  # no "Error:"
     assert "--resume" in lines[0] and "--steps 100000" in lines[0]
     step = json.loads((tmp_path / "run" / "progress.jsonl").read_text().splitlines()[-1])["step"]
     assert f"at step {step};" in lines[0]
@@ -62,3 +62,21 @@ def test_a_signal_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, signal_n
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"step {step + 2}/100000: checkpoint saved" in resumed.stdout  # --quiet still reports milestones
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+def test_a_clean_stop_is_a_plain_line_not_an_error(zoo_here, monkeypatch, signal_number):
+    """The CLI once printed 'Error: stopped by SIGTERM …' for a stop that saved its checkpoint as asked."""
+    from zoo.errors import Interrupted
+    from zoo.training import job
+
+    name = signal.Signals(signal_number).name
+    message = f"stopped by {name} at step 7; checkpoint saved in run: continue with zoo train dcgan --resume"
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise Interrupted(message, signal_number)
+
+    monkeypatch.setattr(job, "train", stopped)
+    code, out, err = zoo_here("train", "dcgan", "--data", "tiny.npz", "--out", "run", "--quiet")
+    assert code == 128 + signal_number and out == ""
+    assert err == message + "\n", err

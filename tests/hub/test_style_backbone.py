@@ -93,7 +93,7 @@ def test_an_unreachable_hub_is_one_line_like_zoo_pull(zoo_env: Zoo, clean_error,
     assert default.returncode == 0 and (tmp_path / "out.png").is_file(), default.stderr
     notes = [line for line in default.stderr.splitlines() if line.strip()]
     assert len(notes) == 1 and notes[0].startswith(
-        "note: vgg19.tv_in1k could not be fetched (vgg19.tv_in1k is not pinned"
+        "note: using the bundled ImageNet SqueezeNet 1.1 features: vgg19.tv_in1k has no pinned weights"
     )
 
 

@@ -74,6 +74,17 @@ def test_eval_writes_an_output_file_for_a_named_checkpoint(capsys, zoo_home, tin
     assert json.loads(output.read_text())["evaluations"][0]["model"] == "dcgan-cifar10-32"
 
 
+def test_eval_quiet_hides_the_progress_bars_not_the_results(capsys, zoo_home, tiny_cifar):
+    """zoo eval once had only --no-progress while train, sample and stylize took --quiet."""
+    args = ("eval", "dcgan-cifar10-32", "--data", str(tiny_cifar), "--metrics", "kid", "-n", "30")
+    args += ("--extractor", "test-pixels")
+    code, out, err = _run(capsys, *args)
+    assert code == 0 and "generated" in err, err  # the bars, on stderr
+    code, quiet_out, quiet_err = _run(capsys, *args, "--quiet")
+    assert code == 0 and quiet_err == "", quiet_err
+    assert quiet_out == out and "KID (test-pixels features): " in quiet_out
+
+
 def test_a_changed_dataset_is_never_served_stale_features(capsys, zoo_home, tmp_path):
     data = write_npz(tmp_path / "data.npz", 60, 32, seed=1)
     args = ("eval", "dcgan-cifar10-32", "--data", str(data), "--metrics", "kid", "-n", "30")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 import zoo
 from conftest import write_npz
 
@@ -20,8 +19,8 @@ def faces(tmp_path_factory) -> str:
         ({"avx2": True}, "float32", "no native bf16 on this device"),
     ],
 )
-def test_auto_precision_follows_the_hardware_and_says_why(monkeypatch, zoo_home, faces, capabilities, precision, why):
-    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: capabilities)
+def test_auto_precision_follows_the_hardware_and_says_why(zoo_fake_cpu, zoo_home, faces, capabilities, precision, why):
+    zoo_fake_cpu(capabilities)
     result = zoo.evaluate("dcgan-cifar10-32", faces, ["kid"], n=12, batch_size=6,
                           extractor="squeezenet1_1-imagenet", progress=False)  # fmt: skip
     assert result.protocol["precision"] == precision

@@ -101,6 +101,43 @@ def test_train_help_shows_the_family_options(capsys):
     assert "Usage: zoo train style-transfer [OPTIONS]" in result.stdout and "--style-weight" in result.stdout
 
 
+def _style_help(capsys) -> list[str]:  # type: ignore[no-untyped-def]
+    """The styles --style's help lists, read off `zoo stylize --help` (click wraps it, hyphens included)."""
+    import re
+
+    result = zoo_here(capsys, "stylize", "--help")
+    assert result.returncode == 0, result
+    text = re.sub(r"-\s+", "-", " ".join(result.stdout.split()))
+    listed = re.search(r"--style TEXT A published style \(([^)]*)\)", text)
+    assert listed, text
+    return listed.group(1).split(", ")
+
+
+def test_stylize_help_lists_every_registered_style_from_the_registry(capsys, monkeypatch):
+    """The help once listed four styles by hand and left out pointilism."""
+    import dataclasses
+
+    from zoo.registry import get_registry
+
+    checkpoints = get_registry().checkpoints
+    styles = sorted(n.removeprefix("style-transfer-") for n, s in checkpoints.items() if s.family == "style-transfer")
+    assert "pointilism" in styles and _style_help(capsys) == styles
+    extra = dataclasses.replace(checkpoints["style-transfer-candy"], name="style-transfer-zz-extra")
+    monkeypatch.setitem(checkpoints, extra.name, extra)  # another plugin's style: listed with no edit here
+    assert _style_help(capsys) == [*styles, "zz-extra"]
+
+
+def test_stylize_help_does_not_import_torch():
+    code = (
+        "import sys\nfrom zoo.cli import main\n"
+        "try:\n    main(['stylize', '--help'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert "pointilism" in proc.stdout
+
+
 @pytest.mark.parametrize(
     ("style", "fragments"),
     [

@@ -77,7 +77,7 @@ def test_without_a_named_backbone_an_unreachable_vgg19_falls_back_to_squeezenet_
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
     net, note = feature_net(None)
     assert net.backbone_name == "squeezenet1_1"
-    assert note.startswith("vgg19.tv_in1k could not be fetched") and "bundled ImageNet SqueezeNet 1.1" in note
+    assert note.startswith("using the bundled ImageNet SqueezeNet 1.1 features: vgg19.tv_in1k has no pinned weights")
     assert "\n" not in note
     with pytest.raises(BackboneUnavailable):
         feature_net("vgg19.tv_in1k")  # named explicitly: no silent substitute

@@ -77,7 +77,7 @@ def _construct(builder: str, config: Mapping[str, Any], what: str, plugin: str =
 def build(family: str, *, with_discriminator: bool = True, **config: Any) -> ModelHandle:
     """A freshly initialised model of ``family`` (default config updated with ``config``)."""
     from zoo import arguments
-    from zoo.model import ModelHandle
+    from zoo.model import UNTRAINED, ModelHandle
 
     arch = get_registry().architecture(arguments.text(family, "family", "dcgan"))
     arguments.flag(with_discriminator, "with_discriminator")
@@ -90,7 +90,7 @@ def build(family: str, *, with_discriminator: bool = True, **config: Any) -> Mod
         accepted = inspect.signature(import_object(arch.discriminator, arch.plugin)).parameters
         d_config = {k: v for k, v in merged.items() if k in accepted}
         discriminator = _construct(arch.discriminator, d_config, f"{family} discriminator", arch.plugin)
-    return ModelHandle(generator, arch, merged, discriminator=discriminator, source="untrained")
+    return ModelHandle(generator, arch, merged, discriminator=discriminator, source=UNTRAINED)
 
 
 def bundled_path(spec: CheckpointSpec) -> Path | None:

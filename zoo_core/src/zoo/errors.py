@@ -16,7 +16,7 @@ class PluginError(ZooError):
 
 
 class Interrupted(ZooError):
-    """Work stopped by SIGINT or SIGTERM after saving what it had: exits 128 + the signal's number."""
+    """A clean stop by SIGINT/SIGTERM, work saved: the CLI says so plainly (no 'Error:') and exits 128 + N."""
 
     def __init__(self, message: str, signal_number: int) -> None:
         super().__init__(message)

@@ -8,15 +8,42 @@ oneDNN emulates bf16 there. On Intel AMX and AVX512-BF16 CPUs the same autocast 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import torch
+from zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    import torch
 
 NATIVE_BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 """CPU features with bf16 matrix instructions (x86); other CPUs run bf16 through slow emulation."""
 
+NATIVE_BF16_ENV = "ZOO_NATIVE_BF16"
+"""Overrides what the CPU reports: ``0`` treats it as having no native bf16 (the float32 default path
+everywhere; the zoo's pytest plugin sets it so test figures do not depend on the CPU), ``1`` as having it
+(bf16 path; emulated and slow where the CPU lacks it), ``auto`` or unset detects."""
+FORCED_FLAG = f"{NATIVE_BF16_ENV}=1"
+
+
+def forced_native_bf16() -> bool | None:
+    """True / False when ``ZOO_NATIVE_BF16`` forces the CPU's answer, None when the CPU is asked."""
+    raw = os.environ.get(NATIVE_BF16_ENV, "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ZooError(f"{NATIVE_BF16_ENV}={raw!r} is not understood: set it to 0, 1 or auto (or unset it)")
+
 
 def cpu_bf16_flags() -> tuple[str, ...]:
-    """The native-bf16 features this CPU reports to torch (empty where torch cannot say)."""
+    """The native-bf16 features this CPU reports to torch (empty where torch cannot say), or as forced."""
+    forced = forced_native_bf16()
+    if forced is not None:
+        return (FORCED_FLAG,) if forced else ()
+    import torch
+
     capabilities = getattr(torch.cpu, "get_capabilities", None)
     if capabilities is None:
         return ()
@@ -29,6 +56,8 @@ def cpu_bf16_flags() -> tuple[str, ...]:
 
 def native_bf16(device: torch.device | str) -> bool:
     """Whether bf16 autocast speeds ``device`` up: CUDA with bf16 support, or a CPU with AMX / AVX512-BF16."""
+    import torch
+
     device = torch.device(device)
     if device.type == "cuda":
         return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
@@ -39,12 +68,18 @@ def native_bf16(device: torch.device | str) -> bool:
 
 def bf16_choice(requested: bool | None, device: torch.device | str) -> tuple[bool, str]:
     """(use bf16 autocast, why): ``requested`` None means auto, i.e. only where the hardware is native."""
+    import torch
+
     device = torch.device(device)
     if requested is not None:
         return requested, f"bf16={'true' if requested else 'false'} as set"
     if native_bf16(device):
         where = ", ".join(cpu_bf16_flags()) if device.type == "cpu" else device.type
         return True, f"bf16 autocast: native on this {device.type} ({where})"
+    if device.type == "cpu" and forced_native_bf16() is False:
+        return False, (
+            f"float32: {NATIVE_BF16_ENV}=0 treats this cpu as having no native bf16; --set bf16=true forces autocast"
+        )
     return False, (
         f"float32: this {device.type} has no native bf16 (emulated bf16 is several times slower); "
         "--set bf16=true forces autocast"

@@ -10,23 +10,26 @@ device reports (``zoo.hardware``), never from a CPU's name:
 - spectral norm computed once per call instead of once per layer call (``parametrize.cached``):
   in eval mode σ is fixed, so this is exact;
 - bf16 autocast only where the device computes bf16 natively (AMX, AVX512-BF16, bf16 GPUs), and
-  only for a model whose bf16 images stay within ``BF16_TOLERANCE`` of float32 ones on a fixed
-  probe batch, measured once per handle: a model too sensitive for bf16 (stylegan-lite-emoji64
-  moves pixels by 0.21 even with its mapping, styles, demodulation and RGB sum in float32) keeps
-  float32 and says why. A family keeps its own precision-sensitive parts in float32 (StyleGAN-lite
-  does), and a test holds every bundled generator to its tolerance.
+  only for a checkpoint whose card records that bf16 keeps 99.9 % of 1,024 images within
+  ``BF16_TOLERANCE`` of float32 (``zoo.bf16_accuracy``: measured once per checkpoint, not at every
+  load); weights without such a record (training runs, untrained models) keep float32 and say why.
+  A family keeps its own precision-sensitive parts in float32 (StyleGAN-lite does), and a test holds
+  every bundled checkpoint to its record.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
+from zoo.bf16_accuracy import BF16_TOLERANCE, IMAGE_TO_IMAGE_SIZE, QUANTILE, SAMPLES, Bf16Accuracy
+
 FP32_TOLERANCE = 1e-3  # max |Δ| on [-1, 1] of the float32 fast path against plain eager (1/8 of a uint8 level)
-BF16_TOLERANCE = 0.1  # max |Δ| on [-1, 1] of the bf16 path against plain float32
+__all__ = ["BF16_TOLERANCE", "FP32_TOLERANCE", "InferencePlan", "fast_inference", "measure_bf16_accuracy", "plan_for"]
 
 
 @dataclass(frozen=True)
@@ -61,29 +64,40 @@ def _prefers_channels_last(module: torch.nn.Module) -> bool:
     return _has_convolutions(module) and not instance_norm
 
 
-def plan_for(module: torch.nn.Module, exact: bool = False) -> InferencePlan:
-    """The fast path for ``module`` on the device it lives on, or the exact one when ``exact``."""
+def plan_for(module: torch.nn.Module, exact: bool = False, bf16_record: Bf16Accuracy | None = None) -> InferencePlan:
+    """The fast path for ``module`` on the device it lives on, or the exact one when ``exact``.
+
+    ``bf16_record``: the checkpoint's measured bf16 error (its card's ``bf16_accuracy``); without one,
+    bf16 is never the default.
+    """
     parameter = next(module.parameters(), None)
     dtype = str(parameter.dtype).removeprefix("torch.") if parameter is not None else "float32"
     if exact:
         return InferencePlan(dtype=dtype)
     from torch.nn.utils import parametrize
 
-    from zoo.hardware import cpu_bf16_flags, native_bf16
+    from zoo.hardware import NATIVE_BF16_ENV, cpu_bf16_flags, forced_native_bf16, native_bf16
 
     device = parameter.device if parameter is not None else torch.device("cpu")
     floating = parameter is not None and parameter.dtype == torch.float32
     bf16 = floating and native_bf16(device)
     if bf16:
         where = ", ".join(cpu_bf16_flags()) if device.type == "cpu" else device.type
-        reason = f"native bf16 on this {device.type} ({where})"
-        error = bf16_error(module)
-        if not error <= BF16_TOLERANCE:
-            bf16, reason = False, f"native bf16, but it moved pixels by {error:.2g} > {BF16_TOLERANCE} on a probe batch"
+        if bf16_record is None:
+            bf16, reason = False, (
+                "native bf16, but these weights have no bf16 accuracy record (a card's bf16_accuracy, "
+                "zoo.inference.measure_bf16_accuracy): float32"
+            )
+        elif not bf16_record.within_tolerance:
+            bf16, reason = False, (
+                f"native bf16, but its card records {bf16_record.describe()}, over {BF16_TOLERANCE}: float32"
+            )
         else:
-            reason += f"; probe batch within {error:.2g} of float32"
+            reason = f"native bf16 on this {device.type} ({where}); its card records {bf16_record.describe()}"
     else:
         reason = f"no native bf16 on this {device.type}" if floating else "weights already in reduced precision"
+        if floating and device.type == "cpu" and forced_native_bf16() is False:
+            reason = f"{NATIVE_BF16_ENV}=0: this cpu is treated as having no native bf16"
     return InferencePlan(
         channels_last=_prefers_channels_last(module) and device.type == "cpu",
         cache_spectral_norm=any(parametrize.is_parametrized(m) for m in module.modules()),
@@ -91,32 +105,6 @@ def plan_for(module: torch.nn.Module, exact: bool = False) -> InferencePlan:
         reason=reason,
         dtype=dtype,
     )
-
-
-PROBE_SIZE = 16
-
-
-@torch.no_grad()
-def bf16_error(module: torch.nn.Module) -> float:
-    """Max |Δ| on [-1, 1] between bf16 autocast and float32 outputs of ``module`` on a fixed probe batch."""
-    from zoo.interfaces import TASK_IMAGE_TO_IMAGE
-
-    gen = torch.Generator().manual_seed(0)
-    device = next(module.parameters()).device
-    was_training = module.training
-    module.eval()
-    if getattr(module, "task", "") == TASK_IMAGE_TO_IMAGE:
-        inputs: tuple = (torch.rand(2, module.channels, 128, 128, generator=gen).to(device),)
-        scale = 2.0  # outputs in [0, 1]: the tolerance is stated on [-1, 1]
-    else:
-        z = module.sample_latents(PROBE_SIZE, gen).to(device)
-        y = torch.arange(PROBE_SIZE, device=device) % module.num_classes if module.num_classes else None
-        inputs, scale = (z, y), 1.0
-    reference = module(*inputs).float()
-    with torch.autocast(device.type, dtype=torch.bfloat16):
-        fast = module(*inputs).float()
-    module.train(was_training)
-    return float((fast - reference).abs().max()) * scale
 
 
 @contextlib.contextmanager
@@ -134,3 +122,87 @@ def fast_inference(module: torch.nn.Module, plan: InferencePlan) -> Iterator[Non
         if plan.bf16:
             stack.enter_context(torch.autocast(device, dtype=torch.bfloat16))
         yield
+
+
+def _synthetic_photos(n: int, channels: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    """Smooth colour fields with edges and grain in [0, 1]: photo-like statistics without shipping photos."""
+    import torch.nn.functional as F
+
+    coarse = F.interpolate(torch.rand(n, channels, 4, 4, generator=gen), size=(size, size), mode="bicubic")
+    middle = F.interpolate(torch.rand(n, channels, size // 8, size // 8, generator=gen), size=(size, size))
+    grain = torch.rand(n, channels, size, size, generator=gen)
+    return (0.6 * coarse + 0.3 * middle + 0.1 * grain).clamp(0, 1)
+
+
+def bf16_errors(
+    generator: torch.nn.Module, samples: int, seed: int = 0, batch_size: int = 64
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image, the max and the mean |Δ| on [-1, 1] between the bf16 fast path and plain float32 (fixed seed).
+
+    The bf16 side runs exactly as ``zoo.inference`` would run it (layout, cached spectral norm, autocast), on a copy.
+    """
+    from zoo.interfaces import TASK_IMAGE_TO_IMAGE
+
+    gen = torch.Generator().manual_seed(seed)
+    parameter = next(generator.parameters())
+    device = parameter.device
+    image_to_image = getattr(generator, "task", "") == TASK_IMAGE_TO_IMAGE
+    if image_to_image:
+        inputs = _synthetic_photos(samples, generator.channels, IMAGE_TO_IMAGE_SIZE, gen)
+        labels, scale = None, 2.0  # outputs in [0, 1]: the tolerance is stated on [-1, 1]
+    else:
+        inputs = generator.sample_latents(samples, gen)
+        labels = torch.arange(samples) % generator.num_classes if generator.num_classes else None
+        scale = 1.0
+    was_training = generator.training
+    generator.eval()
+    fast_copy = copy.deepcopy(generator)
+    plan = replace(plan_for(fast_copy, bf16_record=None), bf16=True, reason="measuring bf16")
+    worst: list[torch.Tensor] = []
+    mean: list[torch.Tensor] = []
+    with torch.no_grad():
+        for start in range(0, samples, batch_size):
+            args = [inputs[start : start + batch_size].to(device=device, dtype=parameter.dtype)]
+            if not image_to_image:
+                args.append(labels[start : start + batch_size].to(device) if labels is not None else None)
+            reference = generator(*args).float()
+            with fast_inference(fast_copy, plan):
+                fast = fast_copy(*args).float()
+            difference = ((fast - reference).abs() * scale).flatten(1).cpu()
+            worst.append(difference.amax(dim=1))
+            mean.append(difference.mean(dim=1))
+    generator.train(was_training)
+    return torch.cat(worst).double(), torch.cat(mean).double()
+
+
+def measure_bf16_accuracy(
+    generator: torch.nn.Module, samples: int = SAMPLES, seed: int = 0, batch_size: int = 64
+) -> Bf16Accuracy:
+    """The record a card keeps: 99.9th percentile and worst of the per-image max |Δ|, and the mean |Δ| of a pixel."""
+    from zoo.interfaces import TASK_IMAGE_TO_IMAGE
+
+    per_image, per_image_mean = bf16_errors(generator, samples, seed, batch_size)
+    image_to_image = getattr(generator, "task", "") == TASK_IMAGE_TO_IMAGE
+    return Bf16Accuracy(
+        p999=float(torch.quantile(per_image, QUANTILE)),
+        max=float(per_image.max()),
+        mean=float(per_image_mean.mean()),
+        samples=samples,
+        protocol=default_protocol(image_to_image, samples, seed, batch_size),
+    )
+
+
+def default_protocol(image_to_image: bool, samples: int, seed: int, batch_size: int) -> str:
+    """The sentence a card carries about how its record was measured."""
+    from zoo.hardware import cpu_bf16_flags
+
+    where = ", ".join(cpu_bf16_flags()) or "emulated bf16"
+    inputs = (
+        f"{samples} synthetic photo-like inputs of {IMAGE_TO_IMAGE_SIZE}x{IMAGE_TO_IMAGE_SIZE} (seed {seed})"
+        if image_to_image
+        else f"{samples} latents (seed {seed}, labels cycled)"
+    )
+    return (
+        f"per-image max |Δ| on [-1, 1], bf16 autocast vs float32, {inputs}, batch {batch_size}; "
+        f"cpu ({where}), torch {torch.__version__.split('+')[0]}; zoo.inference.measure_bf16_accuracy"
+    )

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from zoo import arguments
+from zoo.bf16_accuracy import Bf16Accuracy
 from zoo.errors import ZooError
 from zoo.images import to_uint8
 from zoo.inference import InferencePlan, fast_inference, plan_for
@@ -54,6 +55,10 @@ def parse_device(device: str | torch.device | None) -> torch.device:
     if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
         raise ZooError(f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} CUDA device(s)")
     return parsed
+
+
+UNTRAINED = "untrained"
+"""``ModelHandle.source`` of freshly built weights (``zoo.build``, ``pretrained=False``); else a weights file's path."""
 
 
 class ModelHandle:
@@ -117,13 +122,19 @@ class ModelHandle:
     def inference_plan(self) -> InferencePlan:
         """How sample / interpolate / style_mix / transform run the generator here (``describe()`` says why).
 
-        Decided once per generator, device, dtype and exactness (deciding bf16 runs a probe batch).
+        Decided once per generator, device, dtype and exactness; bf16 only with the checkpoint's recorded accuracy.
         """
         parameter = next(self.generator.parameters())
         key = (id(self.generator), parameter.device, parameter.dtype, self.exact)
         if getattr(self, "_plan", (None,))[0] != key:
-            self._plan = (key, plan_for(self.generator, self.exact))
+            self._plan = (key, plan_for(self.generator, self.exact, self.bf16_accuracy))
         return self._plan[1]
+
+    @property
+    def bf16_accuracy(self) -> Bf16Accuracy | None:
+        """How far bf16 moves these weights' images from float32, as their card records it (None: not measured)."""
+        record = self.checkpoint.bf16_accuracy if self.checkpoint else None
+        return Bf16Accuracy.from_mapping(record, self.checkpoint.name) if record else None
 
     def _fast(self) -> contextlib.AbstractContextManager:
         """The no-grad context of the inference plan (fast path, or exact when a dtype was asked for)."""
@@ -319,6 +330,14 @@ class ModelHandle:
         with self._fast():
             return latent.style_mix(self.generator, self.spec.name, seeds_a, seeds_b, layers, truncation, output)
 
+    @property
+    def origin(self) -> str:
+        """Where the weights came from, so a trained run never reads as untrained: a checkpoint, a file or none."""
+        if self.checkpoint:
+            return self.checkpoint.name
+        if self.source == UNTRAINED:
+            return f"{self.architecture.name} (untrained)"
+        return f"{self.architecture.name} from {self.source}" if self.source else self.architecture.name
+
     def __repr__(self) -> str:
-        name = self.checkpoint.name if self.checkpoint else f"{self.architecture.name} (untrained)"
-        return f"<ModelHandle {name} {self.config} on {self.device}/{self.dtype}>"
+        return f"<ModelHandle {self.origin} {self.config} on {self.device}/{self.dtype}>"

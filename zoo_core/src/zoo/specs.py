@@ -85,6 +85,8 @@ class CheckpointSpec:
     card: str | None = None
     classes: tuple[str, ...] = ()
     metrics: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    bf16_accuracy: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """Measured bf16 error of these weights (``zoo.bf16_accuracy``); bf16 is their default path only with it."""
     train_command: str = ""
     source: str = ""  # ported weights: where they came from; stands in for train_command and dataset_sha256
     unpublished: str = ""
@@ -100,6 +102,12 @@ class CheckpointSpec:
             )
         if "/" in self.filename or "\\" in self.filename or ".." in self.filename:
             raise ZooError(f"checkpoint {self.name!r}: filename {self.filename!r} must be a plain file name")
+        if self.bf16_accuracy:
+            from zoo.bf16_accuracy import record_problem
+
+            problem = record_problem(self.bf16_accuracy)
+            if problem:
+                raise ZooError(f"checkpoint {self.name!r}: bf16_accuracy {problem}")
         if self.unpublished and not self.sha256:
             return
         if not isinstance(self.sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", self.sha256):

@@ -5,6 +5,11 @@
         check_plugin("my_plugin")          # every architecture it registers: tiny build,
                                            # forward/backward, safetensors round trip, no torch at import
 
+Tests see the same CPU everywhere: unless ``ZOO_NATIVE_BF16`` is set, this plugin sets it to ``0``
+for the session, so the default inference and training path is float32 on every machine and figures
+compared in tests do not change with the CPU. ``zoo_fake_cpu({"amx_bf16": True})`` fakes the CPU's
+features for one test, to test hardware-dependent behaviour both ways.
+
 Fixtures: ``zoo_isolated_registry`` (no entry points loaded; pass plugin objects explicitly),
 ``zoo_registered_plugin`` (the installed plugins plus one more, for one test) and ``zoo_local_hub``
 (a real Hub-compatible server on loopback to publish a ``zoo push`` folder to and pull it back;
@@ -16,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,7 +30,13 @@ from pathlib import Path
 
 import pytest
 
+from zoo.hardware import NATIVE_BF16_ENV
 from zoo.registry import Registry, build_registry, get_registry, use_registry
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pin the CPU's bf16 answer for the session (float32 path) unless the caller chose one with ZOO_NATIVE_BF16."""
+    os.environ.setdefault(NATIVE_BF16_ENV, "0")
 
 
 @contextlib.contextmanager
@@ -204,6 +216,19 @@ def check_plugin(module: str) -> None:
 def _modules_by_distribution() -> dict[str, str]:
     """Which top-level module each registered plugin distribution was loaded from."""
     return {info.distribution: info.module.split(":")[0] for info in get_registry().plugins}
+
+
+@pytest.fixture
+def zoo_fake_cpu(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, bool]], None]:
+    """``zoo_fake_cpu({"amx_bf16": True})``: this test's CPU reports exactly these features (ZOO_NATIVE_BF16 unset)."""
+
+    def fake(features: dict[str, bool]) -> None:
+        import torch
+
+        monkeypatch.delenv(NATIVE_BF16_ENV, raising=False)
+        monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: dict(features))
+
+    return fake
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from zoo.cli.options import LazyHelpOption, quiet_option, verbose_option
 from zoo.errors import ZooError
 
 BACKBONE_HELP = (
@@ -29,6 +30,14 @@ def _layers(value: str | None) -> tuple[str, ...] | None:
     return layers
 
 
+def _style_help() -> str:
+    """--style's help, from the registry when --help is shown: every installed style, none listed by hand."""
+    from zoo_style_transfer.stylize import published_styles
+
+    styles = ", ".join(sorted(published_styles())) or "none installed"
+    return f"A published style ({styles}), a run of 'zoo train style-transfer', or a style image (optimisation)."
+
+
 def _feature_options(function):  # type: ignore[no-untyped-def]
     """Options shared by both commands: the feature network and the loss weights."""
     options = [
@@ -49,7 +58,7 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
             help="Total variation. " + WEIGHT_HELP.format(vgg="1e-5", squeeze="1e-2"),
         ),
         click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
-        click.option("--quiet", is_flag=True, help="No progress bar."),
+        quiet_option,
     ]
     for option in reversed(options):
         function = option(function)
@@ -58,7 +67,7 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
 
 @click.command("stylize")
 @click.argument("content", type=click.Path(path_type=Path))
-@click.option("--style", required=True, help="candy, mosaic, rain-princess, udnie; a trained run; or a style image.")
+@click.option("--style", cls=LazyHelpOption, required=True, help_text=_style_help)
 @click.option("--method", type=click.Choice(["fast", "optimize"]), default=None, help="Default: fast for networks.")
 @click.option("--size", type=int, default=None, help="Longest side of the output [default: the content's, capped].")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the PNG.")
@@ -79,7 +88,7 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
 @click.option("--lr", type=float, default=None, help="optimize: step size [default: 1.0 L-BFGS, 0.02 Adam].")
 @click.option("--init", type=click.Choice(["content", "noise"]), default="content", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="optimize: noise init and --random-backbone.")
-@click.option("--verbose", is_flag=True, help="fast: say how the network runs here (precision, layout).")
+@verbose_option
 @_feature_options
 def stylize_command(
     content: Path,

@@ -76,12 +76,24 @@ def feature_net(
     style_layers: Sequence[str] | None = None,
     pretrained: bool = True,
 ) -> tuple[FeatureNet, str | None]:
-    """The named backbone; with none named, VGG19 where it can be had, else the bundled SqueezeNet 1.1.
+    """The named backbone; with none named, a pinned VGG19 where it can be had, else the bundled SqueezeNet 1.1.
 
     Returns the network and, when it fell back, the one-line note that says so.
     """
     if backbone is not None:
         return FeatureNet(backbone, content_layers, style_layers, pretrained=pretrained), None
+    if DEFAULT_BACKBONE not in PINNED_BACKBONES:  # never fetched unpinned: the bundled network is the default
+        if content_layers or style_layers:
+            raise ZooError(
+                f"the layers you named are for {DEFAULT_BACKBONE}, which has no pinned weights in this release: pass "
+                f"--backbone {DEFAULT_BACKBONE}@COMMIT:SHA256, or --backbone {BUNDLED_BACKBONE} with its layers"
+            )
+        note = (
+            f"using the bundled ImageNet SqueezeNet 1.1 features: {DEFAULT_BACKBONE} has no pinned weights in "
+            f"this release (--backbone {DEFAULT_BACKBONE}@COMMIT:SHA256 uses it; "
+            f"--backbone {BUNDLED_BACKBONE} drops this note)"
+        )
+        return FeatureNet(BUNDLED_BACKBONE, pretrained=pretrained), note
     try:
         return FeatureNet(DEFAULT_BACKBONE, content_layers, style_layers, pretrained=pretrained), None
     except BackboneUnavailable as exc:

@@ -47,14 +47,13 @@ class Result:
 
 
 def published_styles() -> dict[str, str]:
-    """Style name -> checkpoint name, for every registered style-transfer checkpoint."""
+    """Style name -> checkpoint name for every registered style-transfer checkpoint, any plugin's (torch-free)."""
     from zoo.registry import get_registry
 
-    prefix = "style-transfer-"
     return {
-        name.removeprefix(prefix): name
+        name.removeprefix(f"{FAMILY}-"): name
         for name, spec in get_registry().checkpoints.items()
-        if spec.family == FAMILY and name.startswith(prefix)
+        if spec.family == FAMILY
     }
 
 
@@ -63,7 +62,7 @@ def resolve_style(style: str) -> Style:
     styles = published_styles()
     if style in styles:
         return Style("network", styles[style])
-    if style.startswith("style-transfer-") and style.removeprefix("style-transfer-") in styles:
+    if style in styles.values():
         return Style("network", style)
     path = Path(style)
     if path.is_dir() or path.suffix == ".safetensors":

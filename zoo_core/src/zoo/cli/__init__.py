@@ -1,6 +1,7 @@
 """The ``zoo`` command line: core commands plus whatever plugins add through ``register_commands``.
 
-Errors the user can fix print as one line on stderr with exit code 2, never a traceback.
+Errors the user can fix print as one line on stderr with exit code 2, never a traceback. A run stopped
+by SIGINT or SIGTERM (checkpoint saved) is no error: one plain line, exit code 128 + the signal's number.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from zoo.errors import ZooError, ZooWarning
+from zoo.errors import Interrupted, ZooError, ZooWarning
 from zoo.plugins import report_plugin_problem
 
 
@@ -83,9 +84,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli = make_cli()
         cli.main(args=list(argv) if argv is not None else None, prog_name="zoo", standalone_mode=False)
+    except Interrupted as exc:  # a clean, asked-for stop (checkpoint saved): a plain line, not an error
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)  # 128 + the signal's number, as a shell reports a process it stopped
     except ZooError as exc:
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(getattr(exc, "exit_code", 2))  # 2 for bad input; 128 + N after signal N (errors.Interrupted)
+        sys.exit(getattr(exc, "exit_code", 2))  # 2 for bad input
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         sys.exit(2)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from zoo.cli.options import quiet_option, status_printer
 from zoo.metrics.extractors import (
     AUTO,
     PRECISIONS,
@@ -66,7 +67,7 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Also write the results to this JSON file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results and protocol as JSON.")
-@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+@quiet_option
 def eval_command(
     names: tuple[str, ...],
     data: Path | None,
@@ -82,7 +83,7 @@ def eval_command(
     precision: str,
     output: Path | None,
     as_json: bool,
-    no_progress: bool,
+    quiet: bool,
 ) -> None:
     """Evaluate NAME (a family, a checkpoint or a run directory) against the images in --data.
 
@@ -102,8 +103,7 @@ def eval_command(
 
     evaluation = evaluate_model(
         name, data, metrics, n=n, n_real=n_real, extractor=extractor, split=split, seed=seed, batch_size=batch_size,
-        device=device, precision=precision, output=output, progress=not no_progress,
-        say=lambda line: click.echo(line, err=True),
+        device=device, precision=precision, output=output, progress=not quiet, say=status_printer(quiet),
     )  # fmt: skip
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # torchrun: rank 0 reports, then every rank leaves cleanly
         if int(os.environ.get("RANK", "0")) == 0:

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from zoo.cli.options import hub_progress_bars_off, quiet_option
 from zoo.errors import ZooError
 
 
@@ -24,18 +25,17 @@ def _human_size(size: int) -> str:
 
 
 def _progress_only_on_terminal() -> None:
-    """Keep huggingface_hub's progress bars for people; logs and pipes get one summary line."""
+    """Keep huggingface_hub's progress bars for people; logs and pipes get one summary line (as with --quiet)."""
     if not sys.stderr.isatty():
-        from huggingface_hub.utils import disable_progress_bars
-
-        disable_progress_bars()
+        click.get_current_context().with_resource(hub_progress_bars_off())
 
 
 @click.command("pull")
 @click.argument("name")
 @click.option("--revision", help="Branch, tag or commit of the Hub repo (default: the card's pinned commit).")
 @click.option("--force", is_flag=True, help="Download again even if the file is cached.")
-def pull_command(name: str, revision: str | None, force: bool) -> None:
+@quiet_option
+def pull_command(name: str, revision: str | None, force: bool, quiet: bool) -> None:
     """Download NAME's weights into the Hugging Face cache and verify their sha256.
 
     NAME is a checkpoint from 'zoo list' or hf-hub:ORG/REPO[@REVISION] for any Hub repo in the
@@ -109,6 +109,7 @@ def pull_command(name: str, revision: str | None, force: bool) -> None:
     type=click.Choice(["float32", "float16", "bfloat16"]),
     help="Cast the floating-point weights before publishing (default: keep them as they are).",
 )
+@quiet_option
 def push_command(
     source: str,
     repo_id: str,
@@ -123,6 +124,7 @@ def push_command(
     no_metrics: bool,
     samples: Path | None,
     dtype: str | None,
+    quiet: bool,
 ) -> None:
     """Publish SOURCE (a run directory, a .safetensors file or a checkpoint name) to the Hub.
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from zoo.cli.options import quiet_option, verbose_option
 from zoo.errors import ZooError
 from zoo.files import check_output_file
 
@@ -80,7 +81,8 @@ _COMMON = [
     click.option("--scale", type=int, default=1, show_default=True, help="Enlarge every image this many times."),
     click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
     click.option("--dtype", default="auto", show_default=True, help=DTYPE_HELP),
-    click.option("--verbose", is_flag=True, help="Say how the generator runs here (precision, layout) on stderr."),
+    verbose_option,
+    quiet_option,  # no bars of their own, but the weights may be pulled from the Hub first
 ]
 
 
@@ -113,6 +115,7 @@ def interpolate_command(
     device: str,
     dtype: str,
     verbose: bool,
+    quiet: bool,
 ) -> None:
     """Walk through the latent space of NAME from seed to seed: an animated .gif or a .png strip.
 
@@ -173,6 +176,7 @@ def style_mix_command(
     device: str,
     dtype: str,
     verbose: bool,
+    quiet: bool,
 ) -> None:
     """Style-mixing grid of NAME, laid out like the StyleGAN paper's figure.
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from zoo.cli.latent import DTYPE_HELP
+from zoo.cli.options import quiet_option, verbose_option
 from zoo.errors import ZooError
 from zoo.files import check_output_file, check_writable_dir
 
@@ -62,7 +63,7 @@ def file_label(name: str) -> str:
 @click.option("--nrow", type=int, default=None, help="Images per grid row (default: square).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
 @click.option("--dtype", default="auto", show_default=True, help=DTYPE_HELP)
-@click.option("--verbose", is_flag=True, help="Say how the generator runs here (precision, layout) on stderr.")
+@verbose_option
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Images per forward pass.")
 @click.option(
     "--class",
@@ -80,7 +81,7 @@ def file_label(name: str) -> str:
 @click.option(
     "--scale", type=int, default=1, show_default=True, help="PNG output: enlarge every image this many times."
 )
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@quiet_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def sample_command(
     name: str,

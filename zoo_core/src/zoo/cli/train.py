@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from zoo.cli.options import quiet_option
 from zoo.errors import ZooError
 
 
@@ -76,7 +77,7 @@ class TrainCommand(click.Command):
 )
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (torchrun: one GPU per rank).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@quiet_option
 def train_command(
     family: str,
     data: str,

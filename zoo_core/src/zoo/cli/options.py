@@ -1,0 +1,78 @@
+"""Options that several commands share, defined once so that ``--quiet`` and ``--verbose`` mean the same everywhere.
+
+Plugins' commands use them too (``from zoo.cli.options import quiet_option``). Torch-free, like every
+module ``--help`` imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+QUIET_HELP = "No progress bars or status lines (results, notes, warnings and errors still print)."
+VERBOSE_HELP = "Say how the model runs here (precision, layout) on stderr."
+
+
+@contextlib.contextmanager
+def hub_progress_bars_off() -> Iterator[None]:
+    """Within the block huggingface_hub shows no download or upload bars; afterwards they are as they were."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    if are_progress_bars_disabled():  # already off (HF_HUB_DISABLE_PROGRESS_BARS): leave them to the user
+        yield
+        return
+    disable_progress_bars()
+    try:
+        yield
+    finally:
+        enable_progress_bars()
+
+
+def _quiet_callback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """--quiet also turns off the Hub's bars (weights pulled on demand), for this command only."""
+    if value:
+        ctx.with_resource(hub_progress_bars_off())
+    return value
+
+
+def quiet_option(command: F) -> F:
+    """Add ``-q/--quiet`` (alias ``--no-progress``): the command gets ``quiet: bool``."""
+    # The callback silences the Hub's bars itself: a command with no bars of its own may ignore ``quiet``.
+    return click.option(
+        "-q", "--quiet", "--no-progress", "quiet", is_flag=True, help=QUIET_HELP, callback=_quiet_callback
+    )(command)
+
+
+def verbose_option(command: F) -> F:
+    """Add ``--verbose``: the command gets ``verbose: bool`` and says how its model runs (inference plan)."""
+    return click.option("--verbose", is_flag=True, help=VERBOSE_HELP)(command)
+
+
+def _to_stderr(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _nowhere(line: str) -> None:
+    """A status line under --quiet."""
+
+
+def status_printer(quiet: bool) -> Callable[[str], None]:
+    """Where a command's status lines go (stderr, or nowhere under --quiet); results and errors never go here."""
+    return _nowhere if quiet else _to_stderr
+
+
+class LazyHelpOption(click.Option):
+    """An option whose help is computed only when ``--help`` shows it (e.g. from the registry), not at import."""
+
+    def __init__(self, *args: Any, help_text: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_text = help_text
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = self.help_text()
+        return super().get_help_record(ctx)
