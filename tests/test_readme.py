@@ -83,7 +83,7 @@ def _family_trainer(family: str) -> click.Command | None:
 
 def _start_here_commands() -> list[str]:
     """The developer commands of the README's 'Development' section (demo, then tests)."""
-    for info, body in _blocks("bash"):
+    for _info, body in _blocks("bash"):
         if "nox -s tests" in body:
             return [line.split("  #")[0].strip() for line in body.splitlines() if "nox -s" in line]
     raise AssertionError("README: no block with the nox -s tests command")
