@@ -144,3 +144,21 @@ def test_float16_is_refused_and_bf16_is_for_the_fast_method(images):
         stylize(images["content"], str(images["style"]), dtype="float16")
     with pytest.raises(ZooError, match="applies to the fast method only"):
         stylize(images["content"], str(images["style"]), dtype="bfloat16")
+
+
+def test_notes_are_heard_before_the_optimisation_starts(images, monkeypatch):
+    """The backbone note used to be printed only after a run that may take many minutes."""
+    import zoo_style_transfer.optimize as optimize_module
+    from zoo_style_transfer.stylize import stylize
+
+    heard: list[str] = []
+    real_optimize = optimize_module.optimize
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert any("SqueezeNet" in note for note in heard), heard  # said before the work, not after
+        return real_optimize(*args, **kwargs)
+
+    monkeypatch.setattr(optimize_module, "optimize", watched)
+    settings = OptimizeSettings(steps=1)
+    result = stylize(images["content"], str(images["style"]), settings=settings, progress=False, on_note=heard.append)
+    assert heard == result.notes and any("SqueezeNet" in note for note in result.notes)

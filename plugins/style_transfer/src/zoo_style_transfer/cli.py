@@ -138,11 +138,10 @@ def stylize_command(
         pretrained_backbone=not random_backbone,
         settings=settings,
         progress=not quiet,
+        on_note=lambda note: click.echo(f"note: {note}", err=True),  # as soon as known, not after the run
     )
     if verbose and result.inference:
         click.echo(f"inference: {result.inference}", err=True)
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
     with atomic_path(output) as tmp:
         result.image.save(tmp, format="PNG")
     loss = f"; loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g}" if result.losses else ""

@@ -6,6 +6,7 @@ Optimise: Gatys et al. from a style image, a few hundred descent steps through t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,8 +122,14 @@ def stylize(
     pretrained_backbone: bool = True,
     settings: OptimizeSettings | None = None,
     progress: bool = True,
+    on_note: Callable[[str], None] | None = None,
 ) -> Result:
-    """Stylise ``content`` with ``style``; ``method`` defaults to fast for networks and optimize for images."""
+    """Stylise ``content`` with ``style``; ``method`` defaults to fast for networks and optimize for images.
+
+    ``on_note`` hears each note (size cap, rotation, the backbone used) when it is known, before the
+    work starts, so a long optimisation never hides what it is doing; ``Result.notes`` keeps them all.
+    """
+    say = on_note or (lambda _note: None)
     resolved = resolve_style(style)
     method = method or ("fast" if resolved.kind == "network" else "optimize")
     if method not in METHODS:
@@ -139,6 +146,8 @@ def stylize(
     if method == "optimize" and dtype == "bfloat16":
         raise ZooError("--dtype bfloat16 applies to the fast method only: optimisation runs in float32")
     image, notes = _content(content, size, method)
+    for note in notes:
+        say(note)
     if method == "fast":
         picture, how = _fast(image, resolved.ref, device, dtype)
         return Result(picture, notes, inference=how)
@@ -153,6 +162,7 @@ def stylize(
         pretrained_backbone,
         settings,
         progress,
+        say,
     )
 
 
@@ -173,7 +183,9 @@ def _fast(image: Image.Image, network: str, device: str, dtype: str | None) -> t
     return picture, "bf16 autocast over float32 weights, channels-last (as asked)"
 
 
-def _optimize(image, style_path, notes, device, backbone, content_layers, style_layers, pretrained, settings, progress):  # type: ignore[no-untyped-def]
+def _optimize(
+    image, style_path, notes, device, backbone, content_layers, style_layers, pretrained, settings, progress, say
+):  # type: ignore[no-untyped-def]
     """Gatys et al. with the style image at the content's working size."""
     import torch
     from zoo.image_io import open_image, to_pil, to_tensor
@@ -193,7 +205,9 @@ def _optimize(image, style_path, notes, device, backbone, content_layers, style_
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)  # a random backbone (--random-backbone) is the same for the same seed
         features, fallback = feature_net(backbone, content_layers, style_layers, pretrained=pretrained)
+    more = ([fallback] if fallback else []) + [f"style {n}" for n in style.notes if "size cap" not in n]
+    for note in more:
+        say(note)  # before the optimisation, which may take minutes
     loss = PerceptualLoss(features.to(target), to_tensor(style.image).to(target), settings.weights)
     result, history = optimize(to_tensor(image).to(target), loss, settings, progress=progress)
-    notes = notes + ([fallback] if fallback else []) + [f"style {n}" for n in style.notes if "size cap" not in n]
-    return Result(to_pil(result), notes, history)
+    return Result(to_pil(result), notes + more, history)
