@@ -191,3 +191,18 @@ def test_a_bare_run_directory_name_loads(tiny_data, tmp_path, monkeypatch):
     assert zoo.load("myrun").sample(2, seed=0).shape == (2, 32, 32, 3)
     (tmp_path / "dcgan").mkdir()  # a folder named like a registered model does not shadow it
     assert zoo.load("dcgan").checkpoint.name == "dcgan-cifar10-32"
+
+
+def test_a_checkpointed_steps_grid_is_written_before_its_checkpoint(tiny_data, tmp_path, monkeypatch):
+    """A kill between the step's checkpoint and its grid used to lose that grid for good (resume goes past it)."""
+    trainer = _trainer(tiny_data, tmp_path / "run", 4)
+    seen: list[tuple[int, bool]] = []
+    real_save = Trainer.save
+
+    def save(self: Trainer) -> None:
+        seen.append((self.step, (self.out / "samples" / f"step-{self.step:06d}.png").is_file()))
+        real_save(self)
+
+    monkeypatch.setattr(Trainer, "save", save)
+    trainer.run()
+    assert seen == [(2, True), (4, True)]

@@ -84,13 +84,17 @@ def plan_for(module: torch.nn.Module, exact: bool = False, bf16_record: Bf16Accu
     if bf16:
         where = ", ".join(cpu_bf16_flags()) if device.type == "cpu" else device.type
         if bf16_record is None:
-            bf16, reason = False, (
-                "native bf16, but these weights have no bf16 accuracy record (a card's bf16_accuracy, "
-                "zoo.inference.measure_bf16_accuracy): float32"
+            bf16, reason = (
+                False,
+                (
+                    "native bf16, but these weights have no bf16 accuracy record (a card's bf16_accuracy, "
+                    "zoo.inference.measure_bf16_accuracy): float32"
+                ),
             )
         elif not bf16_record.within_tolerance:
-            bf16, reason = False, (
-                f"native bf16, but its card records {bf16_record.describe()}, over {BF16_TOLERANCE}: float32"
+            bf16, reason = (
+                False,
+                (f"native bf16, but its card records {bf16_record.describe()}, over {BF16_TOLERANCE}: float32"),
             )
         else:
             reason = f"native bf16 on this {device.type} ({where}); its card records {bf16_record.describe()}"

@@ -167,14 +167,50 @@ def save_weights(
     metadata: Mapping[str, str] | None = None,
 ) -> str:
     """Write ``tensors`` atomically as safetensors with the config in the metadata; return sha256."""
-    from safetensors.torch import save_file
-
     meta = {META_FORMAT: FORMAT_VERSION, META_FAMILY: family, META_CONFIG: json.dumps(dict(config), sort_keys=True)}
     meta.update(metadata or {})
-    contiguous = {key: value.detach().contiguous().cpu() for key, value in tensors.items()}
-    with atomic_path(path) as tmp:
-        save_file(contiguous, str(tmp), metadata=meta)
+    write_safetensors(path, tensors, meta)
     return sha256_file(path)
+
+
+_DTYPE_CODES = {
+    "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64", "int32": "I32",
+    "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL",
+}  # fmt: skip
+
+
+def safetensors_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> bytes:
+    """The safetensors encoding of ``tensors`` with names and metadata in sorted order: the same bytes every time.
+
+    safetensors' own writer emits the metadata in hash-map order, so two identical runs hashed differently
+    and a card's sha256 could not be reproduced by re-running its command.
+    """
+    import torch
+
+    header: dict[str, Any] = {"__metadata__": dict(sorted((metadata or {}).items()))} if metadata else {}
+    chunks, offset = [], 0
+    # widest dtypes first, then by name (safetensors' own order): every tensor's data stays aligned to its width
+    for name in sorted(tensors, key=lambda key: (-tensors[key].element_size(), key)):
+        tensor = tensors[name].detach().cpu().contiguous()
+        code = _DTYPE_CODES.get(str(tensor.dtype).removeprefix("torch."))
+        if code is None:
+            raise ZooError(f"tensor {name!r} has dtype {tensor.dtype}, which safetensors cannot store")
+        data = tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+        header[name] = {"dtype": code, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    encoded = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)  # the data starts 8-byte aligned, as safetensors writes it
+    return struct.pack("<Q", len(encoded)) + encoded + b"".join(chunks)
+
+
+def write_safetensors(
+    path: str | os.PathLike[str], tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
+) -> None:
+    """The one writer of every safetensors file the zoo makes: deterministic bytes, written atomically."""
+    encoded = safetensors_bytes(tensors, metadata)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(encoded)
 
 
 def load_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:

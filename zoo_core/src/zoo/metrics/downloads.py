@@ -82,7 +82,8 @@ def download(url: str, target: Path, sha256: str, progress: bool = True) -> Path
 def convert_pth(pth: Path, target: Path, source_sha256: str, drop: Callable[[str], bool] | None = None) -> Path:
     """Read a state-dict ``.pth`` with weights_only=True and write it as safetensors (atomically)."""
     import torch
-    from safetensors.torch import save_file
+
+    from zoo.weights import write_safetensors
 
     try:
         state = torch.load(pth, map_location="cpu", weights_only=True)
@@ -94,8 +95,7 @@ def convert_pth(pth: Path, target: Path, source_sha256: str, drop: Callable[[str
         raise ZooError(f"{pth} is not a state dict of tensors: delete it and fetch it again")
     tensors = {k: v.contiguous() for k, v in state.items() if not (drop and drop(k))}
     target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target) as tmp:
-        save_file(tensors, str(tmp), metadata={"zoo.source_sha256": source_sha256, "zoo.source": pth.name})
+    write_safetensors(target, tensors, {"zoo.source_sha256": source_sha256, "zoo.source": pth.name})
     return target
 
 

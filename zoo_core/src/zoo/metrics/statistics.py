@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ZooError
-from zoo.files import atomic_path
 from zoo.metrics.downloads import zoo_home
 
 SUBSET_SEED = 0
@@ -39,9 +38,9 @@ def cache_path(fingerprint: str, split: str, extractor_key: str, n: int) -> Path
 def save_reference(path: Path, features: Mapping[str, Any], metadata: Mapping[str, Any]) -> Path:
     """Write features (float32) and their mean/covariance (float64) atomically."""
     import torch
-    from safetensors.torch import save_file
 
     from zoo.metrics.frechet import gaussian_statistics
+    from zoo.weights import write_safetensors
 
     tensors = {f"features.{k}": v.float().contiguous() for k, v in features.items()}
     if "pool" in features:
@@ -49,8 +48,7 @@ def save_reference(path: Path, features: Mapping[str, Any], metadata: Mapping[st
         tensors.update({"mu": mu.contiguous(), "sigma": sigma.contiguous()})
     tensors = {k: torch.as_tensor(v) for k, v in tensors.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"zoo.reference": json.dumps(dict(metadata), sort_keys=True)})
+    write_safetensors(path, tensors, {"zoo.reference": json.dumps(dict(metadata), sort_keys=True)})
     return path
 
 

@@ -60,13 +60,10 @@ def accuracy(model: CifarResNet, images: torch.Tensor, labels: torch.Tensor, bat
 
 
 def _save(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
-    """Atomic safetensors write."""
-    from safetensors.torch import save_file
+    """Atomic safetensors write (the zoo's one writer: the same bytes for the same weights)."""
+    from zoo.weights import write_safetensors
 
-    from zoo.files import atomic_path
-
-    with atomic_path(path) as tmp:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=meta)
+    write_safetensors(path, tensors, meta)
 
 
 def train(args: argparse.Namespace) -> float:

@@ -449,6 +449,8 @@ class Trainer:
                         handle.write(json.dumps(record | {"img_per_s": round(rate, 1)}) + "\n")
                     bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()} | {"img/s": f"{rate:.0f}"})
                 due_eval = s.eval_every > 0 and self.step % s.eval_every == 0
+                if main and (self.step % s.sample_every == 0 or done):
+                    self._samples(fixed)  # before the checkpoint that records this step: a kill never loses it
                 if self.step % s.checkpoint_every == 0 or done or due_eval:
                     self.save()
                     if main and self.quiet:  # --quiet keeps the milestones, one line per checkpoint
@@ -456,8 +458,6 @@ class Trainer:
                         print(f"step {self.step}/{s.steps}: checkpoint saved ({losses}, {rate:.0f} img/s)", flush=True)
                 if evaluating and due_eval:
                     self._evaluate(bar)
-                if main and (self.step % s.sample_every == 0 or done):
-                    self._samples(fixed)
                 if signalled:
                     bar.close()
                     raise Interrupted(self._interrupted_message(request.name), request.signal_number)
