@@ -54,7 +54,7 @@ def test_training_bf16_setting_is_auto_by_default(raw, expected):
 
 
 def test_training_bf16_setting_refuses_other_values():
-    with pytest.raises(ZooError, match="bf16 takes true, false or auto"):
+    with pytest.raises(ZooError, match="bf16 must be true, false or auto"):
         resolve_settings(get_registry().architecture("dcgan"), None, {"bf16": "fast"})
 
 

@@ -63,5 +63,5 @@ def test_ortho_weight_changes_only_the_generator_update():
 
 
 def test_negative_ortho_weight_is_refused():
-    with pytest.raises(ZooError, match="ortho_weight must be 0"):
+    with pytest.raises(ZooError, match="ortho_weight must be greater than or equal to 0"):
         resolve_settings(get_registry().architecture("dcgan"), None, {"ortho_weight": "-1"})

@@ -162,7 +162,7 @@ def test_stream_refuses_a_compressed_npz_in_one_line(tmp_path):
 
 
 def test_bad_data_loading_settings_are_refused():
-    with pytest.raises(ZooError, match="data_loading must be auto, memory or stream"):
+    with pytest.raises(ZooError, match="data_loading must be 'auto', 'memory' or 'stream'"):
         TrainSettings(data_loading="disk").validate()
-    with pytest.raises(ZooError, match="data_workers 0 or more"):
+    with pytest.raises(ZooError, match="data_workers must be greater than or equal to 0"):
         TrainSettings(data_workers=-1).validate()

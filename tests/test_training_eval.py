@@ -103,9 +103,9 @@ def test_a_resume_evaluates_the_step_a_kill_left_unevaluated(tiny_data, tmp_path
     ("extra", "fragment"),
     [
         ({"eval_metrics": "fid,bogus"}, "unknown metric(s) 'bogus'"),
-        ({"best_metric": "recall"}, "best_metric='recall' is not reported by kid: choose kid, kid_std"),
+        ({"best_metric": "recall"}, "best_metric 'recall' is not reported by eval_metrics=kid: choose kid, kid_std"),
         ({"eval_extractor": "nope"}, "unknown eval_extractor 'nope'"),
-        ({"eval_n": "1"}, "eval_n at least 2"),
+        ({"eval_n": "1"}, "eval_n must be greater than or equal to 2"),
     ],
 )
 def test_bad_evaluation_settings_are_refused_before_training(tiny_data, tmp_path, extra, fragment):

@@ -165,7 +165,7 @@ def test_linear_decay_reaches_zero_and_resumes_to_the_bit(tiny_data, tmp_path):
         (["--set", "regulariser=bce", "--set", "reg_weight=1"], "regulariser='bce' is not a Regulariser: choose one"),
         (["--set", "regulariser=r1"], "regulariser 'r1' needs a positive reg_weight"),
         (["--set", "reg_weight=5"], "reg_weight=5.0 has no regulariser"),
-        (["--set", "lr_decay=cosine"], "lr_decay must be '' (constant) or 'linear'"),
+        (["--set", "lr_decay=cosine"], "lr_decay must be '' or 'linear', got 'cosine'"),
         (["--device", "banana"], "unknown device 'banana'"),
     ],
 )

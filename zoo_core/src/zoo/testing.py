@@ -71,6 +71,7 @@ def check_architecture(name: str, train: bool = True) -> None:
     from zoo.weights import save_weights
 
     arch = get_registry().architecture(name)
+    _check_recipes(name, arch)
     torch.manual_seed(0)
     handle = zoo.build(name, **arch.tiny_config)
     generator, discriminator = handle.generator, handle.discriminator
@@ -109,6 +110,20 @@ def check_architecture(name: str, train: bool = True) -> None:
         loaded = zoo.load(str(path)).generator.state_dict()
     for key, value in generator.state_dict().items():
         assert torch.equal(loaded[key], value), f"{name}: {key} changed in the safetensors round trip"
+
+
+def _check_recipes(name: str, arch: object) -> None:
+    """Every recipe the shared trainer runs holds only settings it knows, each within its range."""
+    from zoo.errors import ZooError
+    from zoo.training.settings import resolve_settings
+
+    if arch.trainer is not None:
+        return  # the family's own trainer reads its own options
+    for recipe in list(arch.recipes) or [None]:  # None: the trainer's defaults, for a family with no recipe
+        try:
+            resolve_settings(arch, recipe, {})
+        except ZooError as exc:
+            raise AssertionError(f"{name}: recipe {recipe or 'default'!r} cannot train: {exc}") from None
 
 
 def _check_task(name: str, task: str, generator: object) -> None:

@@ -19,7 +19,12 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ZooError(f"--set takes key=value, got {item!r}")
-        pairs[key.strip()] = value.strip()
+        key, value = key.strip(), value.strip()
+        if key in pairs:  # the last one wins, as with any repeated option, but a bad value is never dropped silently
+            from zoo.training.settings import check_value
+
+            check_value(key, pairs[key])
+        pairs[key] = value
     return pairs
 
 

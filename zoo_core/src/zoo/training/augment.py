@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-POLICIES = ("color", "translation", "cutout")
+from zoo.training.settings import DIFFAUG_POLICIES as POLICIES  # the names the settings schema accepts
 
 
 def _color(x: torch.Tensor) -> torch.Tensor:

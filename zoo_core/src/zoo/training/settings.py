@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from zoo.errors import ZooError
 from zoo.specs import ArchitectureSpec
@@ -16,8 +17,6 @@ from zoo.specs import ArchitectureSpec
 CHECKPOINT = "checkpoint.safetensors"  # resumable state: weights, optimisers, RNG, step
 RUN_CONFIG = "train_config.json"  # family, data, exact command, settings: what zoo push puts on the card
 MODEL_PREFIX = "model."
-LR_DECAYS = ("", "linear")
-DATA_LOADINGS = ("auto", "memory", "stream")
 # What --resume may change: rates and weights that a diverging run needs lowered, and logging.
 # Everything else (batch, n_critic, seed, model …) decides which data and noise each step sees.
 RESUMABLE_KEYS = (
@@ -28,25 +27,36 @@ RESUMABLE_KEYS = (
 LEGACY_VALUES = {"reuse_fakes": False}
 
 
-@dataclass
-class TrainSettings:
-    """Everything that decides a run besides the data; stored in the run so it can be reproduced."""
+DIFFAUG_POLICIES = ("color", "translation", "cutout")  # DiffAugment (Zhao et al. 2020), zoo/training/augment.py
+MAX_WORK = 10**12  # images a run may ask for in all: steps × batch_size × n_critic (a typo, not a plan, beyond)
+_COUNT = 10**8  # a bound for step counts and intervals that no run reaches
 
-    steps: int = 10_000
-    batch_size: int = 64
+
+class TrainSettings(BaseModel):
+    """Everything that decides a run besides the data; stored in the run so it can be reproduced.
+
+    One schema for every way settings arrive (a family's recipe, ``--set``, ``zoo.train(settings=…)``,
+    a run's ``train_config.json``): each key has a type and a finite range, names are checked against
+    what is registered, unknown keys are refused by name, NaN and infinity never pass.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False, strict=True)
+
+    steps: int = Field(10_000, ge=1, le=_COUNT)
+    batch_size: int = Field(64, ge=1, le=65_536)
     loss: str = "bce"
-    n_critic: int = 1
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    betas_g: tuple[float, float] = (0.5, 0.999)
-    betas_d: tuple[float, float] = (0.5, 0.999)
-    lr_decay: str = ""  # "" keeps the rates; "linear" takes both to 0 at ``steps`` (Gulrajani et al. 2017)
+    n_critic: int = Field(1, ge=1, le=100)
+    lr_g: float = Field(2e-4, gt=0, le=10)
+    lr_d: float = Field(2e-4, gt=0, le=10)
+    betas_g: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
+    betas_d: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
+    lr_decay: Literal["", "linear"] = ""  # "linear" takes both rates to 0 at ``steps`` (Gulrajani et al. 2017)
     regulariser: str = ""
-    reg_weight: float = 0.0
-    reg_every: int = 1
-    ortho_weight: float = 0.0  # BigGAN's orthogonal regularisation of G's weights (Brock et al. 2018, §3.1)
-    ema_decay: float = 0.999
-    ema_start: int = 0
+    reg_weight: float = Field(0.0, ge=0, le=1e6)
+    reg_every: int = Field(1, ge=1, le=10_000)
+    ortho_weight: float = Field(0.0, ge=0, le=1e3)  # BigGAN's orthogonal regularisation of G (Brock et al. 2018)
+    ema_decay: float = Field(0.999, ge=0, lt=1)
+    ema_start: int = Field(0, ge=0, le=_COUNT)
     bf16: bool | None = None  # None (or 'auto'): bf16 autocast only where the device has native bf16
     channels_last: bool = True
     flip: bool = True
@@ -55,80 +65,150 @@ class TrainSettings:
     # step instead of a no-grad one for D plus one for G. False draws fresh latents for G, as runs recorded
     # before this key existed did (LEGACY_VALUES), so their resumes and card commands stay exact.
     reuse_fakes: bool = True
-    seed: int = 0
-    sample_every: int = 1000
-    checkpoint_every: int = 500
-    log_every: int = 50
-    eval_every: int = 0  # 0: off; N: evaluate the exported EMA generator every N steps (training/evaluation.py)
+    seed: int = Field(0, ge=0, lt=2**63)
+    sample_every: int = Field(1000, ge=1, le=_COUNT)
+    checkpoint_every: int = Field(500, ge=1, le=_COUNT)
+    log_every: int = Field(50, ge=1, le=_COUNT)
+    eval_every: int = Field(0, ge=0, le=_COUNT)  # 0: off; N: evaluate the exported EMA generator every N steps
     eval_metrics: str = "fid"  # comma-separated registered metrics
-    eval_n: int = 5000  # generated images per evaluation (real ones: as many, from the training data)
+    eval_n: int = Field(5000, ge=2, le=1_000_000)  # generated images per evaluation (real: as many)
     eval_extractor: str = "auto"
     best_metric: str = ""  # the value best.safetensors is kept by; "" is the first metric's (fid, kid, …)
     # How batches are read; never which images they hold (zoo/training/streaming.py), so resumes may change it.
-    data_loading: str = "auto"  # auto: in memory when it fits a quarter of the free memory, else streamed
-    data_workers: int = 2  # DataLoader processes decoding streamed data; 0 reads in the main process
-    model: dict[str, Any] = field(default_factory=dict)
+    data_loading: Literal["auto", "memory", "stream"] = "auto"  # auto: in memory when it fits, else streamed
+    data_workers: int = Field(2, ge=0, le=64)  # DataLoader processes decoding streamed data; 0: the main one
+    model: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise schema_error(exc) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            raise schema_error(exc) from None
+
+    @field_validator("bf16", mode="before")
+    @classmethod
+    def _auto_is_none(cls, value: Any) -> Any:
+        if value == "auto" or value is None:
+            return None
+        if not isinstance(value, bool):
+            raise ValueError("true, false or auto")
+        return value
+
+    @field_validator("betas_g", "betas_d", mode="before")
+    @classmethod
+    def _list_is_a_pair(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value  # JSON and recipes write pairs as lists
 
     def validate(self) -> None:
-        """Refuse values that cannot train, each with the key's name."""
-        positive = ("steps", "batch_size", "n_critic", "reg_every", "sample_every", "checkpoint_every", "log_every")
-        for key in positive:
-            if getattr(self, key) < 1:
-                raise ZooError(f"{key} must be at least 1, got {getattr(self, key)}")
-        if self.eval_every < 0 or self.eval_n < 2:
-            got = f"{self.eval_every}, {self.eval_n}"
-            raise ZooError(f"eval_every must be 0 (off) or positive, eval_n at least 2: got {got}")
-        if self.data_loading not in DATA_LOADINGS or self.data_workers < 0:
-            got = f"{self.data_loading!r}, {self.data_workers}"
-            raise ZooError(f"data_loading must be auto, memory or stream and data_workers 0 or more: got {got}")
-        if not 0 <= self.ema_decay < 1:
-            raise ZooError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if self.ortho_weight < 0:
-            raise ZooError(f"ortho_weight must be 0 (off) or positive, got {self.ortho_weight}")
-        if self.lr_g <= 0 or self.lr_d <= 0:
-            raise ZooError("learning rates lr_g and lr_d must be positive")
-        if self.lr_decay not in LR_DECAYS:
-            raise ZooError(f"lr_decay must be '' (constant) or 'linear', got {self.lr_decay!r}")
-        if self.regulariser and self.reg_weight <= 0:
-            raise ZooError(f"regulariser {self.regulariser!r} needs a positive reg_weight (e.g. 10 for gp)")
-        if self.bf16 == "auto":
-            self.bf16 = None
-        if self.bf16 not in (None, True, False):
-            raise ZooError(f"bf16 takes true, false or auto, got {self.bf16!r}")
-        if self.reg_weight > 0 and not self.regulariser:
-            raise ZooError(f"reg_weight={self.reg_weight} has no regulariser: also set regulariser=gp or r1")
+        """Refuse combinations and names the field ranges cannot express, each with the key's name."""
+        check(self)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        return json.dumps(self.model_dump(), indent=2, sort_keys=True)
 
 
-def _coerce(key: str, raw: str, current: Any) -> Any:
-    """Parse a ``--set`` value as JSON (numbers, booleans, lists) or keep it a string."""
+SETTING_NAMES = tuple(name for name in TrainSettings.model_fields if name != "model")
+
+
+def check(settings: TrainSettings) -> None:
+    """What no single field can say: work bounds, pairs of keys, and names that must be registered."""
+    if settings.steps * settings.batch_size * settings.n_critic > MAX_WORK:
+        raise ZooError(
+            f"steps × batch_size × n_critic = {settings.steps * settings.batch_size * settings.n_critic:,} images "
+            f"is more than {MAX_WORK:,}: lower one of them"
+        )
+    if settings.regulariser and settings.reg_weight <= 0:
+        raise ZooError(f"regulariser {settings.regulariser!r} needs a positive reg_weight (e.g. 10 for gp)")
+    if settings.reg_weight > 0 and not settings.regulariser:
+        raise ZooError(f"reg_weight={settings.reg_weight} has no regulariser: also set regulariser=gp or r1")
+    unknown = [p for p in (part.strip() for part in settings.diffaug.split(",")) if p and p not in DIFFAUG_POLICIES]
+    if unknown:
+        raise ZooError(f"diffaug {', '.join(unknown)} is unknown: choose from {', '.join(DIFFAUG_POLICIES)}")
+    _check_registered(settings)
+
+
+def _check_registered(settings: TrainSettings) -> None:
+    """Losses, regularisers and metrics are registered names (plugins add theirs), checked before any work."""
+    from zoo.metrics.evaluate import parse_metrics
+    from zoo.registry import get_registry
+    from zoo.training.evaluation import RESULT_KEYS
+
+    losses = get_registry().losses
+    for key in ("loss", "regulariser"):
+        name = getattr(settings, key)
+        if (name or key == "loss") and name not in losses:
+            raise ZooError(f"{key} {name!r} is not registered: choose from {', '.join(sorted(losses))}")
     try:
-        value = json.loads(raw)
+        metrics = parse_metrics(settings.eval_metrics)
+    except ZooError as exc:
+        raise ZooError(f"eval_metrics: {exc}") from None
+    reported = [key for name in metrics for key in RESULT_KEYS.get(name, ())]
+    builtin = all(name in RESULT_KEYS for name in metrics)
+    if settings.best_metric and builtin and settings.best_metric not in reported:
+        raise ZooError(
+            f"best_metric {settings.best_metric!r} is not reported by eval_metrics={settings.eval_metrics}: "
+            f"choose {', '.join(reported)}"
+        )
+
+
+def schema_error(error: ValidationError, source: str = "") -> ZooError:
+    """The first problem pydantic found, as the one line the user needs: which key, what it takes, what it got."""
+    problem = error.errors()[0]
+    key = ".".join(str(part) for part in problem["loc"] if not isinstance(part, int)) or "settings"
+    got = problem.get("input")
+    where = f"{source} " if source else ""
+    if problem["type"] == "extra_forbidden":
+        return ZooError(f"{where}unknown setting {key!r}: valid keys are {', '.join(SETTING_NAMES)} and model.<key>")
+    message = problem["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+    return ZooError(f"{where}{key} must be {message}, got {got!r}")
+
+
+def _coerce(raw: Any) -> Any:
+    """A ``--set`` value: JSON (numbers, booleans, lists) where it parses, else the string; typed by the schema."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
     except json.JSONDecodeError:
-        value = raw
-    if isinstance(current, bool) and not isinstance(value, bool):
-        raise ZooError(f"{key} takes true or false, got {raw!r}")
-    if isinstance(current, tuple):
-        if not isinstance(value, list) or len(value) != len(current):
-            raise ZooError(f"{key} takes a list of {len(current)} numbers like [0.0,0.9], got {raw!r}")
-        return tuple(value)
+        return raw
+
+
+def _model_value(key: str, raw: str, current: Any) -> Any:
+    """A ``--set model.KEY=VALUE``: the architecture's config keeps the type of its default."""
+    value = _coerce(raw)
     if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if current is not None and not isinstance(current, str) and type(value) is not type(current):
-        raise ZooError(f"{key} takes a {type(current).__name__}, got {raw!r}")
+    if current is not None and type(value) is not type(current):
+        raise ZooError(f"--set {key} takes a {type(current).__name__}, got {raw!r}")
     return value
+
+
+def check_value(key: str, raw: str) -> None:
+    """Refuse a ``--set`` value the schema would refuse, even when a later ``--set`` of the key replaces it."""
+    if key in SETTING_NAMES:
+        setattr(TrainSettings(), key, _coerce(raw))
+
+
+def _build(values: Mapping[str, Any], source: str) -> TrainSettings:
+    """Settings from plain values, with the schema's one-line error naming ``source``."""
+    try:
+        return TrainSettings(**values)
+    except ZooError as exc:
+        raise ZooError(f"{source} {exc}") from None
 
 
 def saved_settings(record: Mapping[str, Any]) -> TrainSettings:
     """The settings a run recorded in its train_config.json; keys added since then take their defaults."""
-    known = {f.name for f in fields(TrainSettings)}
-    unknown = sorted(set(record) - known)
+    unknown = sorted(set(record) - set(TrainSettings.model_fields))
     if unknown:
         raise ZooError(f"the run was made by a newer gan-zoo (settings {', '.join(unknown)}): upgrade zoo-core")
-    record = {**LEGACY_VALUES, **record}
-    return TrainSettings(**{k: tuple(v) if k in ("betas_g", "betas_d") else v for k, v in record.items()})
+    return _build({**LEGACY_VALUES, **record}, "the run's train_config.json:")
 
 
 def resolve_settings(arch: ArchitectureSpec, recipe: str | None, overrides: Mapping[str, str]) -> TrainSettings:
@@ -139,7 +219,7 @@ def resolve_settings(arch: ArchitectureSpec, recipe: str | None, overrides: Mapp
         raise ZooError(f"{arch.name} has no recipe {name!r}: choose one of {', '.join(sorted(recipes)) or '(none)'}")
     base = dict(recipes.get(name, {}))
     model = {**arch.default_config, **base.pop("model", {})}
-    settings = TrainSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in base.items()}, model=model)
+    settings = _build({**base, "model": model}, f"{arch.name}'s recipe {name!r} (plugin {arch.plugin or 'unknown'}):")
     apply_overrides(settings, arch, overrides)
     settings.validate()
     return settings
@@ -183,21 +263,24 @@ def _unchanged(settings: TrainSettings, arch: ArchitectureSpec, key: str, raw: s
     if key.startswith(MODEL_PREFIX):
         sub = key[len(MODEL_PREFIX) :]
         current = settings.model.get(sub, arch.default_config.get(sub))
-    elif key in {f.name for f in fields(TrainSettings)} and key != "model":
-        current = getattr(settings, key)
-    else:
+        try:
+            return _model_value(key, raw, current) == current
+        except ZooError:
+            return False
+    if key not in SETTING_NAMES:
         return False
     try:
-        return _coerce(key, raw, current) == current
+        probe = settings.model_copy()
+        setattr(probe, key, _coerce(raw))
     except ZooError:
         return False
+    return getattr(probe, key) == getattr(settings, key)
 
 
 def apply_overrides(
     settings: TrainSettings, arch: ArchitectureSpec, overrides: Mapping[str, str], allowed: tuple[str, ...] = ()
 ) -> None:
     """Set ``--set`` overrides on ``settings`` in place; ``allowed`` (if given) limits which keys may change."""
-    valid = sorted(f.name for f in fields(TrainSettings) if f.name != "model")
     for key, raw in overrides.items():
         if allowed and key not in allowed and not _unchanged(settings, arch, key, raw):
             raise ZooError(f"--set {key} cannot change in a resumed run: only {', '.join(allowed)} can")
@@ -206,9 +289,10 @@ def apply_overrides(
             if sub not in arch.default_config:
                 model_keys = ", ".join(MODEL_PREFIX + k for k in sorted(arch.default_config))
                 raise ZooError(f"unknown --set key {key!r}: model keys are {model_keys}")
-            settings.model[sub] = _coerce(key, raw, arch.default_config[sub])
-        elif key in valid:
-            setattr(settings, key, _coerce(key, raw, getattr(settings, key)))
+            settings.model[sub] = _model_value(key, raw, arch.default_config[sub])
+        elif key in SETTING_NAMES:
+            setattr(settings, key, _coerce(raw))
         else:
             model_keys = "|".join(sorted(arch.default_config))
-            raise ZooError(f"unknown --set key {key!r}: valid keys are {', '.join(valid)} and model.<{model_keys}>")
+            names = ", ".join(SETTING_NAMES)
+            raise ZooError(f"unknown --set key {key!r}: valid keys are {names} and model.<{model_keys}>")
