@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import click
 import pytest
 from click.testing import CliRunner
-from zoo.cli import make_cli
 from zoo.cli.options import QUIET_HELP, VERBOSE_HELP, quiet_option
-from zoo.registry import get_registry
-from zoo.specs import import_object
+from zoo.testing import cli_commands
 
 EXEMPT = {
     "list": "prints the registry table, which is its result: no progress, no status lines",
@@ -30,28 +26,9 @@ REPORTING |= {"train style-transfer"}
 """Commands that must be found by the walk (a walk that misses plugin commands would prove nothing)."""
 
 
-def _walk(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
-    """Every runnable command under ``group`` as ('cache list', command), subgroups included."""
-    ctx = click.Context(group, info_name="zoo")
-    for name in group.list_commands(ctx):
-        command = group.get_command(ctx, name)
-        assert command is not None, name
-        if isinstance(command, click.Group):
-            yield from _walk(command, f"{prefix}{name} ")
-        else:
-            yield f"{prefix}{name}", command
-
-
-def _family_trainers() -> Iterator[tuple[str, click.Command]]:
-    """``zoo train FAMILY`` commands that families bring (click reaches them only at run time)."""
-    for arch in get_registry().architectures.values():
-        if arch.trainer:
-            yield f"train {arch.name}", import_object(arch.trainer, arch.plugin)
-
-
 @pytest.fixture(scope="module")
 def commands() -> dict[str, click.Command]:
-    return dict([*_walk(make_cli()), *_family_trainers()])
+    return cli_commands()
 
 
 def _option(command: click.Command, flag: str) -> click.Option | None:

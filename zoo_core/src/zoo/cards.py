@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from zoo.errors import ZooError
+from zoo.files import require_regular_file
 from zoo.specs import CheckpointSpec, check_name
 
 _FENCE = "---"
@@ -40,7 +41,7 @@ def split_card(text: str, source: str) -> tuple[dict[str, Any], str]:
 
 def checkpoint_from_card(path: str | os.PathLike[str], *, bundled: str | None = None) -> CheckpointSpec:
     """Read a card file and return the checkpoint it describes (``bundled`` = 'pkg:relative/path')."""
-    path = Path(path)
+    path = require_regular_file(path, "model card")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -288,6 +289,7 @@ def card_field_problems(
     path = Path(path)
     hub_repo = path.name == "README.md" if hub_repo is None else hub_repo
     try:
+        require_regular_file(path, "card")
         meta, body = split_card(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
         return [CardProblem("", f"{path}: cannot be read ({exc.strerror})")]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.files import require_regular_file
 from zoo.weights import sha256_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -108,6 +109,7 @@ def _unreadable_npz(path: Path, exc: BaseException) -> ZooError:
 
 def open_npz(path: Path) -> np.lib.npyio.NpzFile:
     """An .npz archive opened without pickle; a one-line ZooError for anything else (a renamed .npy, garbage)."""
+    require_regular_file(path, "data file")
     try:
         archive = np.load(path, allow_pickle=False)
     except _NPZ_READ_ERRORS as exc:
@@ -206,8 +208,11 @@ def _check_jpeg_index(path: Path, blob: np.ndarray, offsets: np.ndarray, key: st
 
 
 def _image_files(path: Path) -> list[Path]:
-    """Every image file under ``path`` (recursively), in sorted order."""
-    return sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    """Every image file under ``path`` (recursively), in sorted order; a FIFO or device among them is refused."""
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir())
+    for file in files:
+        require_regular_file(file, "image")
+    return files
 
 
 def _class_dirs(path: Path) -> list[Path]:

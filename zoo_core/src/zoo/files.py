@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,10 +100,38 @@ def check_output_file(output: Path, suffixes: tuple[str, ...] = (".png",)) -> No
     check_writable_dir(output.parent if str(output.parent) else Path("."))
 
 
+_NOT_REGULAR = {
+    stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory",
+}  # fmt: skip
+
+
+def require_regular_file(path: str | os.PathLike[str], what: str = "file") -> Path:
+    """``path`` if it is a regular file (symlinks followed), else a one-line ZooError; called before every read.
+
+    Why: opening a FIFO blocks until something writes to it (zoo hung on one named ``zzz.png`` in an
+    image folder), and a device never ends; neither is a file a user meant to give.
+    """
+    from zoo.errors import ZooError
+
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ZooError(f"{what} {str(path)!r} does not exist: check the path") from None
+    except OSError as exc:  # a symlink loop, a name too long, no permission
+        raise ZooError(f"{what} {str(path)!r} cannot be read ({exc.strerror}): check the path") from None
+    if not stat.S_ISREG(mode):
+        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
+        raise ZooError(f"{what} {str(path)!r} is {kind}, not a regular file: give a file")
+    return path
+
+
 def read_json(path: Path) -> Any:
     """A JSON file the zoo wrote (a run's record, its metrics), or a one-line ZooError naming it."""
     from zoo.errors import ZooError
 
+    require_regular_file(path, "JSON file")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

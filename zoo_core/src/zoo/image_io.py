@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.files import require_regular_file
 
 if TYPE_CHECKING:
     import torch
@@ -70,10 +71,9 @@ def open_image(source: ImageSource, *, max_side: int | None = None, what: str = 
     else:
         path = Path(source)
         name = f"{what} {str(path)!r}"
-        if not path.exists():
-            raise ZooError(f"{name} does not exist: check the path")
         if path.is_dir():
             raise ZooError(f"{name} is a directory: give an image file")
+        require_regular_file(path, what)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -228,6 +228,33 @@ def check_plugin(module: str) -> None:
             check_architecture(name)
 
 
+def cli_commands() -> dict[str, object]:
+    """Every ``zoo`` command by its path ('sample', 'cache list', 'train style-transfer'), plugins' included.
+
+    Walks click's own tree and adds the training commands families bring (``ArchitectureSpec.trainer``),
+    so tests over the CLI cover a new command or option without being told about it.
+    """
+    import click
+
+    from zoo.cli import make_cli
+    from zoo.specs import import_object
+
+    def walk(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
+        ctx = click.Context(group, info_name="zoo")
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            if isinstance(command, click.Group):
+                yield from walk(command, f"{prefix}{name} ")
+            elif command is not None:
+                yield f"{prefix}{name}", command
+
+    commands: dict[str, object] = dict(walk(make_cli()))
+    for arch in get_registry().architectures.values():
+        if arch.trainer:
+            commands[f"train {arch.name}"] = import_object(arch.trainer, arch.plugin)
+    return commands
+
+
 def _modules_by_distribution() -> dict[str, str]:
     """Which top-level module each registered plugin distribution was loaded from."""
     return {info.distribution: info.module.split(":")[0] for info in get_registry().plugins}

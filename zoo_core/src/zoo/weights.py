@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ZooError
-from zoo.files import atomic_path
+from zoo.files import atomic_path, require_regular_file
 
 if TYPE_CHECKING:
     import torch
@@ -49,6 +49,7 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parse and sanity-check a safetensors header without torch; raise ZooError if corrupt."""
     path = Path(path)
     hint = f"{path} is not a valid safetensors file (truncated or corrupted): delete it and pull or export it again"
+    require_regular_file(path, "weights file")
     try:
         size = path.stat().st_size
         with open(path, "rb") as handle:
