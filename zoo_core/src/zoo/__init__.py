@@ -8,13 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ZooError
-from zoo.hookspecs import hookimpl
+from zoo.hookspecs import PLUGIN_API, hookimpl
 from zoo.registry import get_registry, list_models
 from zoo.specs import ArchitectureSpec, CheckpointSpec, ComponentSpec
-
-__version__ = "0.1.0"
-PLUGIN_API = 1
-"""Version of the hook API; plugins declare the one they target as ``ZOO_PLUGIN_API``."""
+from zoo.version import __version__
 
 __all__ = [
     "PLUGIN_API",
@@ -32,6 +29,7 @@ __all__ = [
     "push",
     "stylize",
     "train",
+    "__version__",
 ]
 
 if TYPE_CHECKING:

@@ -135,7 +135,7 @@ def download(repo_id: str, filename: str, revision: str | None, *, force: bool =
     """``hf_hub_download`` into the shared cache, with its errors turned into one-line ZooErrors."""
     from huggingface_hub import hf_hub_download
 
-    from zoo import __version__
+    from zoo.version import __version__
 
     try:
         with bounded_transfer() as timeout:

@@ -204,7 +204,7 @@ def info_command(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins_command(as_json: bool) -> None:
     """Installed plugins: distribution, version, hooks they implement, and load errors."""
-    from zoo import PLUGIN_API
+    from zoo.hookspecs import PLUGIN_API
 
     infos = get_registry().plugins
     rows = [{**asdict(info), "api_ok": info.api in (None, PLUGIN_API)} for info in infos]
