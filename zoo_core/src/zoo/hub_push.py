@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zoo.data_formats import public_dataset
 from zoo.errors import ZooError
 from zoo.files import read_json, write_atomically
 from zoo.hub import CARD_FILENAME, CONFIG_FILENAME, LIBRARY_NAME, SAMPLES_FILENAME, WEIGHTS_FILENAME, check_repo_id
@@ -63,17 +64,6 @@ def _base_card(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
 
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w/.~-])/[^\s'\"]+")
-
-
-def public_dataset(data: str) -> str:
-    """A dataset as a card may show it: a file or folder's name, never the local path it was read from."""
-    from zoo.data import is_hub_spec, is_torchvision_spec
-
-    if is_hub_spec(data):
-        return data  # hf:ORG/NAME[:SPLIT][@REVISION] names a public dataset, not a local path
-    if is_torchvision_spec(data):
-        return ":".join(data.split(":")[:2])  # torchvision:CIFAR10:/local/root -> torchvision:CIFAR10
-    return Path(data).name or data
 
 
 _UNTIL = re.compile(r"\s+--until(?:=|\s+)\S+")
