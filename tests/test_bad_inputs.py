@@ -212,8 +212,8 @@ def workdir(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.
     """Fixture files for the table; the test then checks that nothing new appeared next to them."""
     from PIL import Image
     from safetensors.torch import save_file
-    from zoo.api import bundled_path
     from zoo.registry import get_registry
+    from zoo.specs import bundled_path
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))

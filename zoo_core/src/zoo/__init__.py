@@ -35,8 +35,8 @@ __all__ = [
 if TYPE_CHECKING:
     from zoo.api import build, load
     from zoo.exporter import export
+    from zoo.hub.job import push
     from zoo.metrics.job import evaluate_model as evaluate
-    from zoo.push_job import push
     from zoo.training.job import train
 
 # Every CLI job as a function (the CLI is a thin layer over these), imported on first use only.
@@ -45,7 +45,7 @@ _LAZY = {
     "build": ("zoo.api", "build"),
     "train": ("zoo.training.job", "train"),
     "evaluate": ("zoo.metrics.job", "evaluate_model"),
-    "push": ("zoo.push_job", "push"),
+    "push": ("zoo.hub.job", "push"),
     "export": ("zoo.exporter", "export"),
 }
 

@@ -245,13 +245,13 @@ def zoo_registered_plugin() -> Iterator[Callable[[object], contextlib.AbstractCo
 
 @pytest.fixture(scope="session")
 def zoo_local_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A Hub-compatible server on loopback (olah, offline) for publishing round trips: see ``zoo.local_hub``.
+    """A Hub-compatible server on loopback (olah, offline) for publishing round trips: see ``zoo.hub.local``.
 
     ``zoo_local_hub.publish(folder, "me/my-gan")`` commits a ``zoo push --out`` folder and returns the
     commit; ``zoo_local_hub.env(tmp_path)`` is the environment for a ``zoo pull hf-hub:me/my-gan`` subprocess.
     """
     pytest.importorskip("olah", reason="the local Hub needs olah: pip install olah")
-    from zoo.local_hub import local_hub
+    from zoo.hub.local import local_hub
 
     with local_hub(tmp_path_factory.mktemp("zoo-local-hub")) as hub:
         yield hub
