@@ -12,7 +12,8 @@ from PIL import Image
 from styletools import TINY_BACKBONE, TINY_LAYERS
 from zoo.errors import ZooError
 from zoo.image_io import open_image, to_tensor
-from zoo_style_transfer.losses import LossWeights, PerceptualLoss, gram, total_variation
+from zoo_style_transfer.loss_weights import LossWeights
+from zoo_style_transfer.losses import PerceptualLoss, gram, total_variation
 from zoo_style_transfer.optimize import OptimizeSettings, optimize
 from zoo_style_transfer.train import TrainSettings, train
 

@@ -119,7 +119,7 @@ def stylize_command(
     check_output_file(output)
     from zoo.files import atomic_path
 
-    from zoo_style_transfer.losses import LossWeights
+    from zoo_style_transfer.loss_weights import LossWeights
     from zoo_style_transfer.optimize import OptimizeSettings
     from zoo_style_transfer.stylize import stylize
 
@@ -190,7 +190,7 @@ def train_command(
     from zoo.files import check_run_dir
     from zoo.model import parse_device
 
-    from zoo_style_transfer.losses import LossWeights
+    from zoo_style_transfer.loss_weights import LossWeights
     from zoo_style_transfer.train import TrainSettings, train
 
     check_run_dir(out)
