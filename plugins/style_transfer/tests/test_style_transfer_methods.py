@@ -117,7 +117,7 @@ def test_the_reported_losses_are_those_of_the_start_and_the_returned_image(image
 
 
 def test_the_seed_fixes_a_random_backbone(images):
-    from zoo_style_transfer.stylize import stylize
+    from zoo_style_transfer import stylize
 
     def run(seed: int) -> np.ndarray:
         settings = OptimizeSettings(steps=2, seed=seed)
@@ -139,7 +139,7 @@ def test_the_seed_fixes_a_random_backbone(images):
 
 
 def test_float16_is_refused_and_bf16_is_for_the_fast_method(images):
-    from zoo_style_transfer.stylize import stylize
+    from zoo_style_transfer import stylize
 
     with pytest.raises(ZooError, match="unknown dtype 'float16': choose auto, float32 or bfloat16"):
         stylize(images["content"], str(images["style"]), dtype="float16")

@@ -27,7 +27,6 @@ __all__ = [
     "list_models",
     "load",
     "push",
-    "stylize",
     "train",
     "__version__",
 ]
@@ -39,7 +38,8 @@ if TYPE_CHECKING:
     from zoo.metrics.job import evaluate_model as evaluate
     from zoo.training.job import train
 
-# Every CLI job as a function (the CLI is a thin layer over these), imported on first use only.
+# Every core CLI job as a function (the CLI is a thin layer over these), imported on first use only. A plugin's
+# command has its function in the plugin's own namespace: the core names no plugin.
 _LAZY = {
     "load": ("zoo.api", "load"),
     "build": ("zoo.api", "build"),
@@ -58,16 +58,3 @@ def __getattr__(name: str) -> Any:
         module, attribute = _LAZY[name]
         return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
-
-
-def stylize(content: Any, style: str, **options: Any) -> Any:
-    """``zoo stylize`` in Python: a Result (``.image``, ``.notes``, ``.losses``) from the zoo-style-transfer plugin.
-
-    ``style`` is a published style (``candy``), a trained network's run directory, or a style image
-    (optimised, Gatys et al. 2016); options are those of ``zoo_style_transfer.stylize.stylize``.
-    """
-    try:
-        from zoo_style_transfer.stylize import stylize as run
-    except ImportError:
-        raise ZooError("zoo.stylize needs the zoo-style-transfer plugin: pip install zoo-style-transfer") from None
-    return run(content, style, **options)
