@@ -2,7 +2,7 @@
 
 nox -s demo     sample the bundled dcgan checkpoint into dcgan-demo.png (offline); installs only zoo-core + zoo-dcgan
 nox -s tests    the whole test suite (float32 path pinned), then the hardware tests with native bf16 forced on
-nox -s lint     ruff
+nox -s lint     ruff, and lint-imports (the import contracts in pyproject.toml)
 nox -s bench    benchmarks/ (speed figures; not part of the tests)
 """
 
@@ -98,9 +98,10 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Static checks."""
+    """Static checks: ruff, and the import contracts (layers, no circles, the core imports no plugin)."""
     python = _python(session)
     session.run(python, "-m", "ruff", "check", ".", external=True)
+    session.run(str(Path(python).with_name("lint-imports")), "--no-cache", external=True)
 
 
 @nox.session

@@ -21,9 +21,9 @@ from collections.abc import Callable
 import torch
 import zoo
 from _machine import flop_count, interleaved, machine_line, speed_rows
-from zoo.api import bundled_path
 from zoo.inference import fast_inference, plan_for
 from zoo.registry import get_registry
+from zoo.specs import bundled_path
 
 THREAD_MODELS = ("dcgan-cifar10-32", "stylegan-lite-emoji64")
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 import yaml
 import zoo
-from zoo.api import bundled_path
 from zoo.bf16_accuracy import BF16_TOLERANCE, SAMPLES
 from zoo.files import write_atomically
 from zoo.inference import measure_bf16_accuracy
 from zoo.registry import get_registry
+from zoo.specs import bundled_path
 
 CARDS = Path(__file__).resolve().parent.parent / "cards"
 

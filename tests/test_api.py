@@ -104,7 +104,7 @@ def test_repr_says_where_the_weights_came_from(dcgan, tmp_path, monkeypatch):
     """A trained run once showed as '<ModelHandle dcgan (untrained) …>': only fresh weights say untrained."""
     import shutil
 
-    from zoo.api import bundled_path
+    from zoo.specs import bundled_path
 
     run = tmp_path / "runs" / "dcgan"
     run.mkdir(parents=True)

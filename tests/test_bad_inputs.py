@@ -15,6 +15,7 @@ import torch
 import zoo
 from zoo.cli import main
 from zoo.errors import ZooError
+from zoo_style_transfer import stylize
 
 LONG = "a" * 300
 BIG = str(2**70)
@@ -212,8 +213,8 @@ def workdir(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.
     """Fixture files for the table; the test then checks that nothing new appeared next to them."""
     from PIL import Image
     from safetensors.torch import save_file
-    from zoo.api import bundled_path
     from zoo.registry import get_registry
+    from zoo.specs import bundled_path
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
@@ -336,9 +337,9 @@ API_CASES = [
     (lambda: zoo.push(None, "me/x", dry_run=True), "source must be"),
     (lambda: zoo.push("dcgan", "me/x", dry_run=True, dtype="int8"), "dtype must be one of"),
     (lambda: zoo.push("dcgan", "me/x", dry_run=True, metrics=5), "metrics must be a JSON file path"),
-    (lambda: zoo.stylize("missing.jpg", "candy"), "does not exist"),
-    (lambda: zoo.stylize("content.png", "candy", method="magic"), "unknown method"),
-    (lambda: zoo.stylize("content.png", "one.png"), "at least 16 px"),
+    (lambda: stylize("missing.jpg", "candy"), "does not exist"),
+    (lambda: stylize("content.png", "candy", method="magic"), "unknown method"),
+    (lambda: stylize("content.png", "one.png"), "at least 16 px"),
 ]
 
 

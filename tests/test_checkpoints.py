@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import zoo
 from zoo import hookimpl
-from zoo.api import bundled_path
 from zoo.cards import checkpoint_from_card
 from zoo.errors import ZooError
 from zoo.registry import get_registry
+from zoo.specs import bundled_path
 from zoo.testing import isolated_registry
 from zoo.weights import read_config, sha256_file
 

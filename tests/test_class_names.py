@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zoo
-from zoo.hub_push import plan_push
+from zoo.hub.publish import plan_push
 from zoo.registry import get_registry
 from zoo.training.settings import resolve_settings
 from zoo.training.trainer import RUN_CONFIG, Trainer

@@ -17,11 +17,11 @@ import pytest
 import zoo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from zoo.api import bundled_path
 from zoo.cards import checkpoint_from_card, split_card
 from zoo.data import data_channels, load_split
 from zoo.errors import ZooError
 from zoo.registry import get_registry
+from zoo.specs import bundled_path
 from zoo.weights import read_config, read_header
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 import torch
 import zoo
-from zoo.api import bundled_path
 from zoo.bf16_accuracy import SAMPLES, Bf16Accuracy
 from zoo.inference import BF16_TOLERANCE, FP32_TOLERANCE, bf16_errors
 from zoo.registry import get_registry
+from zoo.specs import bundled_path
 
 pytestmark = pytest.mark.hardware
 

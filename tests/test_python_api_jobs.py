@@ -1,4 +1,4 @@
-"""Every CLI job is a function: zoo.train, zoo.push, zoo.stylize give what the commands give, same errors."""
+"""Every CLI job is a function: zoo.train, zoo.push, a plugin's stylize give what the commands give, same errors."""
 
 from __future__ import annotations
 
@@ -81,14 +81,17 @@ def test_push_refuses_a_bad_repo_and_dtype(tmp_path):
 
 
 def test_stylize_is_the_stylize_command_in_python(tmp_path):
+    """``zoo stylize`` comes from the zoo-style-transfer plugin, and so does its function: the core names no family."""
     from PIL import Image
+    from zoo_style_transfer import stylize
 
     content = tmp_path / "c.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(content)
-    result = zoo.stylize(content, "candy")
+    result = stylize(content, "candy")
     assert result.image.size == (64, 48) and result.image.mode == "RGB"
     with pytest.raises(ZooError, match="unknown method"):
-        zoo.stylize(content, "candy", method="magic")
+        stylize(content, "candy", method="magic")
+    assert not hasattr(zoo, "stylize")
 
 
 def test_the_job_functions_stay_functions_after_every_module_is_imported():
@@ -99,5 +102,5 @@ def test_the_job_functions_stay_functions_after_every_module_is_imported():
     for module in pkgutil.walk_packages(zoo.__path__, "zoo."):
         if not module.name.startswith(("zoo.cli", "zoo.templates", "zoo.__main__")):
             importlib.import_module(module.name)
-    for name in ("load", "build", "train", "evaluate", "push", "export", "stylize", "list_models"):
+    for name in ("load", "build", "train", "evaluate", "push", "export", "list_models"):
         assert callable(getattr(zoo, name)) and not isinstance(getattr(zoo, name), type(zoo)), name

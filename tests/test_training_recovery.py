@@ -48,7 +48,7 @@ def test_a_diverged_run_resumes_with_lower_rates_and_records_how(zoo_cli, tiny_d
     assert "--resume" not in record["command"], "the first command is kept"
     assert [r["step"] for r in record["resumed"]] == [2] and "lr_g=1e-5" in record["resumed"][0]["command"]
     assert record["settings"]["lr_g"] == 1e-5 and record["settings"]["lr_d"] == 2e-5
-    from zoo.hub_push import _run_fields
+    from zoo.hub.publish import _run_fields
 
     fields, _ = _run_fields(tmp_path / "run")
     first, _, resume = fields["train_command"].partition("; from step 2: ")

@@ -24,9 +24,9 @@ from hubkit import (
 
 @pytest.fixture(scope="session")
 def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
-    """olah on a free loopback port, offline, over fresh mirrors: zoo.local_hub, the server plugin authors get."""
+    """olah on a free loopback port, offline, over fresh mirrors: zoo.hub.local, the server plugin authors get."""
     pytest.importorskip("olah", reason="olah is in the 'test' dependency group: pip install olah")
-    from zoo.local_hub import local_hub
+    from zoo.hub.local import local_hub
 
     with local_hub(tmp_path_factory.mktemp("olah")) as hub:
         yield hub

@@ -14,8 +14,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.local_hub import LocalHub as HubServer  # noqa: F401  (the server plugin authors get from zoo.testing)
-from zoo.local_hub import free_port, git  # noqa: F401
+from zoo.hub.local import LocalHub as HubServer  # noqa: F401  (the server plugin authors get from zoo.testing)
+from zoo.hub.local import free_port, git  # noqa: F401
 
 ORG = "gan-zoo-test"
 LOAD_OR_ERROR = """

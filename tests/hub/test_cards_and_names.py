@@ -163,7 +163,7 @@ def test_load_refuses_bad_hub_names_before_any_network() -> None:
 def test_pinned_card_after_upload_is_a_valid_registry_card(pushed: dict[str, Path], tmp_path: Path) -> None:
     import shutil
 
-    from zoo.hub_push import pinned_card
+    from zoo.hub.publish import pinned_card
 
     folder = tmp_path / "folder"
     shutil.copytree(pushed["tiny"], folder)
@@ -183,7 +183,7 @@ def test_pinned_card_after_upload_is_a_valid_registry_card(pushed: dict[str, Pat
     ],
 )
 def test_pushed_cards_use_a_pipeline_tag_the_hub_knows(task: str, pipeline_tag: str, task_tag: str | None) -> None:
-    from zoo.hub_push import PushPlan, _card_text
+    from zoo.hub.publish import PushPlan, _card_text
 
     plan = PushPlan("gan-zoo/toy", Path("model.safetensors"), "toy", {"resolution": 32}, fields={"name": "toy"})
     meta = yaml.safe_load(_card_text(plan, "b" * 64, 10, task).split("---")[1])

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from conftest import write_npz
 from metrics_helpers import run_cli as _run
-from zoo.api import bundled_path
 from zoo.errors import ZooError
 from zoo.metrics.extractors import metric_label
 from zoo.registry import get_registry
+from zoo.specs import bundled_path
 
 
 @pytest.fixture

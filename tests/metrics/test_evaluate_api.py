@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import zoo
-from zoo.api import bundled_path
 from zoo.errors import ZooError
 from zoo.registry import get_registry
+from zoo.specs import bundled_path
 
 
 def test_evaluate_a_run_directory_writes_its_metrics_and_returns_them(zoo_home, tiny_cifar, tmp_path):

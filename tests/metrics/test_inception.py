@@ -12,7 +12,7 @@ from zoo.errors import ZooError
 from zoo.metrics import downloads
 from zoo.metrics.extractors import extractor_spec
 from zoo.metrics.frechet import FID
-from zoo.metrics.inception import InceptionExtractor, inception_weights_path, resize_tf1
+from zoo.metrics.inception import InceptionExtractor, resize_tf1
 from zoo.metrics.inception_score import inception_score
 from zoo.metrics.kid import kernel_distance
 from zoo.weights import read_header, read_metadata
@@ -33,21 +33,21 @@ def test_pinned_hash_is_consistent_with_the_published_file_name():
 def test_weights_are_fetched_over_http_verified_converted_and_cached(zoo_home, http_root, inception_pth, monkeypatch):
     monkeypatch.setenv("ZOO_INCEPTION_URL", f"{http_root}/{URL_NAME}")
     monkeypatch.setenv("ZOO_INCEPTION_SHA256", inception_pth[1])
-    path = inception_weights_path(progress=False)
+    path = downloads.inception_weights_path(progress=False)
     assert path.parent == zoo_home / "weights" and path.suffix == ".safetensors"
     assert read_metadata(path)["zoo.source_sha256"] == inception_pth[1]
     keys = [k for k in read_header(path) if k != "__metadata__"]
     assert len(keys) == 472 and not any(k.endswith("num_batches_tracked") for k in keys)
     assert not list((zoo_home / "downloads").glob("*.pth")), "the pickle is deleted once converted"
     monkeypatch.setenv("ZOO_INCEPTION_URL", "http://127.0.0.1:9/unreachable.pth")
-    assert inception_weights_path(progress=False) == path, "the second use must not touch the network"
+    assert downloads.inception_weights_path(progress=False) == path, "the second use must not touch the network"
 
 
 def test_a_wrong_hash_is_refused_and_nothing_is_kept(zoo_home, http_root, monkeypatch):
     monkeypatch.setenv("ZOO_INCEPTION_URL", f"{http_root}/{URL_NAME}")
     monkeypatch.setenv("ZOO_INCEPTION_SHA256", "0" * 64)
     with pytest.raises(ZooError, match="expected 000000000000") as info:
-        inception_weights_path(progress=False)
+        downloads.inception_weights_path(progress=False)
     assert "\n" not in str(info.value)
     assert [p for p in zoo_home.rglob("*") if p.is_file()] == []
 
@@ -55,7 +55,7 @@ def test_a_wrong_hash_is_refused_and_nothing_is_kept(zoo_home, http_root, monkey
 def test_an_unreachable_url_says_how_to_get_the_file(zoo_home, monkeypatch):
     monkeypatch.setenv("ZOO_INCEPTION_URL", "http://127.0.0.1:9/pt_inception.pth")
     with pytest.raises(ZooError, match="could not download .* download it by hand"):
-        inception_weights_path(progress=False)
+        downloads.inception_weights_path(progress=False)
 
 
 def test_a_pickle_with_arbitrary_objects_is_never_loaded(zoo_home, tmp_path, monkeypatch):
@@ -64,7 +64,7 @@ def test_a_pickle_with_arbitrary_objects_is_never_loaded(zoo_home, tmp_path, mon
     monkeypatch.setenv("ZOO_INCEPTION_URL", evil.as_uri())
     monkeypatch.setenv("ZOO_INCEPTION_SHA256", downloads._sha256(evil))
     with pytest.raises(ZooError, match="not a plain tensor state dict"):
-        inception_weights_path(progress=False)
+        downloads.inception_weights_path(progress=False)
 
 
 def test_a_copy_in_the_torch_hub_cache_is_reused(zoo_home, inception_pth, tmp_path, monkeypatch):
@@ -73,7 +73,7 @@ def test_a_copy_in_the_torch_hub_cache_is_reused(zoo_home, inception_pth, tmp_pa
     shutil.copyfile(inception_pth[0], hub / URL_NAME)
     monkeypatch.setenv("ZOO_INCEPTION_URL", "http://127.0.0.1:9/unreachable.pth")
     monkeypatch.setenv("ZOO_INCEPTION_SHA256", inception_pth[1])
-    assert inception_weights_path(progress=False).is_file()
+    assert downloads.inception_weights_path(progress=False).is_file()
 
 
 def test_tf1_resize_matches_torch_fidelity():
@@ -177,9 +177,9 @@ def test_extractor_protocol_names_the_weights_and_the_resize(inception_env):
 
 
 def test_weights_missing_from_a_corrupt_cache_are_refetched(inception_env, zoo_home):
-    path = inception_weights_path(progress=False)
+    path = downloads.inception_weights_path(progress=False)
     path.write_bytes(b"garbage")
     with pytest.raises(ZooError, match="not a valid safetensors"):
-        inception_weights_path(progress=False)
+        downloads.inception_weights_path(progress=False)
     path.unlink()
-    assert Path(inception_weights_path(progress=False)).is_file()
+    assert Path(downloads.inception_weights_path(progress=False)).is_file()

@@ -57,7 +57,7 @@ def main() -> None:
     import zoo
     from PIL import Image
     from zoo.files import atomic_path
-    from zoo_style_transfer.stylize import published_styles
+    from zoo_style_transfer.api import published_styles
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "data" / "style_images" / "content")
@@ -89,7 +89,7 @@ def gatys_figure(photos: Path, styles: Path, out: Path) -> None:
     """Rows of (style image, photo stylised by Gatys optimisation over the bundled SqueezeNet features)."""
     from PIL import Image
     from zoo.files import atomic_path
-    from zoo_style_transfer.stylize import stylize
+    from zoo_style_transfer.api import stylize
 
     rows = []
     for photo, style in GATYS:

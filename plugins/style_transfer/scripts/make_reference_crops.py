@@ -28,7 +28,7 @@ def centre_crop(image):  # type: ignore[no-untyped-def]
 def main() -> None:
     import zoo
     from PIL import Image
-    from zoo_style_transfer.stylize import published_styles
+    from zoo_style_transfer.api import published_styles
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = REPO.parent / "shared" / "data" / "style_images" / "reference" / "amber.jpg"

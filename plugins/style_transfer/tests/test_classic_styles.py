@@ -50,7 +50,7 @@ def test_bundled_network_reproduces_its_reference_crop(style: str) -> None:
 
 
 def test_bf16_fast_path_stays_close_to_fp32() -> None:
-    from zoo_style_transfer.stylize import stylize
+    from zoo_style_transfer import stylize
 
     fp32 = _pixels(stylize(DATA / "amber-256.png", "candy").image)
     bf16 = _pixels(stylize(DATA / "amber-256.png", "candy", dtype="bfloat16").image)

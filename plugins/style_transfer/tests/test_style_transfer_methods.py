@@ -12,7 +12,8 @@ from PIL import Image
 from styletools import TINY_BACKBONE, TINY_LAYERS
 from zoo.errors import ZooError
 from zoo.image_io import open_image, to_tensor
-from zoo_style_transfer.losses import LossWeights, PerceptualLoss, gram, total_variation
+from zoo_style_transfer.loss_weights import LossWeights
+from zoo_style_transfer.losses import PerceptualLoss, gram, total_variation
 from zoo_style_transfer.optimize import OptimizeSettings, optimize
 from zoo_style_transfer.train import TrainSettings, train
 
@@ -116,7 +117,7 @@ def test_the_reported_losses_are_those_of_the_start_and_the_returned_image(image
 
 
 def test_the_seed_fixes_a_random_backbone(images):
-    from zoo_style_transfer.stylize import stylize
+    from zoo_style_transfer import stylize
 
     def run(seed: int) -> np.ndarray:
         settings = OptimizeSettings(steps=2, seed=seed)
@@ -138,7 +139,7 @@ def test_the_seed_fixes_a_random_backbone(images):
 
 
 def test_float16_is_refused_and_bf16_is_for_the_fast_method(images):
-    from zoo_style_transfer.stylize import stylize
+    from zoo_style_transfer import stylize
 
     with pytest.raises(ZooError, match="unknown dtype 'float16': choose auto, float32 or bfloat16"):
         stylize(images["content"], str(images["style"]), dtype="float16")
@@ -149,7 +150,7 @@ def test_float16_is_refused_and_bf16_is_for_the_fast_method(images):
 def test_notes_are_heard_before_the_optimisation_starts(images, monkeypatch):
     """The backbone note used to be printed only after a run that may take many minutes."""
     import zoo_style_transfer.optimize as optimize_module
-    from zoo_style_transfer.stylize import stylize
+    from zoo_style_transfer import stylize
 
     heard: list[str] = []
     real_optimize = optimize_module.optimize

@@ -8,13 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ZooError
-from zoo.hookspecs import hookimpl
+from zoo.hookspecs import PLUGIN_API, hookimpl
 from zoo.registry import get_registry, list_models
 from zoo.specs import ArchitectureSpec, CheckpointSpec, ComponentSpec
-
-__version__ = "0.1.0"
-PLUGIN_API = 1
-"""Version of the hook API; plugins declare the one they target as ``ZOO_PLUGIN_API``."""
+from zoo.version import __version__
 
 __all__ = [
     "PLUGIN_API",
@@ -30,24 +27,25 @@ __all__ = [
     "list_models",
     "load",
     "push",
-    "stylize",
     "train",
+    "__version__",
 ]
 
 if TYPE_CHECKING:
     from zoo.api import build, load
     from zoo.exporter import export
+    from zoo.hub.job import push
     from zoo.metrics.job import evaluate_model as evaluate
-    from zoo.push_job import push
     from zoo.training.job import train
 
-# Every CLI job as a function (the CLI is a thin layer over these), imported on first use only.
+# Every core CLI job as a function (the CLI is a thin layer over these), imported on first use only. A plugin's
+# command has its function in the plugin's own namespace: the core names no plugin.
 _LAZY = {
     "load": ("zoo.api", "load"),
     "build": ("zoo.api", "build"),
     "train": ("zoo.training.job", "train"),
     "evaluate": ("zoo.metrics.job", "evaluate_model"),
-    "push": ("zoo.push_job", "push"),
+    "push": ("zoo.hub.job", "push"),
     "export": ("zoo.exporter", "export"),
 }
 
@@ -60,16 +58,3 @@ def __getattr__(name: str) -> Any:
         module, attribute = _LAZY[name]
         return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
-
-
-def stylize(content: Any, style: str, **options: Any) -> Any:
-    """``zoo stylize`` in Python: a Result (``.image``, ``.notes``, ``.losses``) from the zoo-style-transfer plugin.
-
-    ``style`` is a published style (``candy``), a trained network's run directory, or a style image
-    (optimised, Gatys et al. 2016); options are those of ``zoo_style_transfer.stylize.stylize``.
-    """
-    try:
-        from zoo_style_transfer.stylize import stylize as run
-    except ImportError:
-        raise ZooError("zoo.stylize needs the zoo-style-transfer plugin: pip install zoo-style-transfer") from None
-    return run(content, style, **options)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,42 +92,17 @@ def build(family: str, *, with_discriminator: bool = True, **config: Any) -> Mod
     return ModelHandle(generator, arch, merged, discriminator=discriminator, source=UNTRAINED)
 
 
-def bundled_path(spec: CheckpointSpec) -> Path | None:
-    """The weights file a plugin ships inside its package, if any."""
-    if not spec.bundled:
-        return None
-    package, _, relative = spec.bundled.partition(":")
-    try:
-        path = Path(str(resources.files(package).joinpath(relative)))
-    except ModuleNotFoundError:
-        return None
-    return path if path.is_file() else None
-
-
-def local_weights(spec: CheckpointSpec) -> Path | None:
-    """Where the checkpoint's weights already are on this machine (bundled or in the Hub cache)."""
-    path = bundled_path(spec)
-    if path is not None:
-        return path
-    if spec.repo_id and spec.revision:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(spec.repo_id, spec.filename, revision=spec.revision)
-        if isinstance(cached, str):
-            return Path(cached)
-    return None
-
-
 def _weights_for(spec: CheckpointSpec, download: bool | None = None) -> Path:
     """The verified weights file of a registered checkpoint (pulled on demand), or a ZooError saying how to get it."""
-    from zoo.hub import checkpoint_weights
+    from zoo.hub.pull import checkpoint_weights
 
     return checkpoint_weights(spec, download_allowed=download)
 
 
 def hub_model(name: str, download: bool | None = None) -> tuple[ArchitectureSpec, CheckpointSpec, Path]:
     """Architecture, spec and verified weights of ``hf-hub:ORG/REPO[@REV]`` (pulled if needed)."""
-    from zoo.hub import HubRef, hub_checkpoint, parse_model_name
+    from zoo.hub.names import HubRef, parse_model_name
+    from zoo.hub.pull import hub_checkpoint
 
     ref = parse_model_name(name)
     assert isinstance(ref, HubRef)
@@ -222,7 +196,7 @@ def load(
     """A ready model (eval mode): a family's default checkpoint, a named checkpoint, ``hf-hub:ORG/REPO[@REV]``
     or a run/file path. Weights not on this machine are pulled unless ``download=False`` or ZOO_NO_DOWNLOAD=1."""
     from zoo import arguments
-    from zoo.hub import HUB_PREFIX
+    from zoo.hub.names import HUB_PREFIX
 
     name = arguments.model_name(name)
     arguments.flag(pretrained, "pretrained")

@@ -8,6 +8,8 @@ from typing import Any
 
 import pluggy
 
+PLUGIN_API = 1
+"""Version of these hooks (``zoo.PLUGIN_API``); plugins declare the one they target as ``ZOO_PLUGIN_API``."""
 PROJECT = "gan_zoo"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -92,7 +92,7 @@ def _hook_names(module: ModuleType | object) -> list[str]:
 
 def load_plugins(pm: pluggy.PluginManager, autoload: bool = True) -> list[PluginInfo]:
     """Register the core's default plugins, then every selected entry point; return their infos."""
-    from zoo import __version__
+    from zoo.version import __version__
 
     infos: list[PluginInfo] = []
     for module_name in DEFAULT_PLUGINS:

@@ -26,25 +26,26 @@ from typing import Any
 
 import numpy as np
 
-from zoo.data import (
-    _NPZ_READ_ERRORS,
+from zoo.data_formats import (
     HUB_PREFIX,
     IMAGE_SUFFIXES,
+    NPZ_READ_ERRORS,
     WHOLE,
-    _check_jpeg_index,
-    _check_member_size,
-    _class_dirs,
-    _folder_split,
-    _image_files,
-    _npz_choice,
-    _unreadable_npz,
+    check_jpeg_index,
     check_labels,
+    check_member_size,
+    class_dirs,
     class_folder_files,
-    class_names,
+    folder_split,
+    image_files,
     is_hub_spec,
+    local_fingerprint,
+    npz_choice,
+    npz_class_names,
     one_line,
     open_npz,
     shard_files,
+    unreadable_npz,
 )
 from zoo.errors import ZooError
 
@@ -104,9 +105,7 @@ class ImageSource:
 
     def fingerprint(self) -> str:
         """What a run and the evaluation cache record as "the data" (a sha256, or a Hub revision)."""
-        from zoo.data import dataset_fingerprint
-
-        return dataset_fingerprint(self.spec)
+        return local_fingerprint(Path(self.spec))
 
     def read_many(self, indices: Sequence[int]) -> np.ndarray:
         """Images ``indices`` as one (n, H, W, C) array; they must share one size."""
@@ -123,13 +122,13 @@ class NpzArraySource(ImageSource):
     def __init__(self, path: Path, split: str) -> None:
         self.spec, self._files = str(path), _Files()
         with open_npz(path) as archive:
-            image_key, label_key, self.split = _npz_choice(path, set(archive.files), split)
+            image_key, label_key, self.split = npz_choice(path, set(archive.files), split)
             if image_key.endswith("_jpeg"):
                 raise ValueError("use NpzJpegSource")
-            _check_member_size(path, archive, image_key)
+            check_member_size(path, archive, image_key)
             shape, dtype, self._offset = _npy_layout(path, archive, image_key)
             self.labels = _npz_labels(path, archive, label_key)
-        self.classes = class_names(path)
+        self.classes = npz_class_names(path)
         if dtype != np.uint8:
             raise ZooError(f"{path}: images must be uint8, found {dtype}")
         if len(shape) not in (3, 4) or (len(shape) == 4 and shape[-1] not in (1, 3)) or shape[0] == 0:
@@ -152,16 +151,16 @@ class NpzJpegSource(ImageSource):
     def __init__(self, path: Path, split: str) -> None:
         self.spec, self.path, self._files = str(path), path, _Files()
         with open_npz(path) as archive:
-            image_key, label_key, self.split = _npz_choice(path, set(archive.files), split)
+            image_key, label_key, self.split = npz_choice(path, set(archive.files), split)
             offsets_key = f"{image_key.removesuffix('_jpeg')}_offsets"
             for key in (image_key, offsets_key):
-                _check_member_size(path, archive, key)
+                check_member_size(path, archive, key)
             shape, dtype, self._offset = _npy_layout(path, archive, image_key)
             self.offsets = archive[offsets_key]
             blob_view = np.broadcast_to(np.zeros((), dtype), shape)  # shape and dtype, no bytes read
-            _check_jpeg_index(path, blob_view, self.offsets, image_key)
+            check_jpeg_index(path, blob_view, self.offsets, image_key)
             self.labels = _npz_labels(path, archive, label_key)
-        self.classes = class_names(path)
+        self.classes = npz_class_names(path)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -195,7 +194,7 @@ def _npy_layout(path: Path, archive: np.lib.npyio.NpzFile, key: str) -> tuple[tu
 def _npz_labels(path: Path, archive: np.lib.npyio.NpzFile, key: str | None) -> np.ndarray | None:
     if key is None:
         return None
-    _check_member_size(path, archive, key)
+    check_member_size(path, archive, key)
     labels = archive[key]
     return labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
 
@@ -208,12 +207,12 @@ class FolderSource(ImageSource):
     """Image files under a folder (sorted), labelled by class sub-folder when ``class_folders``."""
 
     def __init__(self, path: Path, split: str, class_folders: bool) -> None:
-        self.spec, self.split = str(path), _folder_split(path, split)
+        self.spec, self.split = str(path), folder_split(path, split)
         if class_folders:
             self.files, labels = class_folder_files(path)
-            self.labels, self.classes = labels, tuple(p.name for p in _class_dirs(path))
+            self.labels, self.classes = labels, tuple(p.name for p in class_dirs(path))
         else:
-            self.files = _image_files(path)
+            self.files = image_files(path)
             if not self.files:
                 raise ZooError(f"{path} contains no image files ({', '.join(IMAGE_SUFFIXES)})")
 
@@ -449,12 +448,12 @@ def open_source(data: str | os.PathLike[str], split: str = "train", *, class_fol
         return FolderSource(path, split, class_folders)
     try:
         with open_npz(path) as archive:
-            jpeg = _npz_choice(path, set(archive.files), split)[0].endswith("_jpeg")
+            jpeg = npz_choice(path, set(archive.files), split)[0].endswith("_jpeg")
         source: ImageSource = NpzJpegSource(path, split) if jpeg else NpzArraySource(path, split)
     except CompressedMember:
         raise
-    except (*_NPZ_READ_ERRORS, KeyError) as exc:
-        raise _unreadable_npz(path, exc) from None
+    except (*NPZ_READ_ERRORS, KeyError) as exc:
+        raise unreadable_npz(path, exc) from None
     return source
 
 

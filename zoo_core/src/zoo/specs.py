@@ -6,6 +6,8 @@ import importlib
 import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
@@ -134,6 +136,18 @@ class CheckpointSpec:
             return cls(**values)
         except ZooError as exc:
             raise ZooError(f"{source}: {exc}") from None
+
+
+def bundled_path(spec: CheckpointSpec) -> Path | None:
+    """The weights file a plugin ships inside its package (``spec.bundled``, ``"package:relative/path"``), if any."""
+    if not spec.bundled:
+        return None
+    package, _, relative = spec.bundled.partition(":")
+    try:
+        path = Path(str(resources.files(package).joinpath(relative)))
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)

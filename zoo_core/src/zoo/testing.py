@@ -66,14 +66,14 @@ def check_architecture(name: str, train: bool = True) -> None:
     also two steps of the zoo's trainer on data of the declared shape."""
     import torch
 
-    import zoo
+    from zoo.api import build, load
     from zoo.interfaces import TASK_IMAGE_TO_IMAGE, Discriminator, Generator
     from zoo.weights import save_weights
 
     arch = get_registry().architecture(name)
     _check_recipes(name, arch)
     torch.manual_seed(0)
-    handle = zoo.build(name, **arch.tiny_config)
+    handle = build(name, **arch.tiny_config)
     generator, discriminator = handle.generator, handle.discriminator
     assert isinstance(generator, Generator), f"{name}: the generator must subclass zoo.interfaces.Generator"
     if generator.task != TASK_IMAGE_TO_IMAGE:
@@ -107,7 +107,7 @@ def check_architecture(name: str, train: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "g.safetensors"
         save_weights(path, generator.state_dict(), family=name, config=handle.config)
-        loaded = zoo.load(str(path)).generator.state_dict()
+        loaded = load(str(path)).generator.state_dict()
     for key, value in generator.state_dict().items():
         assert torch.equal(loaded[key], value), f"{name}: {key} changed in the safetensors round trip"
 
@@ -148,11 +148,11 @@ def _check_task(name: str, task: str, generator: object) -> None:
 
 def _check_channels(name: str, arch: object) -> None:
     """A family with a ``channels`` option must work with grayscale (1) as the trainer and sampler use it."""
-    import zoo
+    from zoo.api import build
 
     if "channels" not in arch.default_config:
         return
-    handle = zoo.build(name, **{**arch.tiny_config, "channels": 1})
+    handle = build(name, **{**arch.tiny_config, "channels": 1})
     labels = [0, 0] if handle.generator.num_classes else None
     images = handle.eval().sample(2, seed=0, labels=labels)
     size = handle.generator.resolution
@@ -204,7 +204,7 @@ def _check_image_to_image(name: str, generator: object) -> None:
 
 def check_plugin_api(module: str) -> None:
     """The plugin must be built for this zoo's hook API (``ZOO_PLUGIN_API`` in its top-level module)."""
-    from zoo import PLUGIN_API
+    from zoo.hookspecs import PLUGIN_API
 
     declared = getattr(importlib.import_module(module), "ZOO_PLUGIN_API", None)
     assert declared == PLUGIN_API, (
@@ -287,13 +287,13 @@ def zoo_registered_plugin() -> Iterator[Callable[[object], contextlib.AbstractCo
 
 @pytest.fixture(scope="session")
 def zoo_local_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A Hub-compatible server on loopback (olah, offline) for publishing round trips: see ``zoo.local_hub``.
+    """A Hub-compatible server on loopback (olah, offline) for publishing round trips: see ``zoo.hub.local``.
 
     ``zoo_local_hub.publish(folder, "me/my-gan")`` commits a ``zoo push --out`` folder and returns the
     commit; ``zoo_local_hub.env(tmp_path)`` is the environment for a ``zoo pull hf-hub:me/my-gan`` subprocess.
     """
     pytest.importorskip("olah", reason="the local Hub needs olah: pip install olah")
-    from zoo.local_hub import local_hub
+    from zoo.hub.local import local_hub
 
     with local_hub(tmp_path_factory.mktemp("zoo-local-hub")) as hub:
         yield hub

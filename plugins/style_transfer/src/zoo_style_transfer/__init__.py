@@ -1,15 +1,21 @@
 """Neural style transfer for gan-zoo: Gatys et al. 2016 (optimisation) and Johnson et al. 2016 (fast networks).
 
 Registers the ``style-transfer`` family, the five classic style checkpoints (bundled), ``zoo stylize`` and
-the trainer behind ``zoo train style-transfer``. This module must stay free of torch.
+the trainer behind ``zoo train style-transfer``; ``from zoo_style_transfer import stylize`` is ``zoo stylize``
+in Python. This module must stay free of torch: ``stylize`` is imported on first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
+
+if TYPE_CHECKING:
+    from zoo_style_transfer.api import stylize
+
+__all__ = ["stylize"]
 
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
@@ -60,3 +66,12 @@ def register_commands(cli: Any) -> None:
     from zoo_style_transfer.cli import stylize_command
 
     cli.add_command(stylize_command)
+
+
+def __getattr__(name: str) -> Any:
+    """``stylize`` on first use, so that listing models (which imports this module) never imports torch."""
+    if name == "stylize":
+        from zoo_style_transfer.api import stylize
+
+        return stylize
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,7 +32,7 @@ def _layers(value: str | None) -> tuple[str, ...] | None:
 
 def _style_help() -> str:
     """--style's help, from the registry when --help is shown: every installed style, none listed by hand."""
-    from zoo_style_transfer.stylize import published_styles
+    from zoo_style_transfer.api import published_styles
 
     styles = ", ".join(sorted(published_styles())) or "none installed"
     return f"A published style ({styles}), a run of 'zoo train style-transfer', or a style image (optimisation)."
@@ -119,9 +119,9 @@ def stylize_command(
     check_output_file(output)
     from zoo.files import atomic_path
 
-    from zoo_style_transfer.losses import LossWeights
+    from zoo_style_transfer.api import stylize
+    from zoo_style_transfer.loss_weights import LossWeights
     from zoo_style_transfer.optimize import OptimizeSettings
-    from zoo_style_transfer.stylize import stylize
 
     weights = LossWeights(content_weight, style_weight, tv_weight)
     settings = OptimizeSettings(steps=steps, optimizer=optimizer, lr=lr, init=init, weights=weights, seed=seed)
@@ -189,7 +189,7 @@ def train_command(
     from zoo.files import check_run_dir
     from zoo.model import parse_device
 
-    from zoo_style_transfer.losses import LossWeights
+    from zoo_style_transfer.loss_weights import LossWeights
     from zoo_style_transfer.train import TrainSettings, train
 
     check_run_dir(out)

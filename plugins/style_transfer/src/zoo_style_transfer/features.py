@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from zoo.errors import ZooError
 
-from zoo_style_transfer.losses import VGG_WEIGHTS, LossWeights
+from zoo_style_transfer.loss_weights import VGG_WEIGHTS, LossWeights
 
 DEFAULT_BACKBONE = "vgg19.tv_in1k"
 BUNDLED_BACKBONE = "squeezenet1_1"

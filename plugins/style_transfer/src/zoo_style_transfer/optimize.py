@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import torch
 from zoo.errors import ZooError
 
-from zoo_style_transfer.losses import LossWeights, PerceptualLoss
+from zoo_style_transfer.loss_weights import LossWeights
+from zoo_style_transfer.losses import PerceptualLoss
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise")

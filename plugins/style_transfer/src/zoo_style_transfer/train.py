@@ -18,7 +18,8 @@ from torch.utils.data import DataLoader, Dataset
 from zoo.errors import ZooError
 from zoo.files import write_atomically
 
-from zoo_style_transfer.losses import LossWeights, PerceptualLoss
+from zoo_style_transfer.loss_weights import LossWeights
+from zoo_style_transfer.losses import PerceptualLoss
 
 FAMILY = "style-transfer"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")

@@ -31,7 +31,6 @@ def _one_line_warnings() -> None:
 
 def make_cli() -> click.Group:
     """Build the root group with the core commands and every plugin's commands."""
-    from zoo import __version__
     from zoo.cli.eval import eval_command
     from zoo.cli.export import export_command
     from zoo.cli.hub import HUB_COMMANDS
@@ -42,6 +41,7 @@ def make_cli() -> click.Group:
     from zoo.cli.sample import sample_command
     from zoo.cli.train import train_command
     from zoo.registry import get_registry
+    from zoo.version import __version__
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, prog_name="zoo")

@@ -41,36 +41,37 @@ def pull_command(name: str, revision: str | None, force: bool, quiet: bool) -> N
     NAME is a checkpoint from 'zoo list' or hf-hub:ORG/REPO[@REVISION] for any Hub repo in the
     zoo layout. HF_ENDPOINT, HF_HOME, HF_TOKEN and HF_HUB_OFFLINE apply as in huggingface_hub.
     """
-    from zoo import hub
-    from zoo.api import bundled_path
+    from zoo.hub.names import HubRef, check_revision, parse_model_name
+    from zoo.hub.pull import hub_checkpoint, not_published, pull_checkpoint, verify
     from zoo.registry import get_registry
+    from zoo.specs import bundled_path
 
-    target = hub.parse_model_name(name)
+    target = parse_model_name(name)
     if revision is not None:
-        hub.check_revision(revision)
+        check_revision(revision)
     _progress_only_on_terminal()
     if isinstance(target, str):
         _, spec = get_registry().resolve(target)
         if spec is None:
             raise ZooError(f"{name} has no checkpoint to pull: train one, or use zoo.load({name!r}, pretrained=False)")
         if revision is None and bundled_path(spec) is not None:
-            path = hub.verify(bundled_path(spec), spec, spec.name)  # type: ignore[arg-type]
+            path = verify(bundled_path(spec), spec, spec.name)  # type: ignore[arg-type]
             click.echo(f"{spec.name} is bundled with {spec.plugin} (sha256 verified): nothing to download; {path}")
             return
         if revision is None:
-            path = hub.pull_checkpoint(spec, force=force)
+            path = pull_checkpoint(spec, force=force)
             click.echo(
                 f"{spec.name}: {_human_size(spec.size)}, sha256 verified, from {spec.repo_id}@{spec.revision}: {path}"
             )
             return
         if not spec.repo_id:
-            raise hub.not_published(spec)
-        target = hub.HubRef(spec.repo_id, revision)
+            raise not_published(spec)
+        target = HubRef(spec.repo_id, revision)
     elif revision is not None:
         if target.revision not in (None, revision):
             raise ZooError(f"{name} already names revision {target.revision!r}: drop --revision or the '@'")
-        target = hub.HubRef(target.repo_id, revision)
-    spec, path = hub.hub_checkpoint(target, download_allowed=True, force=force, refresh=True)
+        target = HubRef(target.repo_id, revision)
+    spec, path = hub_checkpoint(target, download_allowed=True, force=force, refresh=True)
     click.echo(f"{target}: {spec.name}, {_human_size(spec.size)}, sha256 verified, commit {spec.revision}: {path}")
     click.echo(f"load it with zoo.load({str(target)!r})")
 
@@ -131,7 +132,7 @@ def push_command(
     Writes model.safetensors, config.json, README.md (the card, with sha256 and size) and the
     sample grid, then uploads them in one commit with huggingface_hub.
     """
-    from zoo.push_job import push
+    from zoo.hub.job import push
 
     push(
         source, repo_id, dry_run=dry_run, out=out, name=name, card=card, license=license_, dataset=dataset,
@@ -187,7 +188,7 @@ def cache_group(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def cache_list(as_json: bool) -> None:
     """List pulled checkpoints with their size on disk."""
-    from zoo.hub import hub_cache
+    from zoo.hub.transfer import hub_cache
 
     rows = [{k: v for k, v in row.items() if not k.startswith("_")} for row in _zoo_repos()]
     if as_json:
@@ -212,7 +213,7 @@ def cache_rm(name: str) -> None:
     """Remove a pulled checkpoint (NAME or hf-hub:ORG/REPO[@COMMIT]) from the cache."""
     from huggingface_hub import scan_cache_dir
 
-    from zoo.hub import HubRef, parse_model_name
+    from zoo.hub.names import HubRef, parse_model_name
     from zoo.registry import get_registry
 
     target = parse_model_name(name)
@@ -252,10 +253,10 @@ def cards_check(paths: tuple[Path, ...], draft: bool) -> None:
 
     The card of a checkpoint whose weights ship inside its plugin needs no Hub commit (zoo.revision).
     """
-    from zoo.api import bundled_path
     from zoo.cards import validate_card
-    from zoo.hub import verify
+    from zoo.hub.pull import verify
     from zoo.registry import get_registry
+    from zoo.specs import bundled_path
 
     registry = get_registry()
     bundled = {

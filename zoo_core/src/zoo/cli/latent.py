@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from zoo.cli.options import quiet_option, verbose_option
+from zoo.cli.options import DTYPE_HELP, check_numbers, quiet_option, require_class_flag, verbose_option
 from zoo.errors import ZooError
 from zoo.files import check_output_file
 
 if TYPE_CHECKING:
     import numpy as np
 
-MAX_SCALE = 16
 MAX_STEPS = 1000  # images per leg
 MAX_LAYER = 1000  # far above any model's style inputs; stops '0-999999999' building a huge list
 
@@ -47,14 +46,6 @@ def parse_layers(text: str) -> list[int]:
     return sorted(layers)
 
 
-def check_numbers(truncation: float | None, scale: int) -> None:
-    """Refuse a bad --truncation or --scale before the model is loaded."""
-    if truncation is not None and not 0 < truncation <= 1:
-        raise ZooError(f"truncation must be in (0, 1], got {truncation}")
-    if not 1 <= scale <= MAX_SCALE:
-        raise ZooError(f"--scale must be between 1 and {MAX_SCALE}, got {scale}")
-
-
 def _enlarge(images: np.ndarray, scale: int) -> np.ndarray:
     """Nearest-neighbour upscaling, so small images stay crisp when viewed."""
     return images.repeat(scale, axis=1).repeat(scale, axis=2) if scale > 1 else images
@@ -73,9 +64,6 @@ def save_gif(path: Path, frames: np.ndarray, duration_ms: int) -> None:
         )
 
 
-DTYPE_HELP = (
-    "auto: the fastest path here, within 1e-3 of float32 (see zoo info); float32 (plain eager), bfloat16, float16"
-)
 _COMMON = [
     click.option("--truncation", type=float, default=None, help="Truncation ψ in (0, 1]: lower is more typical."),
     click.option("--scale", type=int, default=1, show_default=True, help="Enlarge every image this many times."),
@@ -134,7 +122,6 @@ def interpolate_command(
     import numpy as np
 
     from zoo.api import load
-    from zoo.cli.sample import require_class_flag
     from zoo.images import make_grid, save_png
     from zoo.model import parse_device, parse_dtype
 

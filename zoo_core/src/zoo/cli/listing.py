@@ -19,7 +19,8 @@ COLUMNS = ("name", "kind", "family", "task", "resolution", "parameters", "plugin
 
 def weights_status(spec: CheckpointSpec) -> tuple[str, Path | None]:
     """('bundled' | 'cached' | 'remote' | 'unpublished', local path) for a checkpoint, loading nothing."""
-    from zoo.api import bundled_path, local_weights
+    from zoo.hub.pull import local_weights
+    from zoo.specs import bundled_path
 
     path = local_weights(spec)
     if path is None:
@@ -156,7 +157,7 @@ def _info_sections(name: str) -> tuple[list[tuple[str, str, dict[str, Any]]], st
     """(key, title, data) sections describing NAME, and its card's text (or "")."""
     from zoo.api import hub_model, local_model_path
     from zoo.cards import card_body
-    from zoo.hub import HUB_PREFIX
+    from zoo.hub.names import HUB_PREFIX
     from zoo.weights import read_config
 
     registry = get_registry()
@@ -204,7 +205,7 @@ def info_command(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins_command(as_json: bool) -> None:
     """Installed plugins: distribution, version, hooks they implement, and load errors."""
-    from zoo import PLUGIN_API
+    from zoo.hookspecs import PLUGIN_API
 
     infos = get_registry().plugins
     rows = [{**asdict(info), "api_ok": info.api in (None, PLUGIN_API)} for info in infos]

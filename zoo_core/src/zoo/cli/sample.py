@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from zoo.cli.latent import DTYPE_HELP
-from zoo.cli.options import quiet_option, verbose_option
+from zoo.cli.options import DTYPE_HELP, check_numbers, quiet_option, require_class_flag, verbose_option
 from zoo.errors import ZooError
 from zoo.files import check_output_file, check_writable_dir
 
@@ -28,14 +27,6 @@ def _check_outputs(output: Path | None, out_dir: Path | None) -> None:
             check_writable_dir(out_dir)
         else:
             check_writable_dir(out_dir.parent, "parent of --out-dir")
-
-
-def require_class_flag(handle, given: bool) -> None:
-    """A class-conditional model needs --class: say so in CLI words (the API's error speaks of labels=)."""
-    num_classes = getattr(handle.generator, "num_classes", 0)
-    if num_classes and not given:
-        choices = ", ".join(handle.classes) or f"0..{num_classes - 1}"
-        raise ZooError(f"{handle.spec.name} is class-conditional: pass --class NAME (one of {choices})")
 
 
 def split_classes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -117,8 +108,6 @@ def sample_command(
         raise ZooError(f"--seed must be between 0 and 2**63-1, got {seed}")
     if batch_size < 1:
         raise ZooError(f"--batch-size must be at least 1, got {batch_size}")
-    from zoo.cli.latent import check_numbers
-
     check_numbers(truncation, scale)
     if scale > 1 and output is not None and not grid:
         raise ZooError("--scale enlarges PNG files: an .npz dump keeps the model's resolution for metric tools")

@@ -143,3 +143,22 @@ def cached_weights(
     convert_pth(pth, target, sha256, drop=drop)
     pth.unlink()
     return target
+
+
+def inception_weights_path(progress: bool = True, allow_download: bool = True) -> Path:
+    """The cached safetensors of the FID Inception: fetched (pinned sha256) and converted on first use.
+
+    ``ZOO_INCEPTION_URL`` / ``ZOO_INCEPTION_SHA256`` point at a mirror (or a test file); results
+    record the weights' sha256, so numbers from other weights are never mistaken for standard ones.
+    """
+    url = os.environ.get("ZOO_INCEPTION_URL") or INCEPTION_URL
+    sha256 = (os.environ.get("ZOO_INCEPTION_SHA256") or INCEPTION_SHA256).lower()
+    return cached_weights(
+        "fid-inception-v3",
+        url,
+        sha256,
+        INCEPTION_FILENAME,
+        drop=lambda key: key.endswith("num_batches_tracked"),
+        progress=progress,
+        allow_download=allow_download,
+    )

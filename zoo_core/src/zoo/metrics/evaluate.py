@@ -295,7 +295,7 @@ def evaluate(
     import torch
 
     from zoo.data import data_split, dataset_fingerprint
-    from zoo.hub_push import public_dataset
+    from zoo.data_formats import public_dataset
     from zoo.metrics import statistics
     from zoo.metrics.base import FeatureMetric
     from zoo.metrics.extractors import build_extractor, resolve_extractor, resolve_precision

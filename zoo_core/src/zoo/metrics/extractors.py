@@ -135,8 +135,8 @@ def resolve_extractor(name: str, progress: bool = True) -> tuple[str, str]:
     """
     if name != AUTO:
         return name, ""
-    from zoo.hub import downloads_allowed
-    from zoo.metrics.inception import inception_weights_path
+    from zoo.hub.pull import downloads_allowed
+    from zoo.metrics.downloads import inception_weights_path
 
     try:  # ZOO_NO_DOWNLOAD=1 forbids the fetch; HF_HUB_OFFLINE is huggingface_hub's, and these come from GitHub
         inception_weights_path(progress=progress, allow_download=downloads_allowed(None))

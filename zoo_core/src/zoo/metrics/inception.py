@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.errors import ZooError
+from zoo.metrics.downloads import inception_weights_path
 from zoo.metrics.extractors import (
     LOGITS,
     POOL,
@@ -226,27 +227,6 @@ def preprocess(images: torch.Tensor, resize: str, dtype: torch.dtype = torch.flo
     if resize == "tf1":  # TF graph: resize on 0..255, then (x - 128) / 128
         return (resize_tf1(images.to(dtype), INPUT_SIZE) - 128) / 128
     raise ZooError(f"unknown Inception resize {resize!r}: choose one of {', '.join(RESIZES)}")
-
-
-def inception_weights_path(progress: bool = True, allow_download: bool = True) -> Path:
-    """The cached safetensors of the FID Inception: fetched (pinned sha256) and converted on first use.
-
-    ``ZOO_INCEPTION_URL`` / ``ZOO_INCEPTION_SHA256`` point at a mirror (or a test file); results
-    record the weights' sha256, so numbers from other weights are never mistaken for standard ones.
-    """
-    from zoo.metrics import downloads
-
-    url = os.environ.get("ZOO_INCEPTION_URL") or downloads.INCEPTION_URL
-    sha256 = (os.environ.get("ZOO_INCEPTION_SHA256") or downloads.INCEPTION_SHA256).lower()
-    return downloads.cached_weights(
-        "fid-inception-v3",
-        url,
-        sha256,
-        downloads.INCEPTION_FILENAME,
-        drop=lambda key: key.endswith("num_batches_tracked"),
-        progress=progress,
-        allow_download=allow_download,
-    )
 
 
 def load_inception(path: str | os.PathLike[str], fold: bool = True) -> FIDInceptionV3:

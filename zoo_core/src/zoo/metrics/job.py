@@ -69,7 +69,7 @@ def evaluate_model(
     if extractor != AUTO:
         extractor_spec(extractor)
     check_precision(precision, allow_auto=True)
-    from zoo.data import is_hub_spec
+    from zoo.data_formats import is_hub_spec
 
     if not isinstance(data, (str, os.PathLike)) or not (is_hub_spec(data) or Path(data).exists()):
         raise ZooError(

@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
-from zoo.data import check_labels, class_names, is_torchvision_spec, load_images, one_line
+from zoo.data import class_names, load_images
+from zoo.data_formats import check_labels, is_torchvision_spec, one_line
 from zoo.errors import ZooError, ZooWarning
 
 

@@ -88,12 +88,12 @@ class TrainingEvaluator:
 
     def evaluate(self, step: int) -> dict[str, Any]:
         """Evaluate the exported generator of ``step``; keep it as best if it improved; return the log record."""
-        import zoo
+        from zoo.api import load
         from zoo.metrics.evaluate import evaluate
 
         weights = self.out / "model.safetensors"
         started = time.perf_counter()
-        handle = zoo.load(str(weights))
+        handle = load(str(weights))
         result = evaluate(handle, self.data, self.metrics, n=self.n, extractor=self.extractor, progress=False)
         seconds = time.perf_counter() - started
         values = {k: round(v, 6) for k, v in result.values.items()}

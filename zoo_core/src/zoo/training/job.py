@@ -58,7 +58,8 @@ def train(
     # The CLI passes what the user typed; a Python call records the zoo train command that repeats it.
     command = command or _command(family, data, out, recipe, overrides, steps, until, resume, device)
 
-    from zoo.data import class_names, data_channels, dataset_fingerprint, is_hub_spec, is_torchvision_spec
+    from zoo.data import class_names, data_channels, dataset_fingerprint
+    from zoo.data_formats import is_hub_spec, is_torchvision_spec
     from zoo.registry import get_registry
     from zoo.training.settings import (
         CHECKPOINT,

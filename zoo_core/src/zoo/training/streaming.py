@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from zoo.data import is_lazy_only, is_torchvision_spec, one_line
+from zoo.data import is_lazy_only
+from zoo.data_formats import is_torchvision_spec, one_line
 from zoo.errors import ZooError, ZooWarning
 from zoo.hardware import available_memory
 from zoo.sources import CompressedMember, ImageSource, checked_labels, open_source

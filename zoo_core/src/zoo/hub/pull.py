@@ -1,8 +1,7 @@
-"""Hugging Face Hub distribution: names to pinned repo files, downloads, sha256 checks, cache eviction.
+"""Pulling from the Hub: checkpoints and ``hf-hub:`` repos to pinned, verified files in the shared cache.
 
-Every transfer goes through ``huggingface_hub`` so HF_ENDPOINT, HF_HOME, HF_TOKEN, HF_HUB_OFFLINE
-and the shared cache behave as users expect. Weights are verified against the card before they
-are returned, and nothing downloaded is ever unpickled. Writing and uploading a repo: ``zoo.hub_push``.
+Weights are verified against the card (sha256, size) before they are returned, and nothing downloaded
+is ever unpickled; a bad cached copy is evicted. Writing and uploading a repo: ``zoo.hub.publish``.
 """
 
 from __future__ import annotations
@@ -11,70 +10,16 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
-from zoo.hub_errors import hub_error, unknown_revision
-from zoo.hub_transfer import bounded_transfer, hub_timeout, remove_partial_downloads
-from zoo.specs import PICKLE_SUFFIXES, CheckpointSpec
+from zoo.hub.errors import hub_error, unknown_revision
+from zoo.hub.names import CARD_FILENAME, COMMIT, CONFIG_FILENAME, LIBRARY_NAME, WEIGHTS_FILENAME, HubRef
+from zoo.hub.transfer import bounded_transfer, hf_constants, hub_cache, hub_timeout, remove_partial_downloads
+from zoo.specs import PICKLE_SUFFIXES, CheckpointSpec, bundled_path
+from zoo.version import __version__
 from zoo.weights import file_digest, sha256_file
-
-HUB_PREFIX = "hf-hub:"
-WEIGHTS_FILENAME = "model.safetensors"
-CONFIG_FILENAME = "config.json"
-CARD_FILENAME = "README.md"
-SAMPLES_FILENAME = "samples.png"
-LIBRARY_NAME = "gan-zoo"
-COMMIT = re.compile(r"[0-9a-f]{40}")
-_REPO_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
-_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
-
-
-@dataclass(frozen=True)
-class HubRef:
-    """A Hub repository in the zoo layout, optionally at a revision: ``hf-hub:ORG/REPO@REV``."""
-
-    repo_id: str
-    revision: str | None = None
-
-    def __str__(self) -> str:
-        return f"{HUB_PREFIX}{self.repo_id}" + (f"@{self.revision}" if self.revision else "")
-
-
-def check_repo_id(repo_id: str) -> str:
-    """Accept ``ORG/NAME`` only, so a repo id can never climb out of a cache path or confuse a shell."""
-    org, slash, name = repo_id.partition("/")
-    parts_ok = all(_REPO_PART.fullmatch(part) and ".." not in part for part in (org, name))
-    if not slash or not parts_ok or name.endswith(".git"):
-        raise ZooError(f"Hub repo id {repo_id!r} is invalid: use ORG/NAME made of letters, digits, '.', '_' and '-'")
-    return repo_id
-
-
-def check_revision(revision: str) -> str:
-    """Accept a branch, tag or commit name; refuse '..' and shell characters."""
-    if not _REVISION.fullmatch(revision) or ".." in revision or revision.endswith(("/", ".lock")):
-        raise ZooError(f"revision {revision!r} is invalid: use a branch, a tag or a 40-character commit hash")
-    return revision
-
-
-def parse_model_name(name: str) -> str | HubRef:
-    """A registry name, or an ``hf-hub:`` reference; refuse paths, '..' and shell characters."""
-    if not isinstance(name, str):
-        raise ZooError(f"model name must be text, got {type(name).__name__}")
-    if name.startswith(HUB_PREFIX):
-        repo_id, at, revision = name[len(HUB_PREFIX) :].partition("@")
-        if at and not revision:
-            raise ZooError(f"{name!r} ends with '@': give a revision after it, or leave the '@' out")
-        return HubRef(check_repo_id(repo_id), check_revision(revision) if revision else None)
-    if not _NAME.fullmatch(name) or ".." in name:
-        raise ZooError(
-            f"model name {name!r} is invalid: use a name from 'zoo list' (lower-case letters, digits, '.', '_', '-') "
-            f"or hf-hub:ORG/REPO[@REVISION] for a Hub repository"
-        )
-    return name
 
 
 def downloads_allowed(download: bool | None) -> bool:
@@ -82,23 +27,6 @@ def downloads_allowed(download: bool | None) -> bool:
     if download is not None:
         return download
     return os.environ.get("ZOO_NO_DOWNLOAD", "").strip().lower() not in ("1", "true", "yes")
-
-
-def hf_constants() -> Any:
-    """huggingface_hub's settings (read from the environment when it was imported)."""
-    from huggingface_hub import constants
-
-    return constants
-
-
-def endpoint() -> str:
-    """The Hub this process talks to (HF_ENDPOINT or huggingface.co)."""
-    return str(hf_constants().ENDPOINT).rstrip("/")
-
-
-def hub_cache() -> Path:
-    """The shared Hugging Face cache directory (HF_HUB_CACHE / HF_HOME)."""
-    return Path(hf_constants().HF_HUB_CACHE)
 
 
 def published(spec: CheckpointSpec) -> bool:
@@ -134,8 +62,6 @@ def resolve(repo_id: str, revision: str | None) -> tuple[str, frozenset[str]]:
 def download(repo_id: str, filename: str, revision: str | None, *, force: bool = False) -> Path:
     """``hf_hub_download`` into the shared cache, with its errors turned into one-line ZooErrors."""
     from huggingface_hub import hf_hub_download
-
-    from zoo import __version__
 
     try:
         with bounded_transfer() as timeout:
@@ -291,10 +217,18 @@ def pull_checkpoint(spec: CheckpointSpec, *, force: bool = False) -> Path:
     return verify(path, spec, spec.name)
 
 
+def local_weights(spec: CheckpointSpec) -> Path | None:
+    """Where the checkpoint's weights already are on this machine (bundled or in the Hub cache), unverified."""
+    path = bundled_path(spec)
+    if path is not None:
+        return path
+    if spec.repo_id and spec.revision:
+        return cached_file(spec.repo_id, spec.filename, spec.revision)
+    return None
+
+
 def checkpoint_weights(spec: CheckpointSpec, *, download_allowed: bool | None = None) -> Path:
     """Verified weights of a registered checkpoint: bundled, already pulled, or pulled now if allowed."""
-    from zoo.api import local_weights
-
     path = local_weights(spec)
     if path is not None:
         return verify(path, spec, spec.name)

@@ -1,4 +1,7 @@
-"""Bounded, quiet Hub transfers: a timeout on every request, no retry chatter, no partial files left.
+"""Where and how Hub transfers go: the endpoint and cache huggingface_hub uses; bounded, quiet transfers.
+
+Every transfer goes through ``huggingface_hub`` so HF_ENDPOINT, HF_HOME, HF_TOKEN, HF_HUB_OFFLINE and the
+shared cache behave as users expect; its settings are read here, at the bottom of ``zoo.hub``.
 
 huggingface_hub's metadata calls wait forever by default, and its downloader retries a stalled
 stream five times, logging a warning each time. The zoo gives every request ZOO_HUB_TIMEOUT seconds
@@ -13,6 +16,7 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from zoo.errors import ZooError
 
@@ -21,6 +25,23 @@ TIMEOUT_VARIABLE = "ZOO_HUB_TIMEOUT"
 DOWNLOAD_ATTEMPTS = 6
 """huggingface_hub's http_get tries a stalled stream once and resumes it 5 times: a dead stream ends
 after about DOWNLOAD_ATTEMPTS × (timeout + 1 s)."""
+
+
+def hf_constants() -> Any:
+    """huggingface_hub's settings (read from the environment when it was imported)."""
+    from huggingface_hub import constants
+
+    return constants
+
+
+def endpoint() -> str:
+    """The Hub this process talks to (HF_ENDPOINT or huggingface.co)."""
+    return str(hf_constants().ENDPOINT).rstrip("/")
+
+
+def hub_cache() -> Path:
+    """The shared Hugging Face cache directory (HF_HUB_CACHE / HF_HOME)."""
+    return Path(hf_constants().HF_HUB_CACHE)
 
 
 def hub_timeout() -> float:

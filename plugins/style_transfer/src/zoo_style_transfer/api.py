@@ -1,4 +1,5 @@
-"""``stylize``: one content photo + a style (a published name, a trained run, or a style image) -> a picture.
+"""``stylize``, ``zoo stylize`` in Python: one content photo + a style (a published name, a trained run, or a
+style image) -> a picture. Users import it as ``from zoo_style_transfer import stylize``.
 
 Fast: a trained TransformerNet (a published style or a run directory), one forward pass.
 Optimise: Gatys et al. from a style image, a few hundred descent steps through the feature network.

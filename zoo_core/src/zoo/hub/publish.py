@@ -1,6 +1,6 @@
 """``zoo push``: write the Hub repo layout (weights, config.json, card, sample grid) and upload it.
 
-Kept apart from ``zoo.hub`` (the download side) so each module stays small; both go through
+Kept apart from ``zoo.hub.pull`` (the download side) so each module stays small; both go through
 ``huggingface_hub`` only. The repo's card cannot pin its own commit, so after an upload the
 card with the pinned revision is written into the folder afterwards, for ``cards/``.
 """
@@ -15,9 +15,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zoo.data_formats import public_dataset
 from zoo.errors import ZooError
 from zoo.files import read_json, write_atomically
-from zoo.hub import CARD_FILENAME, CONFIG_FILENAME, LIBRARY_NAME, SAMPLES_FILENAME, WEIGHTS_FILENAME, check_repo_id
+from zoo.hub.errors import hub_error
+from zoo.hub.names import (
+    CARD_FILENAME,
+    CONFIG_FILENAME,
+    LIBRARY_NAME,
+    SAMPLES_FILENAME,
+    WEIGHTS_FILENAME,
+    check_repo_id,
+)
+from zoo.hub.pull import checkpoint_weights
+from zoo.hub.transfer import endpoint
 from zoo.specs import check_name
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG
 from zoo.weights import META_TRAINING_STATE, read_metadata, read_step, sha256_file
@@ -63,17 +74,6 @@ def _base_card(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
 
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w/.~-])/[^\s'\"]+")
-
-
-def public_dataset(data: str) -> str:
-    """A dataset as a card may show it: a file or folder's name, never the local path it was read from."""
-    from zoo.data import is_hub_spec, is_torchvision_spec
-
-    if is_hub_spec(data):
-        return data  # hf:ORG/NAME[:SPLIT][@REVISION] names a public dataset, not a local path
-    if is_torchvision_spec(data):
-        return ":".join(data.split(":")[:2])  # torchvision:CIFAR10:/local/root -> torchvision:CIFAR10
-    return Path(data).name or data
 
 
 _UNTIL = re.compile(r"\s+--until(?:=|\s+)\S+")
@@ -183,8 +183,6 @@ def plan_push(
     metrics_source = f"{source}/metrics.json"
     path = Path(source)
     if not path.exists() and source in registry.checkpoints:
-        from zoo.hub import checkpoint_weights
-
         spec = registry.checkpoints[source]
         weights = checkpoint_weights(spec)
         fields = {
@@ -399,9 +397,6 @@ def upload(out: Path, repo_id: str, files: list[str], message: str) -> str:
     from huggingface_hub import HfApi
     from huggingface_hub import errors as hf
 
-    from zoo.hub import endpoint
-    from zoo.hub_errors import hub_error
-
     api = HfApi()
     try:
         api.create_repo(repo_id, repo_type="model", exist_ok=True)
@@ -431,7 +426,6 @@ def pinned_card(out: Path, repo_id: str, commit: str) -> Path:
     import yaml
 
     from zoo.cards import split_card
-    from zoo.hub import endpoint
 
     meta, body = split_card((out / CARD_FILENAME).read_text(encoding="utf-8"), str(out / CARD_FILENAME))
     meta["zoo"]["revision"] = commit

@@ -1,7 +1,7 @@
 """``zoo.push``: publish a run directory, weights file or checkpoint to the Hub with its card.
 
 ``zoo push`` parses its options and calls :func:`push`; the steps (plan, write the repo folder,
-check the card, upload one commit, pin the card) live in ``zoo.hub_push``.
+check the card, upload one commit, pin the card) live in ``zoo.hub.publish``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def push(
     say: Callable[[str], None] = print,
 ) -> PushResult:
     """Publish ``source`` to Hub repo ``repo_id`` (``dry_run``: only write the repo folder); see ``zoo push --help``."""
-    from zoo.hub_push import card_problems, pinned_card, plan_push, upload, write_folder
+    from zoo.hub.publish import card_problems, pinned_card, plan_push, upload, write_folder
 
     if not isinstance(source, (str, os.PathLike)) or not str(source):
         raise ZooError(f"source must be a run directory, a .safetensors file or a checkpoint name, got {source!r}")

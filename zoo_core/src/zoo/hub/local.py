@@ -4,7 +4,7 @@ The zoo's own Hub tests and plugin authors' tests use the same server, so ``zoo 
 can be published, pulled with ``zoo pull hf-hub:ORG/REPO`` and loaded with ``zoo.load`` without
 the network, through the real ``huggingface_hub`` client (never a mock)::
 
-    from zoo.local_hub import local_hub
+    from zoo.hub.local import local_hub
 
     with local_hub() as hub:
         commit = hub.publish(Path("pushed"), "me/my-gan")     # a folder written by `zoo push --out`

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 
 from zoo.errors import ZooError
+from zoo.hub.transfer import TIMEOUT_VARIABLE, endpoint, hf_constants, hub_cache, hub_timeout
 
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _TRANSPORT_MODULES = {"httpx", "httpx2", "httpcore", "requests", "urllib3"}
@@ -29,8 +30,6 @@ def hub_error(exc: BaseException, repo_id: str, revision: str | None, filename: 
     """One line saying what went wrong and what to do, or None for errors that are bugs."""
     from huggingface_hub import errors as hf
 
-    from zoo.hub import endpoint, hf_constants, hub_cache
-
     at = f"{repo_id}@{revision or 'main'}"
     what = f"{filename} of {at}" if filename else at
     server = endpoint()
@@ -49,8 +48,6 @@ def hub_error(exc: BaseException, repo_id: str, revision: str | None, filename: 
     if isinstance(exc, hf.EntryNotFoundError) and not isinstance(exc, hf.LocalEntryNotFoundError):
         return ZooError(f"{at} has no file {filename}: check the card's filename or the revision")
     if is_transport_error(exc) and "Timeout" in type(exc).__name__ and "Connect" not in type(exc).__name__:
-        from zoo.hub_transfer import TIMEOUT_VARIABLE, hub_timeout
-
         return ZooError(
             f"the Hub at {server} stopped answering for {hub_timeout():g} s while sending {what}: check the "
             f"connection or HF_ENDPOINT, then pull again (a slow link: raise {TIMEOUT_VARIABLE})"
