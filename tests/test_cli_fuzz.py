@@ -169,3 +169,15 @@ def test_hostile_option_values_are_refused_cleanly(path, option, value, arena, c
         lines = [line for line in err.splitlines() if line.strip() and not line.startswith("zoo: warning:")]
         assert len(lines) == 1, shown
         assert _files(arena) == before, f"{shown}\nleft behind: {sorted(_files(arena) - before)}"
+
+
+def test_every_integer_option_is_bounded_at_the_boundary():
+    """A huge integer used to reach numpy or PIL (``--nrow 10**30``: a raw ValueError); click refuses it first."""
+    unbounded = [
+        f"{path} {param.opts[0]}"
+        for path, command in sorted(cli_commands().items())
+        for param in command.params
+        if isinstance(param.type, click.types.IntParamType)
+        and not (isinstance(param.type, click.IntRange) and param.type.max is not None)
+    ]
+    assert not unbounded, f"declare click.IntRange(..., max=N) for {unbounded}"

@@ -45,6 +45,8 @@ def parse_device(device: str | torch.device | None) -> torch.device:
     """A torch device that exists on this machine, or a ZooError saying which ones do."""
     if isinstance(device, torch.device):
         return device
+    if device is not None and (not isinstance(device, str) or not device.strip()):
+        raise ZooError(f"device must be a name such as 'cpu', 'cuda' or 'cuda:1', got {device!r}")
     try:
         parsed = torch.device(device or "cpu")
     except (RuntimeError, TypeError):

@@ -69,7 +69,12 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
 @click.argument("content", type=click.Path(path_type=Path))
 @click.option("--style", cls=LazyHelpOption, required=True, help_text=_style_help)
 @click.option("--method", type=click.Choice(["fast", "optimize"]), default=None, help="Default: fast for networks.")
-@click.option("--size", type=int, default=None, help="Longest side of the output [default: the content's, capped].")
+@click.option(
+    "--size",
+    type=click.IntRange(max=16_384),
+    default=None,
+    help="Longest side of the output [default: the content's, capped].",
+)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the PNG.")
 @click.option(
     "--dtype",
@@ -78,7 +83,9 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
     show_default=True,
     help="fast: auto is the fastest path here (bf16 only where native); float32 plain eager; bfloat16 autocast.",
 )
-@click.option("--steps", type=int, default=300, show_default=True, help="optimize: descent steps.")
+@click.option(
+    "--steps", type=click.IntRange(max=100_000), default=300, show_default=True, help="optimize: descent steps."
+)
 @click.option(
     "--optimizer",
     type=click.Choice(["lbfgs", "adam"]),
@@ -87,7 +94,13 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
 )
 @click.option("--lr", type=float, default=None, help="optimize: step size [default: 1.0 L-BFGS, 0.02 Adam].")
 @click.option("--init", type=click.Choice(["content", "noise"]), default="content", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="optimize: noise init and --random-backbone.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="optimize: noise init and --random-backbone.",
+)
 @verbose_option
 @_feature_options
 def stylize_command(
@@ -152,15 +165,25 @@ def stylize_command(
 @click.option("--style", required=True, type=click.Path(path_type=Path), help="The style image.")
 @click.option("--data", required=True, type=click.Path(path_type=Path), help="A folder of content photos (COCO).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run directory (must not hold a run).")
-@click.option("--steps", type=int, default=40_000, show_default=True)
-@click.option("--batch-size", type=int, default=4, show_default=True)
-@click.option("--image-size", type=int, default=256, show_default=True, help="Square training crops.")
-@click.option("--style-size", type=int, default=512, show_default=True, help="Longest side of the style image.")
+@click.option("--steps", type=click.IntRange(1, 10**8), default=40_000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=4, show_default=True)
+@click.option(
+    "--image-size", type=click.IntRange(16, 4096), default=256, show_default=True, help="Square training crops."
+)
+@click.option(
+    "--style-size",
+    type=click.IntRange(16, 16_384),
+    default=512,
+    show_default=True,
+    help="Longest side of the style image.",
+)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--width", type=int, default=32, show_default=True, help="Channels of the first conv.")
-@click.option("--res-blocks", type=int, default=5, show_default=True)
-@click.option("--save-every", type=int, default=1000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--width", type=click.IntRange(1, 1024), default=32, show_default=True, help="Channels of the first conv."
+)
+@click.option("--res-blocks", type=click.IntRange(0, 64), default=5, show_default=True)
+@click.option("--save-every", type=click.IntRange(1, 10**8), default=1000, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
 @_feature_options
 def train_command(
     style: Path,

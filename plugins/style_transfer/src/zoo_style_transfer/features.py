@@ -15,6 +15,7 @@ VGG19 cannot be fetched, the losses use it and say so in one line.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,11 +148,11 @@ def _create(backbone: str, pretrained: bool) -> nn.Module:
         from zoo.backbones.squeezenet import load_squeezenet
 
         return load_squeezenet(pretrained)
-    if backbone.startswith(("hf-hub:", "hf_hub:", "local-dir:")):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", backbone):  # a path, a Hub id or a prefix is no timm name
         raise ZooError(f"backbone {backbone!r}: give a timm model name such as {DEFAULT_BACKBONE}")
     try:
         return timm.create_model(backbone, pretrained=False)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:
         if "Unknown model" not in str(exc) and "Invalid pretrained tag" not in str(exc):
             raise
     names = timm.list_models(pretrained=True) + timm.list_models() + [BUNDLED_BACKBONE]

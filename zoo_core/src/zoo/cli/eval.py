@@ -39,9 +39,20 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
     help="Print the metrics of the NAMEs' cards side by side, only under protocols they share; measure nothing.",
 )
 @click.option("--metrics", default="fid", show_default=True, help="Comma-separated metric names, e.g. fid,kid,is,pr.")
-@click.option("-n", "--num", "n", type=int, default=10_000, show_default=True, help="Number of generated images.")
 @click.option(
-    "--n-real", type=int, default=None, help="Number of real images (default: -n, or the whole split if smaller)."
+    "-n",
+    "--num",
+    "n",
+    type=click.IntRange(max=2**31 - 1),
+    default=10_000,
+    show_default=True,
+    help="Number of generated images.",
+)
+@click.option(
+    "--n-real",
+    type=click.IntRange(max=2**31 - 1),
+    default=None,
+    help="Number of real images (default: -n, or the whole split if smaller).",
 )
 @click.option(
     "--extractor",
@@ -56,8 +67,12 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
     show_default=True,
     help="Split of an .npz dataset used as the reference (x_SPLIT or SPLIT_jpeg); data without splits is used whole.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated images.")
-@click.option("--batch-size", type=int, default=50, show_default=True, help="Images per forward pass.")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Seed of the generated images."
+)
+@click.option(
+    "--batch-size", type=click.IntRange(max=4096), default=50, show_default=True, help="Images per forward pass."
+)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
 @click.option(
     "--precision",

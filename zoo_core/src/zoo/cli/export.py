@@ -13,7 +13,7 @@ from zoo.errors import ZooError
 @click.command("export")
 @click.argument("name")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="generator.onnx or generator.pt2")
-@click.option("--opset", type=int, default=18, show_default=True, help="ONNX opset version.")
+@click.option("--opset", type=click.IntRange(max=99), default=18, show_default=True, help="ONNX opset version.")
 @quiet_option
 def export_command(name: str, output: Path, opset: int, quiet: bool) -> None:
     """Export NAME's generator: z (and y for conditional models) -> images in [-1, 1], dynamic batch.

@@ -66,7 +66,13 @@ def save_gif(path: Path, frames: np.ndarray, duration_ms: int) -> None:
 
 _COMMON = [
     click.option("--truncation", type=float, default=None, help="Truncation ψ in (0, 1]: lower is more typical."),
-    click.option("--scale", type=int, default=1, show_default=True, help="Enlarge every image this many times."),
+    click.option(
+        "--scale",
+        type=click.IntRange(max=64),
+        default=1,
+        show_default=True,
+        help="Enlarge every image this many times.",
+    ),
     click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
     click.option("--dtype", default="auto", show_default=True, help=DTYPE_HELP),
     verbose_option,
@@ -84,11 +90,19 @@ def _common_options(command: Callable) -> Callable:
 @click.command("interpolate")
 @click.argument("name")
 @click.option("--seeds", required=True, help="Seeds to walk through in order, e.g. 1,2,3.")
-@click.option("--steps", type=int, default=16, show_default=True, help="Images per leg, both ends included.")
+@click.option(
+    "--steps",
+    type=click.IntRange(max=10_000),
+    default=16,
+    show_default=True,
+    help="Images per leg, both ends included.",
+)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="walk.gif or strip.png.")
 @click.option("--class", "label", default=None, help="Class name or index for conditional models.")
 @click.option("--loop", is_flag=True, help="Walk back to the first seed at the end.")
-@click.option("--duration", type=int, default=80, show_default=True, help="GIF: milliseconds per frame.")
+@click.option(
+    "--duration", type=click.IntRange(max=60_000), default=80, show_default=True, help="GIF: milliseconds per frame."
+)
 @_common_options
 def interpolate_command(
     name: str,

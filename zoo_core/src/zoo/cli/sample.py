@@ -45,17 +45,21 @@ def file_label(name: str) -> str:
 
 @click.command("sample")
 @click.argument("name")
-@click.option("-n", "--num", "n", type=int, default=64, show_default=True, help="Number of images.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
+@click.option(
+    "-n", "--num", "n", type=click.IntRange(max=2**31 - 1), default=64, show_default=True, help="Number of images."
+)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Same seed, same images.")
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="FILE.png: one grid; FILE.npz: a dump for metric tools."
 )
 @click.option("--out-dir", type=click.Path(path_type=Path), help="Write one PNG per image into this directory.")
-@click.option("--nrow", type=int, default=None, help="Images per grid row (default: square).")
+@click.option("--nrow", type=click.IntRange(max=10_000), default=None, help="Images per grid row (default: square).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
 @click.option("--dtype", default="auto", show_default=True, help=DTYPE_HELP)
 @verbose_option
-@click.option("--batch-size", type=int, default=64, show_default=True, help="Images per forward pass.")
+@click.option(
+    "--batch-size", type=click.IntRange(max=4096), default=64, show_default=True, help="Images per forward pass."
+)
 @click.option(
     "--class",
     "labels",
@@ -64,13 +68,17 @@ def file_label(name: str) -> str:
 )
 @click.option(
     "--per-class",
-    type=int,
+    type=click.IntRange(max=100_000),
     default=None,
     help="Conditional models: this many images of every class, one grid row per class (replaces -n and --class).",
 )
 @click.option("--truncation", type=float, default=None, help="Truncation in (0, 1] where the family supports it.")
 @click.option(
-    "--scale", type=int, default=1, show_default=True, help="PNG output: enlarge every image this many times."
+    "--scale",
+    type=click.IntRange(max=64),
+    default=1,
+    show_default=True,
+    help="PNG output: enlarge every image this many times.",
 )
 @quiet_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")

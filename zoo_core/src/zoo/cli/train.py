@@ -73,10 +73,15 @@ class TrainCommand(click.Command):
 @click.option(
     "--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. lr_g=1e-4 or model.width=32."
 )
-@click.option("--steps", type=int, default=None, help="Train until this many steps (also extends a resumed run).")
+@click.option(
+    "--steps",
+    type=click.IntRange(max=10**8),
+    default=None,
+    help="Train until this many steps (also extends a resumed run).",
+)
 @click.option(
     "--until",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=10**8),
     default=None,
     help="Stop at this step, checkpointed, keeping the schedule of --steps: train in sessions with --resume.",
 )

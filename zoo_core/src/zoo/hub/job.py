@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
+from zoo.files import require_regular_file
 
 DTYPES = ("float32", "float16", "bfloat16")
 
@@ -42,6 +43,7 @@ def _metrics(metrics: str | os.PathLike[str] | Mapping[str, Any] | None, no_metr
         return metrics
     if not isinstance(metrics, (str, os.PathLike)):
         raise ZooError(f"metrics must be a JSON file path or a mapping, got {type(metrics).__name__}")
+    require_regular_file(metrics, "--metrics")
     try:
         return json.loads(Path(metrics).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -17,7 +17,7 @@ from typing import Any
 
 from zoo.data_formats import public_dataset
 from zoo.errors import ZooError
-from zoo.files import read_json, write_atomically
+from zoo.files import read_json, require_regular_file, write_atomically
 from zoo.hub.errors import hub_error
 from zoo.hub.names import (
     CARD_FILENAME,
@@ -65,6 +65,7 @@ def _base_card(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     """(HF front matter, zoo block, body) of an existing card used as the starting point."""
     from zoo.cards import split_card
 
+    require_regular_file(path, "card")
     try:
         meta, body = split_card(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
