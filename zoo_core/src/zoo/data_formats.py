@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -261,3 +262,23 @@ def public_dataset(data: str) -> str:
     if is_torchvision_spec(data):
         return ":".join(data.split(":")[:2])  # torchvision:CIFAR10:/local/root -> torchvision:CIFAR10
     return Path(data).name or data
+
+
+_HUB_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+_HUB_SPLIT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_HUB_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+
+
+def parse_hub_spec(spec: str, split: str = "train") -> tuple[str, str, str | None]:
+    """``hf:ORG/NAME[:SPLIT][@REVISION]`` -> (repo id, split, revision); ``split`` when the spec names none."""
+    body = spec[len(HUB_PREFIX) :]
+    body, at, revision = body.partition("@")
+    name, colon, named_split = body.partition(":")
+    usage = "name a Hugging Face dataset as hf:ORG/NAME[:SPLIT][@REVISION], e.g. hf:zoo/faces"
+    if not _HUB_REPO.fullmatch(name) or ".." in name:
+        raise ZooError(f"{spec!r}: {usage}")
+    if colon and not _HUB_SPLIT.fullmatch(named_split):  # checked here, before any request is made
+        raise ZooError(f"{spec!r}: the split after ':' must be a name such as train or test; {usage}")
+    if at and (not _HUB_REVISION.fullmatch(revision) or ".." in revision):
+        raise ZooError(f"{spec!r}: the revision after '@' must be a commit, tag or branch name; {usage}")
+    return name, named_split or split, revision or None

@@ -44,6 +44,7 @@ from zoo.data_formats import (
     npz_class_names,
     one_line,
     open_npz,
+    parse_hub_spec,
     shard_files,
     unreadable_npz,
 )
@@ -394,16 +395,6 @@ class HubSource(ImageSource):
         if isinstance(image, dict):
             return decode_image(image["bytes"], f"{self.spec} row {index}")
         return np.asarray(image.convert("RGB"))
-
-
-def parse_hub_spec(spec: str, split: str = "train") -> tuple[str, str, str | None]:
-    """``hf:ORG/NAME[:SPLIT][@REVISION]`` -> (repo id, split, revision); ``split`` when the spec names none."""
-    body = spec[len(HUB_PREFIX) :]
-    body, _, revision = body.partition("@")
-    name, _, named_split = body.partition(":")
-    if name.count("/") != 1 or not all(name.split("/")):
-        raise ZooError(f"{spec!r}: name a Hugging Face dataset as hf:ORG/NAME[:SPLIT][@REVISION], e.g. hf:zoo/faces")
-    return name, named_split or split, revision or None
 
 
 def _hub_columns(spec: str, dataset: Any, datasets: Any) -> tuple[str, np.ndarray | None, tuple[str, ...]]:

@@ -69,8 +69,10 @@ def evaluate_model(
     if extractor != AUTO:
         extractor_spec(extractor)
     check_precision(precision, allow_auto=True)
-    from zoo.data_formats import is_hub_spec
+    from zoo.data_formats import is_hub_spec, parse_hub_spec
 
+    if isinstance(data, (str, os.PathLike)) and is_hub_spec(str(data)):
+        parse_hub_spec(str(data))  # a malformed hf: name is refused before any request
     if not isinstance(data, (str, os.PathLike)) or not (is_hub_spec(data) or Path(data).exists()):
         raise ZooError(
             f"data {str(data)!r} does not exist: give an .npz file, a folder of images or shards, or hf:ORG/NAME"

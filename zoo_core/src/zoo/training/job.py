@@ -73,6 +73,10 @@ def train(
     )
 
     arch = get_registry().architecture(family)
+    if is_hub_spec(data):
+        from zoo.data_formats import parse_hub_spec
+
+        parse_hub_spec(data)  # a malformed hf: name is refused before any request
     from_torchvision = is_torchvision_spec(data)
     if not from_torchvision and not is_hub_spec(data) and not Path(data).exists():
         raise ZooError(f"data path {data!r} does not exist")
