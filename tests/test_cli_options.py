@@ -83,3 +83,18 @@ def test_quiet_never_silences_errors(zoo_here, tmp_path):
     ):
         code, _, err = zoo_here(*args)
         assert code == 2 and err.startswith("Error: ") and len(err.strip().splitlines()) == 1, (args, err)
+
+
+def test_a_librarys_warning_is_one_line_too(capsys):
+    """Disk full printed huggingface_hub's warning in Python's format: the message, then 'warnings.warn('."""
+    import warnings
+
+    from zoo.cli import _one_line_warnings
+
+    previous = warnings.showwarning
+    try:
+        _one_line_warnings()
+        warnings.warn_explicit("no space\nleft", UserWarning, "lib.py", 1)
+    finally:
+        warnings.showwarning = previous
+    assert capsys.readouterr().err == "zoo: warning: UserWarning: no space left\n"

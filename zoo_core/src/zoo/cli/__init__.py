@@ -17,14 +17,15 @@ from zoo.plugins import report_plugin_problem
 
 
 def _one_line_warnings() -> None:
-    """Show the zoo's warnings as 'zoo: warning: …' instead of Python's two-line format."""
-    original = warnings.showwarning
+    """Show every warning as one 'zoo: warning: …' line instead of Python's two-line format.
+
+    A library's warning too: Python's format puts the source line ("warnings.warn(") under the message.
+    """
 
     def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-        if issubclass(category, ZooWarning):
-            click.echo(f"zoo: warning: {message}", err=True)
-        else:
-            original(message, category, filename, lineno, file, line)
+        text = " ".join(str(message).split())
+        kind = "" if issubclass(category, ZooWarning) else f"{category.__name__}: "
+        click.echo(f"zoo: warning: {kind}{text}", err=True)
 
     warnings.showwarning = show
 

@@ -166,11 +166,12 @@ def verify_file(path: Path, sha256: str, size: int | None, label: str) -> Path:
     else:
         detail = f"sha256 {actual[:12]}…, the card says {sha256[:12]}…"
     if cached and _matches_its_address(Path(os.path.realpath(path)), actual):
-        # The cache names a weights blob by the sha256 the server sent; the bytes match it, so the file is
-        # exactly what the Hub serves and only this card is wrong. Other cards may pin the same file: keep it.
+        # The bytes match the address the server gave them, so this is the file the repository holds at that
+        # revision; whether the upload or the card is wrong cannot be told from here. Nothing loads it, and it
+        # stays cached only because another card may pin this very file.
         raise ZooError(
-            f"the card of {label} does not match the file the Hub serves ({detail}); the file is intact and "
-            f"was kept: the card is wrong, fix its sha256/size or the revision"
+            f"the card of {label} does not match the file the Hub serves ({detail}), so nothing loaded it: either "
+            f"the repository's file was replaced or truncated, or the card's sha256/size is wrong; check both"
         )
     if cached:
         evict(path)
