@@ -6,7 +6,6 @@ recognised and checked in ``zoo.data_formats``, which both build on.
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 from zoo.data_formats import (
     IMAGE_SUFFIXES,
     NPZ_READ_ERRORS,
+    check_image_shape,
     check_jpeg_index,
     check_member_size,
     class_dirs,
@@ -30,14 +30,7 @@ from zoo.data_formats import (
     unreadable_npz,
 )
 from zoo.errors import ZooError
-
-
-def _decode(blob: bytes) -> np.ndarray:
-    """Decode one encoded image into an RGB uint8 array."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(blob)) as image:
-        return np.asarray(image.convert("RGB"))
+from zoo.image_io import decode_image
 
 
 def is_lazy_only(data: str | os.PathLike[str]) -> bool:
@@ -80,7 +73,12 @@ def _npz_arrays(path: Path, archive: np.lib.npyio.NpzFile, split: str) -> tuple[
     if image_key.endswith("_jpeg"):
         blob, offsets = archive[image_key], archive[offsets_key]
         check_jpeg_index(path, blob, offsets, image_key)
-        images = np.stack([_decode(blob[offsets[i] : offsets[i + 1]].tobytes()) for i in range(len(offsets) - 1)])
+        images = np.stack(
+            [
+                decode_image(blob[offsets[i] : offsets[i + 1]].tobytes(), f"{path} {image_key}[{i}]")
+                for i in range(len(offsets) - 1)
+            ]
+        )
         return images, labels, used
     return archive[image_key], labels, used
 
@@ -88,7 +86,7 @@ def _npz_arrays(path: Path, archive: np.lib.npyio.NpzFile, split: str) -> tuple[
 def _decode_files(path: Path, files: list[Path]) -> np.ndarray:
     """Decode ``files`` into one (N, H, W, 3) array; they must share one size."""
     try:
-        images = [_decode(p.read_bytes()) for p in files]
+        images = [decode_image(p.read_bytes(), str(p)) for p in files]
     except OSError as exc:
         raise ZooError(f"{path}: an image could not be decoded ({exc}): remove or fix it") from None
     shapes = {image.shape for image in images}
@@ -184,10 +182,9 @@ def load_split(
         images, labels, used = _from_npz(path, split)
     if images.dtype != np.uint8:
         raise ZooError(f"{path}: images must be uint8, found {images.dtype}")
+    check_image_shape(path, images.shape)
     if images.ndim == 3:
         images = images[..., None]  # grayscale (N, H, W): one channel, as (N, H, W, 1)
-    if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) == 0:
-        raise ZooError(f"{path}: expected N×H×W (grayscale), N×H×W×1 or N×H×W×3 images, found shape {images.shape}")
     if labels is not None and labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels.reshape(-1)  # Keras datasets store labels as (N, 1)
     return images, labels, used

@@ -198,6 +198,13 @@ def class_folder_files(path: Path) -> tuple[list[Path], np.ndarray]:
     return files, np.asarray(labels, dtype=np.int64)
 
 
+def check_image_shape(path: str | os.PathLike[str], shape: tuple[int, ...]) -> None:
+    """N×H×W, N×H×W×1 or N×H×W×3 with every size at least 1: the one shape check of in-memory and streamed npz."""
+    channels_ok = len(shape) == 3 or (len(shape) == 4 and shape[-1] in (1, 3))
+    if not channels_ok or min(shape[:3], default=0) < 1:
+        raise ZooError(f"{path}: expected N×H×W (grayscale), N×H×W×1 or N×H×W×3 images, found shape {tuple(shape)}")
+
+
 def check_labels(
     path: str | os.PathLike[str],
     labels: np.ndarray,
@@ -250,8 +257,8 @@ def local_fingerprint(path: Path) -> str:
     if not path.is_dir():
         raise ZooError(f"data path {str(path)!r} does not exist")
     digest = hashlib.sha256()
-    for file in image_files(path) or shard_files(path):
-        digest.update(f"{file.relative_to(path).as_posix()}\0{sha256_file(file)}\n".encode())
+    for file in image_files(path) or shard_files(path):  # names as the file system stores them (not always UTF-8)
+        digest.update(os.fsencode(file.relative_to(path).as_posix()) + f"\0{sha256_file(file)}\n".encode())
     return digest.hexdigest()
 
 

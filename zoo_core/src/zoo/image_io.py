@@ -137,3 +137,34 @@ def to_pil(images: torch.Tensor) -> Image.Image:
         tensor = tensor[0]
     array = tensor.clamp(0, 1).mul(255).round().to(dtype=__import__("torch").uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(array, mode="RGB")
+
+
+def decode_image(blob: bytes, where: str) -> np.ndarray:
+    """One encoded image -> (H, W, 3) uint8 RGB, or a one-line ZooError naming ``where`` it came from.
+
+    The one decoder of training and evaluation images, whatever their source (npz members, folders, tar
+    and Parquet shards, Hub datasets): the pixel count is read from the header and checked against
+    ``MAX_PIXELS`` before anything is decoded, so a decompression bomb costs nothing.
+    """
+    import io
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(blob)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS or width < 1 or height < 1:
+                    size = f"{width}x{height}"
+                    raise ZooError(
+                        f"{where}: the image is {size}, outside 1 to {MAX_PIXELS:,} pixels: remove or resize it"
+                    )
+                return np.asarray(image.convert("RGB"))
+    except ZooError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError, DecompressionBombError...
+        text = " ".join(str(exc).split())
+        raise ZooError(
+            f"{where}: the image could not be decoded ({type(exc).__name__}: {text}): remove or fix it"
+        ) from None

@@ -15,7 +15,6 @@ column) and Hugging Face datasets, ``hf:ORG/NAME[:SPLIT]``, read through the ``d
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tarfile
@@ -31,6 +30,7 @@ from zoo.data_formats import (
     IMAGE_SUFFIXES,
     NPZ_READ_ERRORS,
     WHOLE,
+    check_image_shape,
     check_jpeg_index,
     check_labels,
     check_member_size,
@@ -49,19 +49,10 @@ from zoo.data_formats import (
     unreadable_npz,
 )
 from zoo.errors import ZooError
+from zoo.image_io import decode_image
 
 LABEL_SUFFIXES = ("cls", "label")  # WebDataset's class-index member names
-
-
-def decode_image(blob: bytes, where: str) -> np.ndarray:
-    """One encoded image -> (H, W, 3) uint8 RGB, or a one-line ZooError naming ``where`` it came from."""
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(blob)) as image:
-            return np.asarray(image.convert("RGB"))
-    except Exception as exc:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError... on damaged files
-        raise ZooError(f"{where}: the image could not be decoded ({one_line(exc)}): remove or fix it") from None
+MAX_LABEL = 1_000_000  # class indices beyond this are damage, not classes
 
 
 class _Files:
@@ -132,8 +123,7 @@ class NpzArraySource(ImageSource):
         self.classes = npz_class_names(path)
         if dtype != np.uint8:
             raise ZooError(f"{path}: images must be uint8, found {dtype}")
-        if len(shape) not in (3, 4) or (len(shape) == 4 and shape[-1] not in (1, 3)) or shape[0] == 0:
-            raise ZooError(f"{path}: expected N×H×W (grayscale), N×H×W×1 or N×H×W×3 images, found shape {shape}")
+        check_image_shape(path, shape)
         self.path, self._shape = path, tuple(shape[1:]) if len(shape) == 4 else (*shape[1:], 1)
         self._count, self.channels = int(shape[0]), self._shape[-1]
         self._stride = int(np.prod(self._shape))
@@ -280,9 +270,12 @@ def _tar_label(shard: Path, tar: tarfile.TarFile, member: tarfile.TarInfo) -> in
     handle = tar.extractfile(member)
     text = handle.read(64).decode(errors="replace").strip() if handle else ""
     try:
-        return int(text)
+        label = int(text)
     except ValueError:
         raise ZooError(f"{shard}: {member.name} holds {text!r}, not a class index: write the integer label") from None
+    if not 0 <= label < MAX_LABEL:  # np.int64 would overflow, and no dataset has this many classes
+        raise ZooError(f"{shard}: {member.name} holds {label}, not a class index in [0, {MAX_LABEL:,})")
+    return label
 
 
 class ParquetSource(ImageSource):
