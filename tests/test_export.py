@@ -74,8 +74,34 @@ def test_torch_export_program_carries_the_metadata(tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
-    [(["dcgan", "-o", "g.onnnx"], "must end in .onnx or .pt2"), (["dcgan", "-o", "g.onnx", "--opset", "3"], "--opset")],
+    [
+        (["dcgan", "-o", "g.onnnx"], "must end in .onnx or .pt2"),
+        (["dcgan", "-o", "g.onnx", "--opset", "3"], "opset must be between 17 and 23"),
+    ],
 )
 def test_bad_export_requests(zoo_cli, clean_error, tmp_path, args, fragment):
     clean_error(zoo_cli("export", *args), fragment)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("opset", [-1, 7, 16, 24])
+def test_an_opset_the_exporter_cannot_write_is_refused_before_anything_is_written(tmp_path, opset):
+    """opset=-1 printed onnx's traceback and wrote a file; --opset 7 silently wrote an opset-18 file."""
+    with pytest.raises(zoo.ZooError, match="opset must be between 17 and 23"):
+        zoo.export("dcgan", tmp_path / "g.onnx", opset=opset)
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_existing_file_is_kept_unless_asked(tmp_path):
+    target = tmp_path / "g.pt2"
+    target.write_bytes(b"mine")
+    with pytest.raises(zoo.ZooError, match="already exists: pass --force"):
+        zoo.export("dcgan", target)
+    assert target.read_bytes() == b"mine"
+    zoo.export("dcgan", target, overwrite=True)
+    assert target.read_bytes() != b"mine"
+
+
+def test_the_exported_onnx_carries_the_opset_asked_for(tmp_path):
+    zoo.export("dcgan", tmp_path / "g.onnx", opset=17)
+    assert [entry.version for entry in onnx.load(str(tmp_path / "g.onnx")).opset_import if entry.domain == ""] == [17]

@@ -58,9 +58,9 @@ def test_train_errors_are_the_cli_errors(zoo_cli, tiny_data, tmp_path, monkeypat
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        ((None, "d.npz", "run"), "family must be a family name"),
-        (("dcgan", 42, "run"), "data must be a path"),
-        (("dcgan", "DATA", None), "out must be a run directory path"),
+        ((None, "d.npz", "run"), "family must be a valid string, got None"),
+        (("dcgan", 42, "run"), "data must be a valid string or an instance of PathLike, got 42"),
+        (("dcgan", "DATA", None), "out must be a valid string or an instance of PathLike, got None"),
     ],
 )
 def test_train_refuses_arguments_of_the_wrong_type(tiny_data, args, fragment):
@@ -69,7 +69,7 @@ def test_train_refuses_arguments_of_the_wrong_type(tiny_data, args, fragment):
         zoo.train(*args)
     with pytest.raises(ZooError, match="steps must be a positive integer"):
         zoo.train("dcgan", tiny_data, "run", steps=-1)
-    with pytest.raises(ZooError, match="settings must be a mapping"):
+    with pytest.raises(ZooError, match="settings must be a valid dictionary"):
         zoo.train("dcgan", tiny_data, "run", settings=["lr_g=1"])
 
 

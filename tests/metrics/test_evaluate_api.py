@@ -36,7 +36,7 @@ def test_evaluate_takes_a_loaded_model(zoo_home, tiny_cifar):
     [
         ({"metrics": "fid,bogus"}, "unknown metric(s) 'bogus'"),
         ({"n": 0}, "-n must be between 1 and 100,000"),
-        ({"n": "many"}, "-n must be between 1 and 100,000, got 'many'"),
+        ({"n": "many"}, "n must be a valid integer, got 'many'"),
         ({"n_real": -3}, "--n-real must be between 1"),
         ({"seed": 2**70}, "--seed must be between 0 and 2**63-1"),
         ({"precision": "int8"}, "unknown precision 'int8'"),

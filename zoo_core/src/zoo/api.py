@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoo.boundary import public
 from zoo.errors import ZooError
 from zoo.registry import get_registry
 from zoo.specs import ArchitectureSpec, CheckpointSpec, import_object
@@ -73,6 +74,7 @@ def _construct(builder: str, config: Mapping[str, Any], what: str, plugin: str =
         raise ZooError(f"cannot build {what} with config {dict(config)}: {exc}") from None
 
 
+@public
 def build(family: str, *, with_discriminator: bool = True, **config: Any) -> ModelHandle:
     """A freshly initialised model of ``family`` (default config updated with ``config``)."""
     from zoo import arguments
@@ -185,6 +187,7 @@ def _check_weights_file(path: Path) -> None:
         )
 
 
+@public
 def load(
     name: str | os.PathLike[str],
     *,

@@ -13,17 +13,20 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from zoo.boundary import public
 from zoo.errors import ZooError
 from zoo.files import atomic_path, check_output_file
 from zoo.interfaces import TASK_IMAGE_TO_IMAGE
 
 FORMATS = {".onnx": "onnx", ".pt2": "torch.export"}
 OPSET = 18
+OPSETS = range(17, 24)  # what torch's exporter writes here: below 17 its version converter fails and it writes 18
 
 
 class _Graph(torch.nn.Module):
@@ -72,15 +75,31 @@ def metadata(handle: Any, described: str) -> dict[str, str]:
     return facts
 
 
-def export(model: Any, output: str | os.PathLike[str], *, opset: int = OPSET, say: Any = None) -> Path:
-    """Write ``model`` (a name, run directory or ``zoo.load`` handle) to ``output``: .onnx or .pt2 (torch.export)."""
+@public
+def export(
+    model: Any,
+    output: str | os.PathLike[str],
+    *,
+    opset: int = OPSET,
+    overwrite: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> Path:
+    """Write ``model`` (a name, run directory or ``zoo.load`` handle) to ``output``: .onnx or .pt2 (torch.export).
+
+    An existing ``output`` is kept unless ``overwrite`` (``zoo export --force``); the ONNX file is checked to
+    carry the opset asked for before it replaces anything.
+    """
     from zoo.api import load
     from zoo.model import ModelHandle
 
-    if not isinstance(output, (str, os.PathLike)):
-        raise ZooError(f"output must be a path ending in .onnx or .pt2, got {output!r}")
     output = Path(output)
     check_output_file(output, tuple(FORMATS))
+    if opset not in OPSETS:
+        raise ZooError(
+            f"opset must be between {OPSETS[0]} and {OPSETS[-1]} (what the ONNX exporter writes), got {opset}"
+        )
+    if output.exists() and not overwrite:
+        raise ZooError(f"{output} already exists: pass --force (overwrite=True) to replace it, or choose another name")
     handle = model if isinstance(model, ModelHandle) else load(model)
     handle.generator.eval().float()
     inputs, described = example_inputs(handle)
@@ -126,6 +145,9 @@ def _onnx(graph, inputs, dynamic, facts, output: Path, opset: int) -> None:  # t
             verbose=False,
         )
     proto = program.model_proto
+    written = next((entry.version for entry in proto.opset_import if entry.domain in ("", "ai.onnx")), None)
+    if written != opset:  # the exporter falls back to its own opset when it cannot convert: never pass that off
+        raise ZooError(f"the ONNX exporter wrote opset {written}, not {opset}: choose another --opset")
     for key, value in facts.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value

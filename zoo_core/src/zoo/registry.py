@@ -15,6 +15,7 @@ from typing import Any
 
 import pluggy
 
+from zoo.boundary import public
 from zoo.errors import PluginError, ZooError
 from zoo.plugins import PluginInfo, make_plugin_manager, report_plugin_problem
 from zoo.specs import ArchitectureSpec, CheckpointSpec, ComponentSpec
@@ -218,6 +219,7 @@ def reset_registry() -> None:
     _installed_registry.cache_clear()
 
 
+@public
 def list_models(pattern: str = "*", *, family: str | None = None) -> list[str]:
     """Names of families and checkpoints matching a shell-style wildcard ``pattern``."""
     from zoo import arguments

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zoo.boundary import public
 from zoo.errors import ZooError
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def _content(path: str | Path, size: int | None, method: str) -> tuple[Image.Ima
     return image, notes
 
 
+@public
 def stylize(
     content: str | Path,
     style: str,
@@ -131,6 +133,11 @@ def stylize(
     work starts, so a long optimisation never hides what it is doing; ``Result.notes`` keeps them all.
     """
     say = on_note or (lambda _note: None)
+    if settings is not None:  # its class lives with torch, so the boundary cannot read its hint: check it here
+        from zoo_style_transfer.optimize import OptimizeSettings
+
+        if not isinstance(settings, OptimizeSettings):
+            raise ZooError(f"settings must be an OptimizeSettings, got {type(settings).__name__}")
     resolved = resolve_style(style)
     method = method or ("fast" if resolved.kind == "network" else "optimize")
     if method not in METHODS:

@@ -7,15 +7,15 @@ from pathlib import Path
 import click
 
 from zoo.cli.options import quiet_option, status_printer
-from zoo.errors import ZooError
 
 
 @click.command("export")
 @click.argument("name")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="generator.onnx or generator.pt2")
 @click.option("--opset", type=click.IntRange(max=99), default=18, show_default=True, help="ONNX opset version.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @quiet_option
-def export_command(name: str, output: Path, opset: int, quiet: bool) -> None:
+def export_command(name: str, output: Path, opset: int, force: bool, quiet: bool) -> None:
     """Export NAME's generator: z (and y for conditional models) -> images in [-1, 1], dynamic batch.
 
     The file carries the zoo's metadata (name, family, config, classes, weights sha256). ONNX needs
@@ -25,7 +25,5 @@ def export_command(name: str, output: Path, opset: int, quiet: bool) -> None:
     from zoo.files import check_output_file
 
     check_output_file(output, tuple(FORMATS))
-    if not 7 <= opset <= 23:
-        raise ZooError(f"--opset must be between 7 and 23, got {opset}")
-    written = export(name, output, opset=opset, say=status_printer(quiet))
+    written = export(name, output, opset=opset, overwrite=force, say=status_printer(quiet))
     click.echo(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB): run it with onnxruntime or torch.export.load")

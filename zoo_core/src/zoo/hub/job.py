@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zoo.boundary import public
 from zoo.errors import ZooError
 from zoo.files import require_regular_file
 
@@ -50,6 +51,7 @@ def _metrics(metrics: str | os.PathLike[str] | Mapping[str, Any] | None, no_metr
         raise ZooError(f"--metrics {metrics} is not a readable JSON file ({exc.__class__.__name__})") from None
 
 
+@public
 def push(
     source: str | os.PathLike[str],
     repo_id: str,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoo.boundary import public
 from zoo.errors import ZooError
 from zoo.files import check_output_file, check_writable_dir
 from zoo.metrics.extractors import AUTO, check_precision, extractor_spec
@@ -36,6 +37,7 @@ def _count(name: str, value: Any, optional: bool = False) -> None:
         raise ZooError(f"{name} must be between 1 and {MAX_EVAL_SAMPLES:,}, got {value!r}")
 
 
+@public(name="evaluate")
 def evaluate_model(
     model: Any,
     data: str | os.PathLike[str],

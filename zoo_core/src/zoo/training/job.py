@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoo.boundary import public
 from zoo.errors import ZooError
 from zoo.files import check_run_dir, remove_empty
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 Say = Callable[[str], None]
 
 
+@public
 def train(
     family: str,
     data: str | os.PathLike[str],
