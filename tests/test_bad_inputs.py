@@ -274,7 +274,7 @@ API_CASES = [
     (lambda: zoo.load(None), "name must be a valid string"),
     (lambda: zoo.load(123), "name must be a valid string"),
     (lambda: zoo.load(b"dcgan"), "name must be a valid string"),
-    (lambda: zoo.load(""), "name must be a valid string"),
+    (lambda: zoo.load(""), "name must be a model name"),
     (lambda: zoo.load("nope"), "unknown model"),
     (lambda: zoo.load(LONG), "unknown model"),
     (lambda: zoo.load("dcgan", pretrained="no"), "pretrained must be a valid boolean"),
