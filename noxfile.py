@@ -68,9 +68,12 @@ def tests(session: nox.Session) -> None:
     (emulated, slower, where the CPU lacks bf16).
     """
     python = _python(session)
-    session.run(python, "-m", "pytest", *(session.posargs or ["-q"]), external=True, env={"ZOO_NATIVE_BF16": "0"})
+    workers = ["-n", "auto", "--maxprocesses", "2"]  # pytest-xdist: one worker per core, at most two
+    pinned = {"ZOO_NATIVE_BF16": "0"}
+    session.run(python, "-m", "pytest", *(session.posargs or ["-q", *workers]), external=True, env=pinned)
     if not session.posargs:
-        session.run(python, "-m", "pytest", "-q", "-m", "hardware", external=True, env={"ZOO_NATIVE_BF16": "1"})
+        native = {"ZOO_NATIVE_BF16": "1"}
+        session.run(python, "-m", "pytest", "-q", *workers, "-m", "hardware", external=True, env=native)
 
 
 @nox.session
