@@ -23,6 +23,7 @@ NATIVE_BF16_ENV = "ZOO_NATIVE_BF16"
 everywhere; the zoo's pytest plugin sets it so test figures do not depend on the CPU), ``1`` as having it
 (bf16 path; emulated and slow where the CPU lacks it), ``auto`` or unset detects."""
 FORCED_FLAG = f"{NATIVE_BF16_ENV}=1"
+FORCED_OFF = f"{NATIVE_BF16_ENV}=0 treats this cpu as having no native bf16"
 
 
 def forced_native_bf16() -> bool | None:
@@ -77,9 +78,7 @@ def bf16_choice(requested: bool | None, device: torch.device | str) -> tuple[boo
         where = ", ".join(cpu_bf16_flags()) if device.type == "cpu" else device.type
         return True, f"bf16 autocast: native on this {device.type} ({where})"
     if device.type == "cpu" and forced_native_bf16() is False:
-        return False, (
-            f"float32: {NATIVE_BF16_ENV}=0 treats this cpu as having no native bf16; --set bf16=true forces autocast"
-        )
+        return False, f"float32: {FORCED_OFF}; --set bf16=true forces autocast"
     return False, (
         f"float32: this {device.type} has no native bf16 (emulated bf16 is several times slower); "
         "--set bf16=true forces autocast"

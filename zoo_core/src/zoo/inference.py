@@ -76,7 +76,7 @@ def plan_for(module: torch.nn.Module, exact: bool = False, bf16_record: Bf16Accu
         return InferencePlan(dtype=dtype)
     from torch.nn.utils import parametrize
 
-    from zoo.hardware import NATIVE_BF16_ENV, cpu_bf16_flags, forced_native_bf16, native_bf16
+    from zoo.hardware import FORCED_OFF, cpu_bf16_flags, forced_native_bf16, native_bf16
 
     device = parameter.device if parameter is not None else torch.device("cpu")
     floating = parameter is not None and parameter.dtype == torch.float32
@@ -101,7 +101,7 @@ def plan_for(module: torch.nn.Module, exact: bool = False, bf16_record: Bf16Accu
     else:
         reason = f"no native bf16 on this {device.type}" if floating else "weights already in reduced precision"
         if floating and device.type == "cpu" and forced_native_bf16() is False:
-            reason = f"{NATIVE_BF16_ENV}=0: this cpu is treated as having no native bf16"
+            reason = FORCED_OFF
     return InferencePlan(
         channels_last=_prefers_channels_last(module) and device.type == "cpu",
         cache_spectral_norm=any(parametrize.is_parametrized(m) for m in module.modules()),

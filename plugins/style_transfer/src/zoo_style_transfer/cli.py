@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from zoo.cli.options import LazyHelpOption, quiet_option, verbose_option
+from zoo.cli.options import SEED, LazyHelpOption, quiet_option, verbose_option
 from zoo.errors import ZooError
 
 BACKBONE_HELP = (
@@ -96,7 +96,7 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
 @click.option("--init", type=click.Choice(["content", "noise"]), default="content", show_default=True)
 @click.option(
     "--seed",
-    type=click.IntRange(0, 2**63 - 1),
+    type=SEED,
     default=0,
     show_default=True,
     help="optimize: noise init and --random-backbone.",
@@ -183,7 +183,7 @@ def stylize_command(
 )
 @click.option("--res-blocks", type=click.IntRange(0, 64), default=5, show_default=True)
 @click.option("--save-every", type=click.IntRange(1, 10**8), default=1000, show_default=True)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @_feature_options
 def train_command(
     style: Path,

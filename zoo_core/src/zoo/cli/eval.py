@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from zoo.cli.options import quiet_option, status_printer
+from zoo.cli.options import SEED, quiet_option, status_printer
 from zoo.metrics.extractors import (
     AUTO,
     PRECISIONS,
@@ -67,9 +67,7 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
     show_default=True,
     help="Split of an .npz dataset used as the reference (x_SPLIT or SPLIT_jpeg); data without splits is used whole.",
 )
-@click.option(
-    "--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Seed of the generated images."
-)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the generated images.")
 @click.option(
     "--batch-size", type=click.IntRange(max=4096), default=50, show_default=True, help="Images per forward pass."
 )

@@ -21,9 +21,7 @@ def export_command(name: str, output: Path, opset: int, force: bool, quiet: bool
     The file carries the zoo's metadata (name, family, config, classes, weights sha256). ONNX needs
     onnx and onnxscript (pip install 'zoo-core[export]'); .pt2 is torch.export's format.
     """
-    from zoo.exporter import FORMATS, export
-    from zoo.files import check_output_file
+    from zoo.exporter import export
 
-    check_output_file(output, tuple(FORMATS))
     written = export(name, output, opset=opset, overwrite=force, say=status_printer(quiet))
     click.echo(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB): run it with onnxruntime or torch.export.load")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from zoo.cli.options import DTYPE_HELP, check_numbers, quiet_option, require_class_flag, verbose_option
+from zoo.cli.options import DTYPE_HELP, check_numbers, quiet_option, require_class_flag, scale_option, verbose_option
 from zoo.errors import ZooError
 from zoo.files import check_output_file
 
@@ -66,13 +66,7 @@ def save_gif(path: Path, frames: np.ndarray, duration_ms: int) -> None:
 
 _COMMON = [
     click.option("--truncation", type=float, default=None, help="Truncation ψ in (0, 1]: lower is more typical."),
-    click.option(
-        "--scale",
-        type=click.IntRange(max=64),
-        default=1,
-        show_default=True,
-        help="Enlarge every image this many times.",
-    ),
+    scale_option("Enlarge every image this many times."),
     click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
     click.option("--dtype", default="auto", show_default=True, help=DTYPE_HELP),
     verbose_option,

@@ -26,6 +26,13 @@ DTYPE_HELP = (
     "auto: the fastest path here, within 1e-3 of float32 (see zoo info); float32 (plain eager), bfloat16, float16"
 )
 MAX_SCALE = 16  # --scale: how many times saved images may be enlarged (nearest neighbour)
+SEED = click.IntRange(0, 2**63 - 1)
+"""The type of every --seed: what torch.Generator.manual_seed takes, refused by click beyond that."""
+
+
+def scale_option(help: str) -> Callable[[F], F]:  # noqa: A002 - click's own name for it
+    """--scale for commands that save images; click refuses absurd values, check_numbers gives the range."""
+    return click.option("--scale", type=click.IntRange(max=4 * MAX_SCALE), default=1, show_default=True, help=help)
 
 
 @contextlib.contextmanager

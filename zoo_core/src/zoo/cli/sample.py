@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from zoo.cli.options import DTYPE_HELP, check_numbers, quiet_option, require_class_flag, verbose_option
+from zoo.cli.options import (
+    DTYPE_HELP,
+    SEED,
+    check_numbers,
+    quiet_option,
+    require_class_flag,
+    scale_option,
+    verbose_option,
+)
 from zoo.errors import ZooError
 from zoo.files import check_output_file, check_writable_dir
 
@@ -48,7 +56,7 @@ def file_label(name: str) -> str:
 @click.option(
     "-n", "--num", "n", type=click.IntRange(max=2**31 - 1), default=64, show_default=True, help="Number of images."
 )
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Same seed, same images.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same images.")
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="FILE.png: one grid; FILE.npz: a dump for metric tools."
 )
@@ -73,13 +81,7 @@ def file_label(name: str) -> str:
     help="Conditional models: this many images of every class, one grid row per class (replaces -n and --class).",
 )
 @click.option("--truncation", type=float, default=None, help="Truncation in (0, 1] where the family supports it.")
-@click.option(
-    "--scale",
-    type=click.IntRange(max=64),
-    default=1,
-    show_default=True,
-    help="PNG output: enlarge every image this many times.",
-)
+@scale_option("PNG output: enlarge every image this many times.")
 @quiet_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def sample_command(
