@@ -4,6 +4,7 @@ nox -s demo     sample the bundled dcgan checkpoint into dcgan-demo.png (offline
 nox -s tests    the whole test suite (float32 path pinned), then the hardware tests with native bf16 forced on
 nox -s lint     ruff, and lint-imports (the import contracts in pyproject.toml)
 nox -s bench    benchmarks/ (speed figures; not part of the tests)
+nox -s release  build + check every distribution, publish every checkpoint (scripts/release.py; -- --dry-run first)
 """
 
 from __future__ import annotations
@@ -114,3 +115,15 @@ def bench(session: nox.Session) -> None:
     python = _python(session)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run(python, str(script), *session.posargs, external=True)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Build and check every distribution, publish every first-party checkpoint and pin its commit.
+
+    Arguments go to scripts/release.py: ``-- --dry-run`` builds and checks and lists what would be published;
+    ``-- --hub loopback --no-weights`` rehearses the whole release on a loopback Hub; ``-- --write-cards``
+    publishes to HF_ENDPOINT with HF_TOKEN and pins the commits in cards/.
+    """
+    python = _python(session)
+    session.run(python, str(ROOT / "scripts" / "release.py"), *session.posargs, external=True)
