@@ -16,7 +16,7 @@ from typing import Any
 from zoo.errors import ZooError
 from zoo.hub.errors import hub_error, unknown_revision
 from zoo.hub.names import CARD_FILENAME, COMMIT, CONFIG_FILENAME, LIBRARY_NAME, WEIGHTS_FILENAME, HubRef
-from zoo.hub.transfer import bounded_transfer, hf_constants, hub_cache, hub_timeout, remove_partial_downloads
+from zoo.hub.transfer import bounded_transfer, endpoint, hf_constants, hub_cache, hub_timeout, remove_partial_downloads
 from zoo.specs import PICKLE_SUFFIXES, CheckpointSpec, bundled_path
 from zoo.version import __version__
 from zoo.weights import file_digest, sha256_file
@@ -148,8 +148,12 @@ def _matches_its_address(blob: Path, sha256: str | None) -> bool:
     return file_digest(blob, git_blob) == blob.name
 
 
-def verify_file(path: Path, sha256: str, size: int | None, label: str) -> Path:
-    """Return ``path`` if its size (None: any) and sha256 match the card; a bad cached copy is deleted, never loaded."""
+def verify_file(path: Path, sha256: str, size: int | None, label: str, *, downloaded: bool = False) -> Path:
+    """Return ``path`` if its size (None: any) and sha256 match the card; a bad cached copy is deleted, never loaded.
+
+    ``downloaded``: the file arrived just now, so a copy that fails the Hub's own checksum is the server's
+    (or a proxy's) fault, and the message says so instead of blaming the cache.
+    """
     try:
         actual_size = path.stat().st_size
     except FileNotFoundError:
@@ -173,6 +177,13 @@ def verify_file(path: Path, sha256: str, size: int | None, label: str) -> Path:
             f"the card of {label} does not match the file the Hub serves ({detail}), so nothing loaded it: either "
             f"the repository's file was replaced or truncated, or the card's sha256/size is wrong; check both"
         )
+    if cached and downloaded:
+        evict(path)
+        raise ZooError(
+            f"{endpoint()} sent the weights of {label} damaged ({detail}; they fail the Hub's own checksum too), "
+            f"so they were removed from the Hub cache: run 'zoo pull {label}' again; if it repeats, the server "
+            f"or a proxy on the way is corrupting the file"
+        )
     if cached:
         evict(path)
         raise ZooError(
@@ -184,9 +195,9 @@ def verify_file(path: Path, sha256: str, size: int | None, label: str) -> Path:
     )
 
 
-def verify(path: Path, spec: CheckpointSpec, label: str) -> Path:
+def verify(path: Path, spec: CheckpointSpec, label: str, *, downloaded: bool = False) -> Path:
     """``verify_file`` against a checkpoint spec."""
-    return verify_file(path, spec.sha256, spec.size, label)
+    return verify_file(path, spec.sha256, spec.size, label, downloaded=downloaded)
 
 
 def _pinned(spec: CheckpointSpec) -> str:
@@ -206,6 +217,7 @@ def pull_checkpoint(spec: CheckpointSpec, *, force: bool = False) -> Path:
         raise not_published(spec)
     assert spec.repo_id is not None
     revision = _pinned(spec)
+    downloaded = force or cached_file(spec.repo_id, spec.filename, revision) is None
     path = fetch_file(
         spec.repo_id,
         spec.filename,
@@ -215,7 +227,7 @@ def pull_checkpoint(spec: CheckpointSpec, *, force: bool = False) -> Path:
             f"{spec.repo_id}@{revision[:12]} has no file {spec.filename}: the card of {spec.name} is wrong"
         ),
     )
-    return verify(path, spec, spec.name)
+    return verify(path, spec, spec.name, downloaded=downloaded)
 
 
 def local_weights(spec: CheckpointSpec) -> Path | None:
@@ -370,5 +382,8 @@ def hub_checkpoint(
         config = cached_file(ref.repo_id, CONFIG_FILENAME, commit)
     elif CONFIG_FILENAME in files:
         config = download(ref.repo_id, CONFIG_FILENAME, commit, force=force)
-    weights = verify_file(download(ref.repo_id, filename, commit, force=force), sha256, size, label)
+    downloaded = force or cached_file(ref.repo_id, filename, commit) is None
+    weights = verify_file(
+        download(ref.repo_id, filename, commit, force=force), sha256, size, label, downloaded=downloaded
+    )
     return hub_spec(ref, commit, card, config, weights), weights
