@@ -43,6 +43,7 @@ def inputs(tmp_path_factory):
 
 def _base(name: str, root) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """A valid call of each function: one parameter at a time is then given a value of the wrong type."""
+    photo = str(root / "photo.png")
     return {
         "zoo.load": {"name": "dcgan"},
         "zoo.build": {"family": "dcgan"},
@@ -51,6 +52,7 @@ def _base(name: str, root) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "zoo.export": {"model": "dcgan", "output": str(root / "g.pt2")},
         "zoo.push": {"source": "dcgan", "repo_id": "me/x", "dry_run": True, "out": str(root / "pushed")},
         "zoo.list_models": {},
+        "zoo.translate": {"model": "style-transfer-candy", "inputs": photo, "output": str(root / "o.png")},
         "zoo_style_transfer.stylize": {"content": str(root / "photo.png"), "style": "candy", "size": 32},
     }[name]
 

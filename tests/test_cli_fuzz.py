@@ -43,6 +43,7 @@ BASES: dict[str, list[str]] = {
     "stylize": ["{photo}", "--style", "candy", "-o", "out.png", "--size", "32"],
     "train": ["dcgan", "--data", "{npz}", "--out", "run", "--steps", "1", "--set", "model.width=4", "--set",
               "batch_size=4"],
+    "translate": ["style-transfer-candy", "{photo}", "-o", "translated.png", "--size", "32"],
     "train style-transfer": ["--style", "{photo}", "--data", "{folder}", "--out", "strun", "--steps", "1",
                              "--image-size", "32", "--style-size", "32", "--random-backbone", "--width", "4",
                              "--res-blocks", "1"],

@@ -28,6 +28,7 @@ __all__ = [
     "load",
     "push",
     "train",
+    "translate",
     "__version__",
 ]
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from zoo.hub.job import push
     from zoo.metrics.job import evaluate_model as evaluate
     from zoo.training.job import train
+    from zoo.translation import translate
 
 # Every core CLI job as a function (the CLI is a thin layer over these), imported on first use only. A plugin's
 # command has its function in the plugin's own namespace: the core names no plugin.
@@ -47,6 +49,7 @@ _LAZY = {
     "evaluate": ("zoo.metrics.job", "evaluate_model"),
     "push": ("zoo.hub.job", "push"),
     "export": ("zoo.exporter", "export"),
+    "translate": ("zoo.translation", "translate"),
 }
 
 

@@ -40,13 +40,17 @@ class _Graph(torch.nn.Module):
         return self.generator(*inputs).float()
 
 
-def example_inputs(handle: Any, batch: int = 2) -> tuple[dict[str, torch.Tensor], str]:
-    """Named example inputs of the right shapes, and a one-line description of them for the metadata."""
+def example_inputs(handle: Any, batch: int = 2, direction: str | None = None) -> tuple[dict[str, torch.Tensor], str]:
+    """Named example inputs of the right shapes, and a one-line description of them for the metadata.
+
+    A batch of 2, never 1: torch.export fixes a dimension whose example size is 1, so the file would take one image.
+    """
     generator = handle.generator
     if handle.architecture.task == TASK_IMAGE_TO_IMAGE:
-        size = int(handle.config.get("resolution", 256))
-        image = torch.rand(1, 3, size, size)
-        return {"image": image}, "image: float32 (N, 3, H, W) in [0, 1]"
+        _, _, (in_channels, _) = handle.translator(direction)
+        size = int(handle.config.get("resolution", generator.resolution))
+        image = torch.rand(batch, in_channels, size, size, generator=torch.Generator().manual_seed(0))
+        return {"image": image}, f"image: float32 (N, {in_channels}, H, W) in [0, 1]"
     z = generator.sample_latents(batch, torch.Generator().manual_seed(0))
     inputs = {"z": z}
     described = f"z: float32 (N, {z.shape[1]}) standard normal"
@@ -56,7 +60,7 @@ def example_inputs(handle: Any, batch: int = 2) -> tuple[dict[str, torch.Tensor]
     return inputs, described
 
 
-def metadata(handle: Any, described: str) -> dict[str, str]:
+def metadata(handle: Any, described: str, direction: str | None = None) -> dict[str, str]:
     """The zoo's facts about the exported model, as strings."""
     from zoo.weights import sha256_file
 
@@ -71,7 +75,9 @@ def metadata(handle: Any, described: str) -> dict[str, str]:
         "zoo.output": "images: float32 (N, C, H, W) in [-1, 1]; pixels = round((x + 1) * 127.5)",
     }
     if handle.architecture.task == TASK_IMAGE_TO_IMAGE:
-        facts["zoo.output"] = "image: float32 (N, 3, H, W) in [0, 1]"
+        _, chosen, (_, out_channels) = handle.translator(direction)
+        facts["zoo.output"] = f"image: float32 (N, {out_channels}, H, W) in [0, 1]"
+        facts["zoo.direction"] = chosen
     return facts
 
 
@@ -82,12 +88,14 @@ def export(
     *,
     opset: int = OPSET,
     overwrite: bool = False,
+    direction: str | None = None,
     say: Callable[[str], None] | None = None,
 ) -> Path:
     """Write ``model`` (a name, run directory or ``zoo.load`` handle) to ``output``: .onnx or .pt2 (torch.export).
 
     An existing ``output`` is kept unless ``overwrite`` (``zoo export --force``); the ONNX file is checked to
-    carry the opset asked for before it replaces anything.
+    carry the opset asked for before it replaces anything. ``direction``: which way a two-way image-to-image
+    model's file translates ('a2b' by default, or 'b2a').
     """
     from zoo.api import load
     from zoo.model import ModelHandle
@@ -102,11 +110,14 @@ def export(
         raise ZooError(f"{output} already exists: pass --force (overwrite=True) to replace it, or choose another name")
     handle = model if isinstance(model, ModelHandle) else load(model)
     handle.generator.eval().float()
-    inputs, described = example_inputs(handle)
-    facts = metadata(handle, described)
-    graph = _Graph(handle.generator).eval()
-    auto = torch.export.Dim.AUTO  # the exporter finds the valid sizes (e.g. multiples of 4 for a strided net)
     image_to_image = handle.architecture.task == TASK_IMAGE_TO_IMAGE
+    if direction is not None and not image_to_image:
+        raise ZooError(f"{handle.spec.name} generates images from latents: --direction is for image-to-image models")
+    inputs, described = example_inputs(handle, direction=direction)
+    facts = metadata(handle, described, direction)
+    network = handle.translator(direction)[0] if image_to_image else handle.generator
+    graph = _Graph(network).eval()
+    auto = torch.export.Dim.AUTO  # the exporter finds the valid sizes (e.g. multiples of 4 for a strided net)
     dynamic = {"inputs": tuple({0: auto, 2: auto, 3: auto} if image_to_image else {0: auto} for _ in inputs)}
     if say is not None:
         say(f"exporting {handle.spec.name} to {output} ({FORMATS[output.suffix.lower()]}) …")

@@ -118,16 +118,22 @@ def resize_longest(image: Image.Image, side: int) -> Image.Image:
     return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
 
 
-def to_tensor(image: Image.Image) -> torch.Tensor:
-    """(1, 3, H, W) float32 in [0, 1] from an RGB picture."""
+PIL_MODES = {1: "L", 3: "RGB"}
+"""Channel counts a picture converts to and from: greyscale and colour."""
+
+
+def to_tensor(image: Image.Image, channels: int = 3) -> torch.Tensor:
+    """(1, C, H, W) float32 in [0, 1] from a picture, converted to colour (3 channels) or greyscale (1)."""
     import torch
 
-    array = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    if channels not in PIL_MODES:
+        raise ZooError(f"pictures convert to 1 (greyscale) or 3 (RGB) channels, not {channels}")
+    array = np.asarray(image.convert(PIL_MODES[channels]), dtype=np.uint8).reshape(image.size[1], image.size[0], -1)
     return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
 def to_pil(images: torch.Tensor) -> Image.Image:
-    """An RGB picture from (1, 3, H, W) or (3, H, W) floats in [0, 1] (clamped, rounded)."""
+    """A picture (RGB, or greyscale for one channel) from (1, C, H, W) or (C, H, W) floats in [0, 1] (clamped)."""
     from PIL import Image
 
     tensor = images.detach().float().cpu()
@@ -135,8 +141,10 @@ def to_pil(images: torch.Tensor) -> Image.Image:
         if tensor.shape[0] != 1:
             raise ZooError(f"to_pil takes one image, got a batch of {tensor.shape[0]}")
         tensor = tensor[0]
+    if tensor.shape[0] not in PIL_MODES:
+        raise ZooError(f"to_pil takes 1 or 3 channels, got {tensor.shape[0]}")
     array = tensor.clamp(0, 1).mul(255).round().to(dtype=__import__("torch").uint8).permute(1, 2, 0).numpy()
-    return Image.fromarray(array, mode="RGB")
+    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array, mode=PIL_MODES[tensor.shape[0]])
 
 
 def decode_image(blob: bytes, where: str) -> np.ndarray:

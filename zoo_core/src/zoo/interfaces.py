@@ -16,6 +16,8 @@ TASK_UNCONDITIONAL = "unconditional-image-generation"
 TASK_CONDITIONAL = "class-conditional-image-generation"
 TASK_IMAGE_TO_IMAGE = "image-to-image"
 TASKS = (TASK_UNCONDITIONAL, TASK_CONDITIONAL, TASK_IMAGE_TO_IMAGE)
+DIRECTIONS = ("a2b", "b2a")
+"""The directions a translator may declare: A -> B, and for two-way models (CycleGAN) B -> A too."""
 
 
 class Generator(nn.Module):
@@ -89,20 +91,37 @@ class Discriminator(nn.Module):
 
 
 class ImageToImageGenerator(Generator):
-    """Maps images to images: ``forward(x)`` takes and returns (N, C, H, W) floats in [0, 1], same H and W.
+    """Maps images to images: ``forward(x)`` takes (N, in_channels, H, W) and returns (N, channels, H, W), floats
+    in [0, 1], same H and W.
 
     [0, 1] rather than the GANs' [-1, 1] because these networks eat user photos; ``resolution`` is
-    the size it was trained at, but ``forward`` must accept any H and W.
+    the size it was trained at, but ``forward`` must accept any H and W its strides allow. Input and
+    output channels are separate (greyscale -> colour: ``in_channels=1, channels=3``). A two-way model
+    (CycleGAN: A -> B and B -> A) sets ``directions = ("a2b", "b2a")`` and overrides ``translator``.
     """
 
     task: ClassVar[str] = TASK_IMAGE_TO_IMAGE
+    directions: ClassVar[tuple[str, ...]] = ("a2b",)
+    """The ways the model translates; the first is the default of ``zoo translate`` and ``handle.translate``."""
 
-    def __init__(self, *, resolution: int = 256, channels: int = 3) -> None:
+    def __init__(self, *, resolution: int = 256, channels: int = 3, in_channels: int | None = None) -> None:
         super().__init__(z_dim=0, resolution=resolution, channels=channels)
+        self.in_channels = channels if in_channels is None else in_channels
 
     @abc.abstractmethod
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        """Return the transformed images in [0, 1]."""
+        """Return the translated images in [0, 1]."""
+
+    def translator(self, direction: str) -> nn.Module:
+        """The network whose ``forward(x)`` translates in ``direction`` (a one-way model is its own)."""
+        if direction != self.directions[0]:
+            raise ValueError(f"{type(self).__name__} translates only {self.directions[0]}, not {direction}")
+        return self
+
+    def channels_for(self, direction: str) -> tuple[int, int]:
+        """(input, output) channels in ``direction``: the reverse of a two-way model swaps them."""
+        forward = (self.in_channels, self.channels)
+        return forward if direction == self.directions[0] else forward[::-1]
 
     def sample_latents(self, n: int, generator: torch.Generator) -> torch.Tensor:
         raise TypeError(f"{type(self).__name__} is image-to-image: it takes images, not latents")

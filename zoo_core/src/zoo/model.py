@@ -148,9 +148,9 @@ class ModelHandle:
         return self
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """The generator's forward; image-to-image models also take a PIL image or a path (see ``transform``)."""
+        """The generator's forward; image-to-image models also take a PIL image or a path (see ``translate``)."""
         if self.architecture.task == TASK_IMAGE_TO_IMAGE:
-            return self.transform(*args, **kwargs)
+            return self.translate(*args, **kwargs)
         if args and not torch.is_tensor(args[0]):
             raise ZooError(
                 f"{self.spec.name} generates images from latents and cannot be called on a {type(args[0]).__name__}: "
@@ -161,31 +161,62 @@ class ModelHandle:
     def _require_latents(self, what: str) -> None:
         """Image-to-image networks have no latent space: say so instead of failing inside their forward."""
         if self.architecture.task == TASK_IMAGE_TO_IMAGE:
-            raise ZooError(f"{self.spec.name} is image-to-image: it has no latent space to {what}; call it on an image")
+            raise ZooError(
+                f"{self.spec.name} is image-to-image: it has no latent space to {what}; translate an image with "
+                f"'zoo translate {self.spec.name} IMAGE -o OUT' or handle.translate(image)"
+            )
+
+    def translator(self, direction: str | None = None) -> tuple[torch.nn.Module, str, tuple[int, int]]:
+        """(network, direction, (input, output) channels) of an image-to-image model; None = its default direction."""
+        if self.architecture.task != TASK_IMAGE_TO_IMAGE:
+            raise ZooError(
+                f"{self.spec.name} generates images from latents, it does not translate images: use .sample(n) "
+                f"or 'zoo sample {self.spec.name}'"
+            )
+        directions = tuple(getattr(self.generator, "directions", None) or ("a2b",))
+        chosen = directions[0] if direction is None else direction
+        if chosen not in directions:
+            only = "only " if len(directions) == 1 else ""
+            raise ZooError(
+                f"{self.spec.name} translates {only}{' and '.join(directions)}, not {direction!r}: "
+                f"choose --direction {' or '.join(directions)}"
+            )
+        generator: Any = self.generator
+        network = generator.translator(chosen) if hasattr(generator, "translator") else generator
+        in_channels = getattr(generator, "in_channels", generator.channels)
+        channels = (
+            generator.channels_for(chosen) if hasattr(generator, "channels_for") else (in_channels, generator.channels)
+        )
+        return network, chosen, channels
 
     @torch.no_grad()
-    def transform(self, image: Any, size: int | None = None) -> Any:
-        """Image-to-image: a tensor (N, C, H, W) or (C, H, W) in [0, 1] gives a float tensor of the same shape;
-        a PIL image or an image path gives a PIL image (upright RGB, longest side ``size`` if given)."""
+    def translate(self, image: Any, *, direction: str | None = None, size: int | None = None) -> Any:
+        """Image-to-image in ``direction`` (default: the model's first; two-way models also translate 'b2a').
+
+        A tensor (N, C, H, W) or (C, H, W) in [0, 1] gives floats of the same layout; a PIL image or an image
+        path gives a PIL image, longest side ``size`` if given. Files, folders and .npz: ``zoo.translate``.
+        """
         from zoo.image_io import open_image, resize_longest, to_pil, to_tensor
 
-        if self.architecture.task != TASK_IMAGE_TO_IMAGE:
-            raise ZooError(f"{self.architecture.name} generates images from latents: use .sample(n)")
-        self.generator.eval()
+        network, _, (in_channels, _) = self.translator(direction)
         if torch.is_tensor(image):
-            if image.dim() not in (3, 4) or image.shape[-3] != self.generator.channels:
-                raise ZooError(
-                    f"expected images (N, {self.generator.channels}, H, W) in [0, 1], got {tuple(image.shape)}"
-                )
+            if image.dim() not in (3, 4) or image.shape[-3] != in_channels or image.is_complex():
+                raise ZooError(f"expected images (N, {in_channels}, H, W) in [0, 1], got {tuple(image.shape)}")
             batch = image if image.dim() == 4 else image.unsqueeze(0)
             with self._fast():
-                out = self.generator(batch.to(device=self.device, dtype=self.dtype)).float()
+                out = network(batch.to(device=self.device, dtype=self.dtype)).float()
             return out if image.dim() == 4 else out[0]
+        if size is not None:
+            arguments.integer(size, "size", 1, 4096)
         picture = open_image(image, what="input image").image
         if size is not None:
             picture = resize_longest(picture, size)
         with self._fast():
-            return to_pil(self.generator(to_tensor(picture).to(device=self.device, dtype=self.dtype)).float())
+            return to_pil(network(to_tensor(picture, in_channels).to(device=self.device, dtype=self.dtype)).float())
+
+    def transform(self, image: Any, size: int | None = None) -> Any:
+        """``translate`` in the model's default direction (the name this method had first; kept for callers)."""
+        return self.translate(image, size=size)
 
     def label_indices(self, n: int, labels: Sequence[int | str] | torch.Tensor | None) -> torch.Tensor | None:
         """Validate class labels (names or indices) for a conditional generator."""
@@ -253,7 +284,10 @@ class ModelHandle:
     ) -> Iterator[torch.Tensor]:
         """``sample``'s images batch by batch, so ``n`` may exceed memory: the same images for the same seed."""
         if self.architecture.task == TASK_IMAGE_TO_IMAGE:
-            raise ZooError(f"{self.architecture.name} is image-to-image: it has nothing to sample; call it on an image")
+            raise ZooError(
+                f"{self.spec.name} is image-to-image: it has nothing to sample; translate an image with "
+                f"'zoo translate {self.spec.name} IMAGE -o OUT' or handle.translate(image)"
+            )
         arguments.integer(n, "number of images", 1, MAX_STREAMED_SAMPLES)
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ZooError(f"batch size must be a positive integer, got {batch_size!r}")

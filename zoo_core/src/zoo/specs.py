@@ -13,6 +13,7 @@ from typing import Any
 from zoo.errors import ZooError
 
 TASKS = ("unconditional-image-generation", "class-conditional-image-generation", "image-to-image")
+IMAGE_TO_IMAGE = TASKS[2]  # the same name as zoo.interfaces.TASK_IMAGE_TO_IMAGE, without importing torch
 PICKLE_SUFFIXES = (".bin", ".pth", ".pt", ".ckpt", ".pkl", ".pickle")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _BUILDER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")

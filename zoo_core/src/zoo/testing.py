@@ -188,18 +188,30 @@ def _check_training(name: str, arch: object) -> None:
 
 
 def _check_image_to_image(name: str, generator: object) -> None:
-    """Images in [0, 1] of an odd size come back with the same shape and range, and gradients reach every weight."""
+    """In every direction: images in [0, 1] at the trained size come back with the declared channels, the same
+    size and range, depend on the input, and gradients reach every weight of that direction's network."""
     import torch
 
-    x = torch.rand(2, generator.channels, 27, 34, generator=torch.Generator().manual_seed(0))
-    images = generator(x)
-    assert images.shape == x.shape, (
-        f"{name}: image-to-image output shape {tuple(images.shape)} != input {tuple(x.shape)}"
-    )
-    assert images.min() >= 0 and images.max() <= 1, f"{name}: image-to-image output must lie in [0, 1]"
-    images.mean().backward()
-    missing = [n for n, p in generator.named_parameters() if p.requires_grad and p.grad is None]
-    assert not missing, f"{name}: no gradient reaches {missing[:3]}"
+    directions = tuple(getattr(generator, "directions", None) or ("a2b",))
+    for direction in directions:
+        network = generator.translator(direction) if hasattr(generator, "translator") else generator
+        in_channels, out_channels = generator.channels_for(direction) if hasattr(generator, "channels_for") else (
+            generator.channels, generator.channels)  # fmt: skip
+        side = generator.resolution
+        x = torch.rand(2, in_channels, side, side, generator=torch.Generator().manual_seed(0))
+        images = network(x)
+        where = f"{name} ({direction})" if len(directions) > 1 else name
+        expected = (2, out_channels, side, side)
+        assert tuple(images.shape) == expected, (
+            f"{where}: image-to-image output shape {tuple(images.shape)} != {expected} (in_channels={in_channels}, "
+            f"channels={out_channels})"
+        )
+        assert images.min() >= 0 and images.max() <= 1, f"{where}: image-to-image output must lie in [0, 1]"
+        other = network(torch.rand(2, in_channels, side, side, generator=torch.Generator().manual_seed(1)))
+        assert not torch.allclose(images, other), f"{where}: the output does not depend on the input image"
+        images.mean().backward()
+        missing = [n for n, p in network.named_parameters() if p.requires_grad and p.grad is None]
+        assert not missing, f"{where}: no gradient reaches {missing[:3]}"
 
 
 def check_plugin_api(module: str) -> None:

@@ -49,4 +49,3 @@ def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
     from zoo.cards import register_cards
 
     register_cards(register, __name__, _CHECKPOINTS)
-

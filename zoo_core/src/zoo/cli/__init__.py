@@ -41,6 +41,7 @@ def make_cli() -> click.Group:
     from zoo.cli.new_plugin import new_plugin_command
     from zoo.cli.sample import sample_command
     from zoo.cli.train import train_command
+    from zoo.cli.translate import translate_command
     from zoo.registry import get_registry
     from zoo.version import __version__
 
@@ -49,7 +50,15 @@ def make_cli() -> click.Group:
     def cli() -> None:
         """gan-zoo: pretrained GANs and style transfer, one registry of plugins."""
 
-    for command in (list_command, info_command, plugins_command, sample_command, train_command, eval_command):
+    for command in (
+        list_command,
+        info_command,
+        plugins_command,
+        sample_command,
+        translate_command,
+        train_command,
+        eval_command,
+    ):
         cli.add_command(command)
     for command in (
         *HUB_COMMANDS,

@@ -29,7 +29,7 @@ from zoo.hub.names import (
 )
 from zoo.hub.pull import checkpoint_weights
 from zoo.hub.transfer import endpoint
-from zoo.specs import check_name
+from zoo.specs import IMAGE_TO_IMAGE, check_name
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG
 from zoo.weights import META_TRAINING_STATE, read_metadata, read_step, sha256_file
 
@@ -267,7 +267,7 @@ def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
     meta["zoo"] = ordered
     body = plan.body.strip()
     if not body or body == "PLACEHOLDER":
-        body = _default_body(plan, ordered)
+        body = _default_body(plan, ordered, task)
     if plan.samples is not None and f"]({SAMPLES_FILENAME})" not in body:
         body += f"\n\n![samples]({SAMPLES_FILENAME})"
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
@@ -284,15 +284,23 @@ def _sample_args(block: Mapping[str, Any]) -> str:
     return f"16, seed=0, labels=[{label}]"
 
 
-def _default_body(plan: PushPlan, block: Mapping[str, Any]) -> str:
-    """A short card body: what it is, how to load it, its metrics and how it was trained."""
+def _default_body(plan: PushPlan, block: Mapping[str, Any], task: str | None = None) -> str:
+    """A short card body: what it is, how to run it (sample, or translate for image-to-image), metrics, training."""
+    translator = task == IMAGE_TO_IMAGE
+    what = "image-to-image model" if translator else "generator"
     lines = [
         f"# {plan.name}",
         "",
-        f"A {plan.family} generator from gan-zoo, trained on {block.get('dataset', '(dataset not given)')}.",
+        f"A {plan.family} {what} from gan-zoo, trained on {block.get('dataset', '(dataset not given)')}.",
     ]
-    lines += ["", "```bash", f"pip install zoo-core zoo-{plan.family}", f"zoo pull hf-hub:{plan.repo_id}", "```"]
-    example = f'images = zoo.load("hf-hub:{plan.repo_id}").sample({_sample_args(block)})'
+    lines += ["", "```bash", f"pip install zoo-core zoo-{plan.family}", f"zoo pull hf-hub:{plan.repo_id}"]
+    if translator:
+        lines.append(f"zoo translate hf-hub:{plan.repo_id} photo.png -o translated.png")
+    lines.append("```")
+    if translator:
+        example = f'picture = zoo.load("hf-hub:{plan.repo_id}").translate("photo.png")'
+    else:
+        example = f'images = zoo.load("hf-hub:{plan.repo_id}").sample({_sample_args(block)})'
     lines += ["", "```python", "import zoo", example, "```"]
     metrics = block.get("metrics")
     if isinstance(metrics, Mapping) and metrics.get("evaluated") is False:
