@@ -1,0 +1,119 @@
+"""Every family's training step: the zoo trainer against a plain fp32 loop of the same model and loss, interleaved.
+
+    python benchmarks/bench_train.py [--families dcgan,sagan] [--rounds 5] [--threads 1]
+
+For each family, at its default recipe's batch size and n_critic, three settings run round by round
+(A B C A B C …) at a fixed thread count:
+
+- the reference: a plain fp32 eager loop of the family's own generator, discriminator and recipe loss
+  (n_critic critic updates on fresh latents, then one generator update; no regulariser, EMA or augmentation);
+- the trainer in float32 (``--set bf16=false``): the same recipe as ``zoo train``, regularisers included;
+- the trainer with its defaults: bf16 autocast and channels-last where the CPU has native bf16.
+
+Each is quoted as steps/s, as a multiple of the reference, and as a fraction of the bf16 and fp32
+matmul peaks measured in the same run (FLOPs per step from FlopCounterMode). DCGAN's own table,
+with its older settings, is ``bench_train_dcgan.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import zoo
+from _machine import flop_count, interleaved, machine_line, speed_rows
+
+FAMILIES = ("dcgan", "wgan-gp", "sagan", "biggan-lite", "stylegan-lite")
+PLAIN = "plain fp32 eager loop, same model and loss (reference)"
+
+
+def _recipe(family: str) -> dict:
+    """The family's default recipe as the trainer resolves it."""
+    from zoo.registry import get_registry
+    from zoo.training.settings import resolve_settings
+
+    return resolve_settings(get_registry().architecture(family), None, {})
+
+
+def plain_loop(family: str) -> Callable[[], None]:
+    """One step of the textbook loop for ``family``: n_critic D updates, one G update, fp32, NCHW."""
+    from zoo.registry import get_registry
+    from zoo.specs import import_object
+
+    settings = _recipe(family)
+    torch.manual_seed(0)
+    handle = zoo.build(family)
+    G, D = handle.generator.train(), handle.discriminator.train()
+    loss = import_object(get_registry().losses[settings.loss].builder)()
+    opt_g = torch.optim.Adam(G.parameters(), settings.lr_g, betas=tuple(settings.betas_g))
+    opt_d = torch.optim.Adam(D.parameters(), settings.lr_d, betas=tuple(settings.betas_d))
+    batch, side = settings.batch_size, G.resolution
+    real = torch.rand(batch, G.channels, side, side) * 2 - 1
+    labels = torch.randint(0, G.num_classes, (batch,)) if G.num_classes else None
+
+    def step() -> None:
+        for _ in range(settings.n_critic):
+            fake = G(G.sample_latents(batch, torch.default_generator), labels).detach()
+            d_loss = loss.d_loss(D(real, labels), D(fake, labels))
+            opt_d.zero_grad()
+            d_loss.backward()
+            opt_d.step()
+        g_loss = loss.g_loss(D(G(G.sample_latents(batch, torch.default_generator), labels), labels))
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+
+    return step
+
+
+def trainer_step(family: str, **overrides: str) -> tuple[str, Callable[[], object]]:
+    """(how the trainer chose its precision, one ``zoo train FAMILY`` step) with ``--set`` overrides."""
+    from zoo.registry import get_registry
+    from zoo.training.data import BatchSchedule, ImageData
+    from zoo.training.settings import resolve_settings
+    from zoo.training.streaming import MemoryBatches
+    from zoo.training.trainer import Trainer
+
+    arch = get_registry().architecture(family)
+    settings = resolve_settings(arch, None, dict(overrides))
+    out = Path(tempfile.mkdtemp(prefix="zoo-bench-"))
+    trainer = Trainer(arch, settings, "bench", out, device="cpu", quiet=True)
+    side, channels, classes = trainer.G.resolution, trainer.G.channels, trainer.G.num_classes
+    n = 4 * settings.batch_size * settings.n_critic
+    images = torch.randint(0, 256, (n, channels, side, side), dtype=torch.uint8)
+    labels = torch.randint(0, classes, (n,)) if classes else None
+    schedule = BatchSchedule(n, settings.batch_size, 0, 0, 1)
+    batches = MemoryBatches(ImageData(images=images, labels=labels), schedule, "bench")
+    return trainer.precision_note, lambda: trainer.train_step(batches)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    args, _ = parser.parse_known_args()  # nox -s bench passes its arguments to every script
+    header, peaks = machine_line(args.threads)
+    print(header)
+    for family in args.families.split(","):
+        settings = _recipe(family)
+        note, default = trainer_step(family)
+        runs = {
+            PLAIN: plain_loop(family),
+            "zoo trainer, float32 (bf16=false)": trainer_step(family, bf16="false")[1],
+            f"zoo trainer, defaults ({note})": default,
+        }
+        flops = {name: flop_count(run) for name, run in runs.items()}
+        times = interleaved(runs, args.rounds)
+        print(f"\n{family}: batch {settings.batch_size}, n_critic {settings.n_critic}, {args.rounds} rounds\n")
+        print("| setting | steps/s, median (min–max) | × plain loop | % of bf16 peak | % of fp32 peak |")
+        print("|---|---|---|---|---|")
+        for row in speed_rows(times, flops, peaks, items=1, digits=3):
+            print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
