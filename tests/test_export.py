@@ -27,6 +27,7 @@ def _pixels(images: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", BUNDLED)
+@pytest.mark.slow
 def test_onnx_export_reproduces_zoo_sample(zoo_cli, tmp_path, name):
     result = zoo_cli("export", name, "-o", "g.onnx")
     assert result.returncode == 0, result.stderr
@@ -50,6 +51,7 @@ def test_onnx_export_reproduces_zoo_sample(zoo_cli, tmp_path, name):
     assert difference.max() <= 1 and (difference > 0).mean() <= 1e-3, (difference.max(), (difference > 0).mean())
 
 
+@pytest.mark.slow
 def test_style_network_exports_and_matches(zoo_cli, tmp_path):
     assert zoo_cli("export", "style-transfer-candy", "-o", "candy.onnx").returncode == 0
     session = ort.InferenceSession(str(tmp_path / "candy.onnx"))

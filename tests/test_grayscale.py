@@ -36,6 +36,7 @@ def test_npz_images_keep_their_channel_count(tmp_path, shape, channels):
     assert images.shape == (24, 28, 28, channels) and labels.shape == (24,)
 
 
+@pytest.mark.slow
 def test_a_grayscale_npz_trains_a_one_channel_model_that_samples_and_evaluates(zoo_cli, tmp_path):
     """The any-data issue's first failure: (N, 28, 28) npz -> 'Expected size 3 but got size 1'."""
     data = fashion_like(tmp_path / "fmnist.npz", (28, 28))

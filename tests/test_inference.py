@@ -51,6 +51,7 @@ def test_the_bundled_generators_are_listed():
 
 
 @pytest.mark.parametrize("name", GENERATORS)
+@pytest.mark.slow
 def test_the_float32_fast_path_stays_within_its_tolerance(no_native_bf16, name):
     fast, exact = zoo.load(name), zoo.load(name, dtype="float32")
     plan = fast.inference_plan
@@ -132,6 +133,7 @@ def test_style_generators_keep_mapping_styles_and_rgb_sum_in_float32():
     assert image.dtype == torch.float32
 
 
+@pytest.mark.slow
 def test_cli_says_how_it_runs(zoo_cli, tmp_path):
     float32 = {"ZOO_NATIVE_BF16": "0"}
     result = zoo_cli("sample", "dcgan", "-n", "2", "-o", "g.png", "--verbose", "--quiet", env=float32)

@@ -130,6 +130,7 @@ def test_bad_input_is_a_zoo_error(style, call, message):
         call(style)
 
 
+@pytest.mark.slow
 def test_interpolate_cli_writes_a_looping_gif_and_a_png_strip(zoo_cli, style_run, tmp_path):
     result = zoo_cli("interpolate", str(style_run), "--seeds", "1,2,3", "--steps", "4", "-o", "walk.gif")
     assert result.returncode == 0, result.stderr

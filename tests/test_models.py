@@ -26,6 +26,7 @@ def test_plugin_top_level_module_does_not_import_torch(module):
 
 
 @pytest.mark.parametrize("name", TRAINABLE)
+@pytest.mark.slow
 def test_family_trains_two_steps_with_its_own_recipe(name, tmp_path):
     """Every family's recipe (loss, regulariser, n_critic, betas) runs through the shared trainer."""
     from zoo.training.settings import resolve_settings

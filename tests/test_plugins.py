@@ -90,6 +90,7 @@ def test_plugin_failing_in_a_hook_does_not_break_others(zoo_cli, install_plugin,
     assert dist in result.stderr and expected in result.stderr
 
 
+@pytest.mark.slow
 def test_a_duplicate_name_is_withheld_loudly_and_every_other_model_keeps_working(
     zoo_cli, install_plugin, clean_error, tmp_path
 ):

@@ -225,6 +225,7 @@ def test_the_option_hint_is_for_absent_fields_only(capsys, run: Path, tmp_path: 
     assert len(problems) == 1 and expected in problems[0], problems
 
 
+@pytest.mark.slow
 def test_the_card_command_stops_where_the_weights_were_saved(capsys, run: Path, tmp_path: Path) -> None:
     data = json.loads((run / "train_config.json").read_text())["data"]
     staged = tmp_path / "staged"

@@ -113,6 +113,7 @@ def test_regularisers_and_diffaugment_train(tiny_data, tmp_path, regulariser):
     assert zoo.load(str(tmp_path / "run")).sample(2).shape == (2, 32, 32, 3)
 
 
+@pytest.mark.slow
 def test_cli_train_writes_run_that_loads(zoo_cli, tiny_data, tmp_path):
     sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
     result = zoo_cli("train", "dcgan", "--data", str(tiny_data), "--out", "run", "--steps", "2", "--quiet", *sets)

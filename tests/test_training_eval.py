@@ -74,6 +74,7 @@ def test_evaluations_are_logged_plotted_and_the_best_is_kept(tiny_data, tmp_path
     assert Image.open(run / "loss.png").size == (640, 360 + 3 * 180), "a panel per metric under the losses"
 
 
+@pytest.mark.slow
 def test_evaluation_leaves_the_weights_alone_and_a_resumed_run_equals_a_straight_one(tiny_data, tmp_path):
     straight, plain, split = tmp_path / "straight", tmp_path / "plain", tmp_path / "split"
     _train(tiny_data, straight, 6, **EVAL)

@@ -70,6 +70,7 @@ def test_the_generator_update_sees_the_fakes_the_critic_saw(tiny_data, tmp_path)
     assert torch.equal(inputs[True][1], inputs[False][1]), "the same stream up to G's update"
 
 
+@pytest.mark.slow
 def test_reusing_fakes_resumes_to_the_bit(tiny_data, tmp_path):
     _trainer("wgan-gp", tiny_data, tmp_path / "straight", 2).run()
     _trainer("wgan-gp", tiny_data, tmp_path / "split", 2).run(until=1)  # its rates decay linearly over 2 steps

@@ -38,6 +38,7 @@ def _cli_train(zoo_cli, data: Path, *args: str):
     return zoo_cli("train", "dcgan", "--data", str(data), "--out", "run", "--quiet", *args)
 
 
+@pytest.mark.slow
 def test_a_diverged_run_resumes_with_lower_rates_and_records_how(zoo_cli, tiny_data, tmp_path):
     first = _cli_train(zoo_cli, tiny_data, "--steps", "2", *TINY_ARGS)
     assert first.returncode == 0, first.stderr
@@ -72,6 +73,7 @@ def test_resume_refuses_settings_that_decide_the_data_and_noise(zoo_cli, clean_e
     )
 
 
+@pytest.mark.slow
 def test_the_first_command_plus_resume_is_accepted(zoo_cli, tiny_data, tmp_path):
     """The trainer advises 'the same command plus --resume': settings repeated at their value are no change."""
     first = ["--steps", "3", "--until", "2", *TINY_ARGS]
@@ -80,6 +82,7 @@ def test_the_first_command_plus_resume_is_accepted(zoo_cli, tiny_data, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
 
 
+@pytest.mark.slow
 def test_the_first_command_with_its_recipe_plus_resume_is_accepted(zoo_cli, clean_error, tiny_data, tmp_path):
     first = ["--recipe", "default", "--steps", "3", "--until", "2", *TINY_ARGS]
     assert _cli_train(zoo_cli, tiny_data, *first).returncode == 0
@@ -135,6 +138,7 @@ def test_a_fresh_run_drops_a_stale_log_and_cut_off_lines_do_not_block_resume(tin
     assert [json.loads(line)["step"] for line in (run / PROGRESS).read_text().splitlines()] == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_linear_decay_reaches_zero_and_resumes_to_the_bit(tiny_data, tmp_path):
     straight = _trainer(tiny_data, tmp_path / "straight", 4, lr_decay="linear")
     straight.run()

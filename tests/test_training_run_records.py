@@ -27,6 +27,7 @@ def _npz(path: Path, seed: int, classes: list[str] | None = None) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_conditional_model_takes_its_class_count_and_names_from_the_data(zoo_here, tmp_path):
     data = _npz(tmp_path / "pets.npz", 0, ["cat", "dog", "fish"])
     out = tmp_path / "run"
@@ -67,6 +68,7 @@ def test_a_class_count_set_against_the_data_is_refused():
     assert "num_classes" not in plain.model
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_data_and_accepts_the_same_file_moved(zoo_here, tmp_path):
     data, other = _npz(tmp_path / "a.npz", 0), _npz(tmp_path / "b.npz", 1)
     out = tmp_path / "run"
@@ -97,6 +99,7 @@ def _folder(path: Path, seed: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_resume_checks_image_folder_data_too(zoo_here, tmp_path):
     data = _folder(tmp_path / "faces", 0)
     out = tmp_path / "run"
@@ -119,6 +122,7 @@ def test_resume_checks_image_folder_data_too(zoo_here, tmp_path):
     assert code == 0, err
 
 
+@pytest.mark.slow
 def test_until_stops_early_without_changing_the_schedule(zoo_here, tmp_path):
     from zoo.weights import META_STEP, load_tensors, read_metadata
 

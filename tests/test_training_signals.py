@@ -36,6 +36,7 @@ def _wait_for_steps(run: Path, proc: subprocess.Popen, steps: int = 3) -> None:
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.slow
 def test_a_signal_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, signal_number):
     np.savez(tmp_path / "tiny.npz", images=np.random.default_rng(0).integers(0, 256, (32, 32, 32, 3), np.uint8))
     proc = _train(tmp_path)

@@ -109,6 +109,7 @@ def test_zoo_no_download_is_respected_for_the_backbone(zoo_env: Zoo, clean_error
     assert not (tmp_path / "out.png").exists()
 
 
+@pytest.mark.slow
 def test_a_backbone_is_used_only_pinned_and_only_if_its_sha256_matches(zoo_env: Zoo, hub_server: HubServer, tmp_path):
     """Different weights served under timm/vgg19.tv_in1k were once used without a word; now they are refused."""
     folder = tmp_path / "vgg19"

@@ -144,6 +144,7 @@ def test_labels_never_call_other_features_inception():
     assert "Inception" not in metric_label("FID", "zoo-cifar10-resnet")
 
 
+@pytest.mark.slow
 def test_zoo_eval_with_the_fid_inception_in_a_subprocess(zoo_cli, inception_env, tiny_cifar):
     result = zoo_cli("eval", "dcgan-cifar10-32", "--data", str(tiny_cifar), "--metrics", "kid,is", "-n", "10",
                      "--n-real", "10", "--batch-size", "10", "--json", "--no-progress", env=inception_env)  # fmt: skip

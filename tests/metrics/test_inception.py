@@ -131,6 +131,7 @@ def _assert_features_close(ours: torch.Tensor, reference: torch.Tensor) -> None:
     assert float((ours - reference).abs().max()) <= 1e-4 * scale
 
 
+@pytest.mark.slow
 def test_features_match_pytorch_fid(features):
     _assert_features_close(features["inception-v3-fid"]["pool"], features["pytorch-fid"]["pool"])
 
