@@ -63,6 +63,7 @@ def train(
     from zoo.data import class_names, data_channels, dataset_fingerprint
     from zoo.data_formats import is_hub_spec, is_torchvision_spec
     from zoo.registry import get_registry
+    from zoo.specs import IMAGE_TO_IMAGE
     from zoo.training.settings import (
         CHECKPOINT,
         RESUMABLE_KEYS,
@@ -75,6 +76,12 @@ def train(
     )
 
     arch = get_registry().architecture(family)
+    if arch.task == IMAGE_TO_IMAGE:
+        how = f"'zoo train {arch.name}' (its plugin's own trainer)" if arch.trainer else "its plugin's own tools"
+        raise ZooError(
+            f"{arch.name} is image-to-image: zoo.train's GAN trainer trains generators from latents, so train it "
+            f"with {how}"
+        )
     if is_hub_spec(data):
         from zoo.data_formats import parse_hub_spec
 
