@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 
 from zoo.boundary import public
+from zoo.data_formats import IMAGE_SUFFIXES  # what a folder of inputs is read for, as for training data
 from zoo.errors import ZooError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
-"""What a folder of inputs is read for (other files in it are left alone)."""
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 MAX_INPUTS = 100_000
 MAX_BATCH = 1024
