@@ -166,10 +166,25 @@ def test_hostile_option_values_are_refused_cleanly(path, option, value, arena, c
     shown = f"zoo {' '.join(argv)!r} -> exit {code} in {elapsed:.1f} s:\n{err}"
     assert code in (0, 2), shown
     assert "Traceback" not in err, shown
+    assert not _must_refuse(path, option, value) or code == 2, f"accepted nonsense: {shown}"
     if code:
         lines = [line for line in err.splitlines() if line.strip() and not line.startswith("zoo: warning:")]
         assert len(lines) == 1, shown
         assert _files(arena) == before, f"{shown}\nleft behind: {sorted(_files(arena) - before)}"
+
+
+NON_FINITE = {"nan", "inf", "-inf", "1e400"}
+
+
+def _must_refuse(path: str, option: list[str], value: str) -> bool:
+    """Values no option may accept: a non-finite number for a float, a FIFO for a path (input or output)."""
+    command = cli_commands()[path]
+    param = next((p for p in command.params if option and option[0] in getattr(p, "opts", ())), None)
+    if param is None:
+        return False
+    if isinstance(param.type, click.types.FloatParamType) and value in NON_FINITE:
+        return True
+    return isinstance(param.type, click.Path) and value.endswith("a-fifo.png")
 
 
 def test_every_integer_option_is_bounded_at_the_boundary():

@@ -31,6 +31,15 @@ def model_name(value: Any, what: str = "name") -> str:
     return value
 
 
+def comma_list(text: str, what: str, example: str) -> list[str]:
+    """'a,b, c' -> ['a', 'b', 'c']: the one reader of comma-separated options; an empty entry (a doubled or
+    trailing comma) is refused, not skipped, since it usually means a value went missing."""
+    items = [part.strip() for part in text.split(",")]
+    if not text.strip() or any(not item for item in items):
+        raise ZooError(f"{what} {text!r} has an empty entry: separate values with single commas, e.g. {example}")
+    return items
+
+
 def text(value: Any, what: str, example: str) -> str:
     """A non-empty string argument."""
     if not isinstance(value, str) or not value:

@@ -11,6 +11,23 @@ class ZooWarning(UserWarning):
     """Something the user should know that does not stop the work; the CLI prints it as one line."""
 
 
+def _inside_the_zoo(module: str) -> bool:
+    """Whether a frame's module is the core or a plugin (``zoo``, ``zoo.*``, ``zoo_*``)."""
+    return module == "zoo" or module.startswith(("zoo.", "zoo_"))
+
+
+def warn(message: str, category: type[Warning] = ZooWarning) -> None:
+    """``warnings.warn`` attributed to the first caller outside the zoo, so Python shows the user's own line
+    under the message (never a line of zoo's internals); the CLI shows every warning as one line anyway."""
+    import sys
+    import warnings
+
+    level, frame = 2, sys._getframe(1)  # stacklevel 2 is the caller of warn()
+    while frame is not None and _inside_the_zoo(frame.f_globals.get("__name__", "")):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
 class PluginError(ZooError):
     """A plugin is broken or conflicts with another one."""
 

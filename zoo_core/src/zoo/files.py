@@ -27,6 +27,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     0600 file, so the mode open() would have given (0666 less the umask) is set after the write.
     """
     target = Path(target)
+    refuse_special_target(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -97,6 +98,7 @@ def check_output_file(output: Path, suffixes: tuple[str, ...] = (".png",)) -> No
         raise ZooError(f"output {str(output)!r} must end in {' or '.join(suffixes)}")
     if output.is_dir():
         raise ZooError(f"output {str(output)!r} is a directory: give a file name ending in {suffixes[0]}")
+    refuse_special_target(output)
     check_writable_dir(output.parent if str(output.parent) else Path("."))
 
 
@@ -104,6 +106,22 @@ _NOT_REGULAR = {
     stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
     stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory",
 }  # fmt: skip
+
+
+def refuse_special_target(target: Path) -> None:
+    """Refuse to write over a FIFO, device or socket: the atomic rename would silently replace it with a file.
+
+    Checked by every atomic write, and early by ``check_output_file`` so no work is done first.
+    """
+    from zoo.errors import ZooError
+
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return  # absent (or unreadable: the write itself reports it)
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
+        raise ZooError(f"output {str(target)!r} is {kind}, not a regular file: choose a file name to write")
 
 
 def require_regular_file(path: str | os.PathLike[str], what: str = "file") -> Path:

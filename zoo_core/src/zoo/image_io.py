@@ -38,12 +38,18 @@ class LoadedImage:
     notes: list[str]
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB: alpha composited on white, 16/32-bit grayscale scaled to 0..255."""
+HIGH_DEPTH_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+"""16/32-bit integer and float greyscale: scaled to 0..255, never clipped by PIL's convert."""
+
+
+def _to_rgb(image: Image.Image, name: str = "the image") -> Image.Image:
+    """8-bit RGB: alpha composited on white, 16/32-bit grayscale scaled to 0..255; NaN/inf pixels refused."""
     from PIL import Image
 
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+    if image.mode in HIGH_DEPTH_MODES:
         array = np.asarray(image, dtype=np.float64)
+        if not np.isfinite(array).all():
+            raise ZooError(f"{name} has pixels that are not finite numbers (NaN or inf): give a regular image")
         top = 65535.0 if image.mode.startswith("I") and array.max(initial=0) > 255 else 255.0
         if image.mode == "F":
             top = max(float(array.max(initial=1.0)), 1.0)
@@ -100,7 +106,7 @@ def open_image(source: ImageSource, *, max_side: int | None = None, what: str = 
     original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     if orientation not in (0, 1):
         notes.append("rotated upright as its EXIF orientation says")
-    rgb = _to_rgb(upright)
+    rgb = _to_rgb(upright, name)
     if max(rgb.size) > cap:
         scale = cap / max(rgb.size)
         size = (max(1, round(rgb.size[0] * scale)), max(1, round(rgb.size[1] * scale)))
@@ -168,6 +174,8 @@ def decode_image(blob: bytes, where: str) -> np.ndarray:
                     raise ZooError(
                         f"{where}: the image is {size}, outside 1 to {MAX_PIXELS:,} pixels: remove or resize it"
                     )
+                if image.mode in HIGH_DEPTH_MODES:
+                    return np.asarray(_to_rgb(image, where))
                 return np.asarray(image.convert("RGB"))
     except ZooError:
         raise

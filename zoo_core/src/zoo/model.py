@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import operator
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from zoo import arguments
 from zoo.bf16_accuracy import Bf16Accuracy
+from zoo.boundary import public
 from zoo.errors import ZooError
 from zoo.images import to_uint8
 from zoo.inference import InferencePlan, fast_inference, plan_for
@@ -196,16 +200,27 @@ class ModelHandle:
         A tensor (N, C, H, W) or (C, H, W) in [0, 1] gives floats of the same layout; a PIL image or an image
         path gives a PIL image, longest side ``size`` if given. Files, folders and .npz: ``zoo.translate``.
         """
+        from PIL import Image
+
         from zoo.image_io import open_image, resize_longest, to_pil, to_tensor
 
         network, _, (in_channels, _) = self.translator(direction)
         if torch.is_tensor(image):
-            if image.dim() not in (3, 4) or image.shape[-3] != in_channels or image.is_complex():
+            if image.dim() not in (3, 4) or image.shape[-3] != in_channels or min(image.shape[-2:]) < 1:
                 raise ZooError(f"expected images (N, {in_channels}, H, W) in [0, 1], got {tuple(image.shape)}")
+            if not image.is_floating_point() or not torch.isfinite(image).all():
+                raise ZooError(
+                    "expected finite float images in [0, 1]: the tensor has NaN/inf or is not floating point"
+                )
             batch = image if image.dim() == 4 else image.unsqueeze(0)
             with self._fast():
                 out = network(batch.to(device=self.device, dtype=self.dtype)).float()
             return out if image.dim() == 4 else out[0]
+        if not isinstance(image, (str, os.PathLike, Image.Image)) or isinstance(image, bytes):
+            raise ZooError(
+                f"translate takes a PIL image, an image path or a tensor (N, {in_channels}, H, W) in [0, 1], got "
+                f"{type(image).__name__} (a numpy array: PIL.Image.fromarray(array) first)"
+            )
         if size is not None:
             arguments.integer(size, "size", 1, 4096)
         picture = open_image(image, what="input image").image
@@ -227,7 +242,23 @@ class ModelHandle:
             return None
         if labels is None:
             raise ZooError(f"{self.architecture.name} is class-conditional: pass labels (one of {self._class_list()})")
-        values = [self._class_index(label) for label in (labels.tolist() if torch.is_tensor(labels) else labels)]
+        if torch.is_tensor(labels):
+            if labels.dim() > 1 or labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+                raise ZooError(
+                    f"labels must be a 1-D integer tensor of class indices, got {labels.dtype} {tuple(labels.shape)}"
+                )
+            labels = labels.tolist()
+        if isinstance(labels, np.ndarray):
+            if labels.ndim != 1 or labels.dtype.kind not in "iuU":
+                raise ZooError(
+                    f"labels must be a 1-D array of class indices or names, got {labels.dtype} {labels.shape}"
+                )
+            labels = labels.tolist()
+        if isinstance(labels, str) or (isinstance(labels, int) and not isinstance(labels, bool)):
+            labels = [labels]  # one class for every image: labels="dog" or labels=3
+        if isinstance(labels, bytes) or not isinstance(labels, Sequence):
+            raise ZooError(f"labels must be a list of class names or indices, got {type(labels).__name__}")
+        values = [self._class_index(label) for label in labels]
         if len(values) == 1:
             values *= n
         if len(values) != n:
@@ -249,7 +280,9 @@ class ModelHandle:
             if not matches:
                 raise ZooError(f"unknown class {label!r}: choose one of {self._class_list()}")
             return matches[0]
-        index = int(label)
+        if isinstance(label, bool) or not isinstance(label, (int, str)) and not hasattr(label, "__index__"):
+            raise ZooError(f"a label must be a class name or an integer index, got {type(label).__name__} {label!r}")
+        index = int(label) if isinstance(label, str) else operator.index(label)
         if not 0 <= index < self.generator.num_classes:
             raise ZooError(f"class index {index} is out of range: choose one of {self._class_list()}")
         return index
@@ -343,6 +376,7 @@ class ModelHandle:
         with self._fast():
             return latent.interpolate(self.generator, seed_a, seed_b, steps, y, truncation, output)
 
+    @public(name="ModelHandle.style_mix")
     def style_mix(
         self,
         seeds_a: Sequence[int],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -18,7 +17,7 @@ import pluggy
 
 from zoo import hookspecs
 from zoo.default_plugins import DEFAULT_PLUGINS
-from zoo.errors import PluginError, ZooWarning
+from zoo.errors import PluginError, ZooWarning, warn
 
 ENTRY_POINT_GROUP = "gan_zoo"
 CORE_DISTRIBUTION = "zoo-core"
@@ -62,7 +61,7 @@ def report_plugin_problem(info: PluginInfo, problem: str, fix: str) -> None:
     info.errors.append(problem)
     if strict_plugins():
         raise PluginError(message)
-    warnings.warn(message, PluginWarning, stacklevel=3)
+    warn(message, PluginWarning)
 
 
 def _selected(entry_point: EntryPoint, allow: set[str] | None, deny: set[str]) -> bool:
@@ -82,7 +81,7 @@ def _warn_unknown_names(installed: Sequence[EntryPoint], allow: set[str] | None,
             message = f"{variable} names {name!r}, which is no installed plugin: installed are {plugins}"
             if strict_plugins():
                 raise PluginError(message)
-            warnings.warn(message, PluginWarning, stacklevel=3)
+            warn(message, PluginWarning)
 
 
 def _hook_names(module: ModuleType | object) -> list[str]:

@@ -228,6 +228,8 @@ def list_models(pattern: str = "*", *, family: str | None = None) -> list[str]:
     if family is not None:
         arguments.text(family, "family", "dcgan")
     registry = get_registry()
+    if family is not None:
+        registry.architecture(family)  # an unknown family is the same one-line error as 'zoo list --family'
     names = []
     for name in registry.model_names():
         spec_family = registry.checkpoints[name].family if name in registry.checkpoints else name

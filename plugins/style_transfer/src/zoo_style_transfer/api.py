@@ -7,6 +7,7 @@ Optimise: Gatys et al. from a style image, a few hundred descent steps through t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +114,7 @@ def _content(path: str | Path, size: int | None, method: str) -> tuple[Image.Ima
 @public
 def stylize(
     content: str | Path,
-    style: str,
+    style: str | os.PathLike[str],
     *,
     method: str | None = None,
     size: int | None = None,
@@ -138,7 +139,7 @@ def stylize(
 
         if not isinstance(settings, OptimizeSettings):
             raise ZooError(f"settings must be an OptimizeSettings, got {type(settings).__name__}")
-    resolved = resolve_style(style)
+    resolved = resolve_style(os.fspath(style))
     method = method or ("fast" if resolved.kind == "network" else "optimize")
     if method not in METHODS:
         raise ZooError(f"unknown method {method!r}: choose fast or optimize")

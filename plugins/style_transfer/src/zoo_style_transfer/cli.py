@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from zoo.cli.options import SEED, LazyHelpOption, quiet_option, verbose_option
-from zoo.errors import ZooError
+from zoo.cli.options import FINITE, SEED, LazyHelpOption, quiet_option, verbose_option
 
 BACKBONE_HELP = (
     "The perceptual losses' features: a timm model name (VGG layers as relu4_2 etc.) or squeezenet1_1 "
@@ -24,10 +23,9 @@ def _layers(value: str | None) -> tuple[str, ...] | None:
     """'relu1_1, relu2_1' -> ('relu1_1', 'relu2_1'); None keeps the backbone's defaults."""
     if value is None:
         return None
-    layers = tuple(part.strip() for part in value.split(",") if part.strip())
-    if not layers:
-        raise ZooError("a layer list must name at least one layer, e.g. relu4_2")
-    return layers
+    from zoo.arguments import comma_list
+
+    return tuple(comma_list(value, "the layer list", "relu1_1,relu2_1"))
 
 
 def _style_help() -> str:
@@ -49,11 +47,11 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
             is_flag=True,
             help="Random feature weights instead of ImageNet's (for tests: the result is not a stylisation).",
         ),
-        click.option("--content-weight", type=float, default=None, help=WEIGHT_HELP.format(vgg=1, squeeze=1)),
-        click.option("--style-weight", type=float, default=None, help=WEIGHT_HELP.format(vgg="1e5", squeeze="1e3")),
+        click.option("--content-weight", type=FINITE, default=None, help=WEIGHT_HELP.format(vgg=1, squeeze=1)),
+        click.option("--style-weight", type=FINITE, default=None, help=WEIGHT_HELP.format(vgg="1e5", squeeze="1e3")),
         click.option(
             "--tv-weight",
-            type=float,
+            type=FINITE,
             default=None,
             help="Total variation. " + WEIGHT_HELP.format(vgg="1e-5", squeeze="1e-2"),
         ),
@@ -92,7 +90,7 @@ def _feature_options(function):  # type: ignore[no-untyped-def]
     default=None,
     help="optimize: [default: lbfgs for VGG (Gatys et al.), adam for squeezenet1_1]",
 )
-@click.option("--lr", type=float, default=None, help="optimize: step size [default: 1.0 L-BFGS, 0.02 Adam].")
+@click.option("--lr", type=FINITE, default=None, help="optimize: step size [default: 1.0 L-BFGS, 0.02 Adam].")
 @click.option("--init", type=click.Choice(["content", "noise"]), default="content", show_default=True)
 @click.option(
     "--seed",
@@ -177,7 +175,7 @@ def stylize_command(
     show_default=True,
     help="Longest side of the style image.",
 )
-@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--lr", type=FINITE, default=1e-3, show_default=True)
 @click.option(
     "--width", type=click.IntRange(1, 1024), default=32, show_default=True, help="Channels of the first conv."
 )

@@ -33,8 +33,8 @@ class OptimizeSettings:
             raise ZooError(f"unknown optimizer {self.optimizer!r}: choose {' or '.join(OPTIMIZERS)}")
         if self.init not in INITS:
             raise ZooError(f"unknown init {self.init!r}: choose {' or '.join(INITS)}")
-        if self.lr is not None and not self.lr > 0:
-            raise ZooError(f"the learning rate must be > 0, got {self.lr}")
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise ZooError(f"the learning rate must be a finite number > 0, got {self.lr}")
         self.weights.check()
 
 

@@ -15,7 +15,9 @@ CORE_DISTRIBUTION = "zoo-core"
 
 
 def pip_command(action: str, packages: tuple[str, ...], extra: tuple[str, ...] = ()) -> list[str]:
-    """The pip command line for ``action`` in this interpreter's environment."""
+    """The pip command line for ``action`` in this interpreter's environment; a blank package name is refused."""
+    if any(not package.strip() for package in packages):
+        raise ZooError(f"an empty package name was given to zoo {action}: name the plugin, e.g. zoo-mygan")
     return [sys.executable, "-m", "pip", action, *extra, *packages]
 
 

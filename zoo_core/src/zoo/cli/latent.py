@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from zoo.cli.options import DTYPE_HELP, check_numbers, quiet_option, require_class_flag, scale_option, verbose_option
+from zoo.arguments import comma_list
+from zoo.cli.options import (
+    DTYPE_HELP,
+    FINITE,
+    check_numbers,
+    quiet_option,
+    require_class_flag,
+    scale_option,
+    verbose_option,
+)
 from zoo.errors import ZooError
 from zoo.files import check_output_file
 
@@ -24,8 +33,8 @@ MAX_LAYER = 1000  # far above any model's style inputs; stops '0-999999999' buil
 
 def parse_seeds(text: str, option: str) -> list[int]:
     """'1,2,3' -> [1, 2, 3]; non-negative integers only."""
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items or not all(item.isdigit() for item in items):
+    items = comma_list(text, option, "1,2,3")
+    if not all(item.isdigit() for item in items):
         raise ZooError(f"{option} takes comma-separated non-negative integers like 1,2,3, got {text!r}")
     return [int(item) for item in items]
 
@@ -33,7 +42,7 @@ def parse_seeds(text: str, option: str) -> list[int]:
 def parse_layers(text: str) -> list[int]:
     """'0-3' or '0,1,6-9' -> sorted unique style-input indices (ranges include both ends)."""
     layers: set[int] = set()
-    for item in (part.strip() for part in text.split(",")):
+    for item in comma_list(text, "--layers", "0,1,6-9"):
         low, sep, high = item.partition("-")
         if not low.isdigit() or (sep and not high.isdigit()):
             raise ZooError(f"--layers takes indices and ranges like 0-3 or 0,1,6-9, got {text!r}")
@@ -65,7 +74,7 @@ def save_gif(path: Path, frames: np.ndarray, duration_ms: int) -> None:
 
 
 _COMMON = [
-    click.option("--truncation", type=float, default=None, help="Truncation ψ in (0, 1]: lower is more typical."),
+    click.option("--truncation", type=FINITE, default=None, help="Truncation ψ in (0, 1]: lower is more typical."),
     scale_option("Enlarge every image this many times."),
     click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps."),
     click.option("--dtype", default="auto", show_default=True, help=DTYPE_HELP),

@@ -30,6 +30,24 @@ SEED = click.IntRange(0, 2**63 - 1)
 """The type of every --seed: what torch.Generator.manual_seed takes, refused by click beyond that."""
 
 
+class FiniteFloat(click.types.FloatParamType):
+    """A float option that refuses nan and ±inf (click's FLOAT accepts them, and they run as nonsense)."""
+
+    name = "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+FINITE = FiniteFloat()
+"""The type of every float option of every command (plugins' too: ``from zoo.cli.options import FINITE``)."""
+
+
 def scale_option(help: str) -> Callable[[F], F]:  # noqa: A002 - click's own name for it
     """--scale for commands that save images; click refuses absurd values, check_numbers gives the range."""
     return click.option("--scale", type=click.IntRange(max=4 * MAX_SCALE), default=1, show_default=True, help=help)

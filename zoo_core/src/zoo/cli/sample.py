@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from zoo.arguments import comma_list
 from zoo.cli.options import (
     DTYPE_HELP,
+    FINITE,
     SEED,
     check_numbers,
     quiet_option,
@@ -39,10 +41,7 @@ def _check_outputs(output: Path | None, out_dir: Path | None) -> None:
 
 def split_classes(values: tuple[str, ...]) -> tuple[str, ...]:
     """--class values, each possibly 'a,b,c', as one tuple of class names or indices."""
-    names = tuple(part.strip() for value in values for part in value.split(","))
-    if any(not name for name in names):
-        raise ZooError(f"--class {','.join(values)!r} has an empty class name: separate names with single commas")
-    return names
+    return tuple(name for value in values for name in comma_list(value, "--class", "cat,dog"))
 
 
 def file_label(name: str) -> str:
@@ -80,7 +79,7 @@ def file_label(name: str) -> str:
     default=None,
     help="Conditional models: this many images of every class, one grid row per class (replaces -n and --class).",
 )
-@click.option("--truncation", type=float, default=None, help="Truncation in (0, 1] where the family supports it.")
+@click.option("--truncation", type=FINITE, default=None, help="Truncation in (0, 1] where the family supports it.")
 @scale_option("PNG output: enlarge every image this many times.")
 @quiet_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")

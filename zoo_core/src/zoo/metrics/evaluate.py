@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoo.arguments import comma_list
 from zoo.errors import ZooError
 from zoo.metrics.extractors import LABELS, POOL, STANDARD_INCEPTION, extractor_spec, metric_label
 
@@ -60,7 +61,10 @@ def parse_metrics(text: str | Sequence[str]) -> list[str]:
     """Validate comma-separated metric names against the registry; unknown ones list the valid ones."""
     from zoo.registry import get_registry
 
-    names = [part.strip() for part in (text.split(",") if isinstance(text, str) else text) if part.strip()]
+    if isinstance(text, str):
+        names = comma_list(text, "--metrics", "fid,kid") if text.strip() else []
+    else:
+        names = [str(name).strip() for name in text]
     registry = get_registry()
     valid = sorted(registry.metrics)
     unknown = [name for name in names if name not in registry.metrics]

@@ -13,13 +13,12 @@ is singular (fewer samples than dimensions) Cholesky fails and sqrt(S1) from ``e
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import torch
 
-from zoo.errors import ZooError, ZooWarning
+from zoo.errors import ZooError, warn
 from zoo.metrics.base import FeatureMetric
 from zoo.metrics.extractors import POOL, STANDARD_INCEPTION, FeatureExtractor
 
@@ -104,7 +103,7 @@ class FID(FeatureMetric):
         )
         if not self.allow_few_samples:
             raise ZooError(message)
-        warnings.warn(message, ZooWarning, stacklevel=3)
+        warn(message)
 
     def _statistics(self, real: bool) -> tuple[torch.Tensor, torch.Tensor, int]:
         if real and self._reference is not None:

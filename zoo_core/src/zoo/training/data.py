@@ -6,7 +6,6 @@ see exactly the batches an uninterrupted one would, on one process or many.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +15,7 @@ from torch.utils.data import DistributedSampler
 
 from zoo.data import class_names, load_images
 from zoo.data_formats import check_labels, is_torchvision_spec, one_line
-from zoo.errors import ZooError, ZooWarning
+from zoo.errors import ZooError, warn
 
 
 @dataclass
@@ -87,7 +86,7 @@ def match_channels(images: torch.Tensor, channels: int, source: str) -> torch.Te
     if channels == 3 and images.shape[1] == 1:
         return images.expand(-1, 3, -1, -1)
     if channels == 1 and images.shape[1] == 3:
-        warnings.warn(f"{source}: converting RGB images to grayscale for a 1-channel model", ZooWarning, stacklevel=2)
+        warn(f"{source}: converting RGB images to grayscale for a 1-channel model")
         weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
         return (images.float() * weights).sum(1, keepdim=True).round_().clamp_(0, 255).to(torch.uint8)
     raise ZooError(f"{source}: images with {images.shape[1]} channels cannot feed a {channels}-channel model")
@@ -118,7 +117,7 @@ def load_training_data(
         if data.shape[-2] != data.shape[-1]:
             raise ZooError(f"{path}: images are {tuple(data.shape[-2:])}, not square: crop them to a square first")
         message = f"resizing {tuple(data.shape[-2:])} images to {resolution}x{resolution}"
-        warnings.warn(message, ZooWarning, stacklevel=2)
+        warn(message)
         data = resize_images(data, resolution)
     return ImageData(data.contiguous(), label_tensor, classes if conditional else ())
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from zoo.arguments import comma_list
 from zoo.errors import ZooError
 from zoo.specs import ArchitectureSpec
 
@@ -127,7 +128,8 @@ def check(settings: TrainSettings) -> None:
         raise ZooError(f"regulariser {settings.regulariser!r} needs a positive reg_weight (e.g. 10 for gp)")
     if settings.reg_weight > 0 and not settings.regulariser:
         raise ZooError(f"reg_weight={settings.reg_weight} has no regulariser: also set regulariser=gp or r1")
-    unknown = [p for p in (part.strip() for part in settings.diffaug.split(",")) if p and p not in DIFFAUG_POLICIES]
+    policies = comma_list(settings.diffaug, "diffaug", "color,translation") if settings.diffaug.strip() else []
+    unknown = [p for p in policies if p not in DIFFAUG_POLICIES]
     if unknown:
         raise ZooError(f"diffaug {', '.join(unknown)} is unknown: choose from {', '.join(DIFFAUG_POLICIES)}")
     _check_registered(settings)
@@ -165,6 +167,8 @@ def schema_error(error: ValidationError, source: str = "") -> ZooError:
     where = f"{source} " if source else ""
     if problem["type"] == "extra_forbidden":
         return ZooError(f"{where}unknown setting {key!r}: valid keys are {', '.join(SETTING_NAMES)} and model.<key>")
+    if problem["type"] in ("too_short", "too_long") or (problem["type"] == "missing" and isinstance(got, tuple)):
+        return ZooError(f"{where}{key} must be a pair of numbers such as [0.5, 0.999], got {got!r}")  # Adam's betas
     message = problem["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
     return ZooError(f"{where}{key} must be {message}, got {got!r}")
 

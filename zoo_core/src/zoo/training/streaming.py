@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from zoo.data import is_lazy_only
 from zoo.data_formats import is_torchvision_spec, one_line
-from zoo.errors import ZooError, ZooWarning
+from zoo.errors import ZooError, ZooWarning, warn
 from zoo.hardware import available_memory
 from zoo.sources import CompressedMember, ImageSource, checked_labels, open_source
 from zoo.training.data import BatchSchedule, ImageData, load_training_data, match_channels, resize_images
@@ -216,7 +216,7 @@ def _warn_conversions(source: ImageSource, resolution: int, channels: int) -> No
         match_channels(torch.zeros(1, source.channels, 1, 1, dtype=torch.uint8), channels, source.spec)
     size = source.read(0).shape[:2]
     if size != (resolution, resolution):
-        warnings.warn(f"resizing {size} images to {resolution}x{resolution}", ZooWarning, stacklevel=3)
+        warn(f"resizing {size} images to {resolution}x{resolution}")
 
 
 def _streamed(
