@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import click
 
@@ -30,12 +29,12 @@ def check_host(host: str) -> str:
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in your browser.")
 @click.option(
     "--export-space",
-    type=click.Path(path_type=Path),
+    type=click.Path(),  # a str: Path("") would read as "." and write into the current directory
     default=None,
     help="Write app.py, requirements.txt and README.md for a Hugging Face Space into this new directory and exit.",
 )
 @quiet_option
-def demo_command(host: str, port: int, share: bool, open_browser: bool, export_space: Path | None, quiet: bool) -> None:
+def demo_command(host: str, port: int, share: bool, open_browser: bool, export_space: str | None, quiet: bool) -> None:
     """A web app over every installed model: generate, explore, stylize, translate, read the cards.
 
     Needs Gradio (pip install 'gan-zoo[demo]'). Works offline on a CPU; stop it with Ctrl+C.

@@ -72,6 +72,14 @@ def _in_page(gr: Any, function: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _picture(gr: Any, label: str, elem_id: str, animated: bool = False) -> Any:
+    """An output image: PNG (a GIF file for animations), with download and full-screen buttons, no share button."""
+    if animated:
+        return gr.Image(label=label, type="filepath", format="gif", buttons=["download"], elem_id=elem_id,
+                        interactive=False)  # fmt: skip
+    return gr.Image(label=label, format="png", buttons=["download", "fullscreen"], elem_id=elem_id, interactive=False)
+
+
 def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Blocks:
     """The whole page; ``demo`` holds the loaded models (one per process, shared by every visitor)."""
     gr = import_gradio()
@@ -79,7 +87,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
     limits = demo.limits
     cat = demo.catalog
     page = functools.partial(_in_page, gr)
-    first = cat.generators[0] if cat.generators else None
+    first = cat.first_generator
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         gr.Markdown(
@@ -96,7 +104,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                     g_class = gr.Dropdown([], label="Class", visible=False, elem_id="gen-class")
                     g_button = gr.Button("Generate", variant="primary", elem_id="gen-button")
                 with gr.Column(scale=2):
-                    g_image = gr.Image(label="Samples", format="png", elem_id="generate-image", interactive=False)
+                    g_image = _picture(gr, "Samples", "generate-image")
                     g_command = gr.Code(label="The same grid from the command line", language="shell",
                                         elem_id="gen-command")  # fmt: skip
                     g_download = gr.DownloadButton("Download PNG", elem_id="gen-download")
@@ -108,8 +116,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                 e_steps = gr.Slider(2, limits.max_walk_steps, value=12, step=1, label="Frames per leg")
                 e_class = gr.Dropdown([], label="Class", visible=False)
             e_button = gr.Button("Walk", variant="primary", elem_id="walk-button")
-            e_image = gr.Image(label="Latent walk", type="filepath", format="gif", elem_id="walk-image",
-                               interactive=False)  # fmt: skip
+            e_image = _picture(gr, "Latent walk", "walk-image", animated=True)
             e_command = gr.Code(label="Command", language="shell")
             gr.Markdown("### Style mixing (style-based generators)")
             styled = cat.style_based[0] if cat.style_based else None
@@ -120,7 +127,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                 ranges = list(layer_ranges(demo.models.get(styled).generator.num_ws)) if styled else []
                 m_layers = gr.Dropdown(ranges, value=ranges[0] if ranges else None, label="Layers taken")
             m_button = gr.Button("Mix styles", elem_id="mix-button")
-            m_image = gr.Image(label="Style mixing", format="png", elem_id="mix-image", interactive=False)
+            m_image = _picture(gr, "Style mixing", "mix-image")
             m_command = gr.Code(label="Command", language="shell")
             gr.Markdown("### Truncation sweep (ψ from 1 down to 0.1)")
             swept = cat.truncatable[0] if cat.truncatable else None
@@ -129,7 +136,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                 t_seed = gr.Number(0, label="Seed", precision=0, minimum=0)
                 t_count = gr.Slider(2, limits.max_sweep, value=6, step=1, label="Images")
             t_button = gr.Button("Sweep", elem_id="sweep-button")
-            t_image = gr.Image(label="Truncation sweep", format="png", elem_id="sweep-image", interactive=False)
+            t_image = _picture(gr, "Truncation sweep", "sweep-image")
             t_command = gr.Code(label="Command", language="shell")
 
         examples = list(EXAMPLES)
@@ -150,7 +157,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                                        label="Longest side (px)")  # fmt: skip
                     s_button = gr.Button("Stylize", variant="primary", elem_id="style-button")
                 with gr.Column():
-                    s_image = gr.Image(label="Stylised", format="png", elem_id="style-image", interactive=False)
+                    s_image = _picture(gr, "Stylised", "style-image")
                     s_command = gr.Code(label="Command", language="shell")
                     s_download = gr.DownloadButton("Download PNG", elem_id="style-download")
 
@@ -166,7 +173,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                                        label="Longest side (px)")  # fmt: skip
                     x_button = gr.Button("Translate", variant="primary", elem_id="tr-button")
                 with gr.Column():
-                    x_image = gr.Image(label="Result", format="png", elem_id="tr-image", interactive=False)
+                    x_image = _picture(gr, "Result", "tr-image")
                     x_command = gr.Code(label="In Python", language="python")
 
         with gr.Tab("Model card", id="card"):

@@ -33,6 +33,15 @@ class Catalog:
     """Generators that take a truncation ψ (their generator has ``truncated``)."""
 
     @property
+    def first_generator(self) -> str | None:
+        """What the Generate tab shows first: the first unconditional family's default checkpoint, if any."""
+        registry = get_registry()
+        for arch in sorted(registry.architectures.values(), key=lambda a: a.name):
+            if arch.task != TASK_CONDITIONAL and arch.default_checkpoint in self.generators:
+                return arch.default_checkpoint
+        return self.generators[0] if self.generators else None
+
+    @property
     def checkpoints(self) -> tuple[str, ...]:
         """Every checkpoint the page can show a card for."""
         return tuple(sorted({*self.generators, *self.translators}))

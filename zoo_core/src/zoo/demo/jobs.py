@@ -280,7 +280,13 @@ def read_upload(path: str, limits: Limits, what: str) -> Image.Image:
         raise ZooError(f"the {what} is {size / 1e6:.1f} MB, over this demo's {limits.max_upload_bytes / 1e6:g} MB")
     if size == 0:
         raise ZooError(f"the {what} is an empty file: upload a JPEG, PNG or WebP image")
-    array = decode_image(file.read_bytes(), f"the {what} {file.name!r}", max_pixels=limits.max_upload_pixels)
+    try:
+        array = decode_image(file.read_bytes(), f"the {what} {file.name!r}", max_pixels=limits.max_upload_pixels)
+    except ZooError as exc:
+        if "could not be decoded" not in str(exc):
+            raise  # its size: the decoder's message says it
+        shown = f"the {what} {file.name!r}"
+        raise ZooError(f"{shown} is not an image this demo can read: upload a JPEG, PNG or WebP file") from None
     return resize_longest(Image.fromarray(array), min(limits.max_side, max(array.shape[:2])))
 
 

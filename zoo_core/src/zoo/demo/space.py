@@ -74,11 +74,11 @@ def requirements() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _check_target(directory: Path) -> None:
+def _check_target(text: str) -> Path:
     """An empty or new directory whose parent exists: the export never mixes with or replaces other files."""
-    text = str(directory)
     if not text.strip():
         raise ZooError("--export-space needs a directory name, like --export-space space")
+    directory = Path(text)
     if directory.exists() or directory.is_symlink():
         if not directory.is_dir():
             raise ZooError(f"--export-space {text!r} exists and is not a directory: choose a new directory")
@@ -86,18 +86,18 @@ def _check_target(directory: Path) -> None:
             raise ZooError(f"--export-space {text!r} is not empty: choose a new or empty directory")
         if not os.access(directory, os.W_OK | os.X_OK):
             raise ZooError(f"--export-space {text!r} is not writable: choose another directory")
-        return
+        return directory
     parent = directory.parent
     if not parent.is_dir():
         raise ZooError(f"the parent of --export-space {text!r} does not exist: create it first")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ZooError(f"cannot create --export-space {text!r} there (not writable): choose another directory")
+    return directory
 
 
 def export_space(directory: str | os.PathLike[str]) -> list[Path]:
     """Write app.py, requirements.txt and README.md into ``directory`` (new or empty); return their paths."""
-    target = Path(directory)
-    _check_target(target)
+    target = _check_target(os.fspath(directory))
     files = {
         "app.py": APP,
         "requirements.txt": requirements(),
