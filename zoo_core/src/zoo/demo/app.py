@@ -117,7 +117,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                 e_class = gr.Dropdown([], label="Class", visible=False)
             e_button = gr.Button("Walk", variant="primary", elem_id="walk-button")
             e_image = _picture(gr, "Latent walk", "walk-image", animated=True)
-            e_command = gr.Code(label="Command", language="shell")
+            e_command = gr.Code(label="Command", language="shell", elem_id="walk-command")
             gr.Markdown("### Style mixing (style-based generators)")
             styled = cat.style_based[0] if cat.style_based else None
             with gr.Row():
@@ -128,7 +128,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                 m_layers = gr.Dropdown(ranges, value=ranges[0] if ranges else None, label="Layers taken")
             m_button = gr.Button("Mix styles", elem_id="mix-button")
             m_image = _picture(gr, "Style mixing", "mix-image")
-            m_command = gr.Code(label="Command", language="shell")
+            m_command = gr.Code(label="Command", language="shell", elem_id="mix-command")
             gr.Markdown("### Truncation sweep (ψ from 1 down to 0.1)")
             swept = cat.truncatable[0] if cat.truncatable else None
             with gr.Row():
@@ -137,7 +137,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                 t_count = gr.Slider(2, limits.max_sweep, value=6, step=1, label="Images")
             t_button = gr.Button("Sweep", elem_id="sweep-button")
             t_image = _picture(gr, "Truncation sweep", "sweep-image")
-            t_command = gr.Code(label="Command", language="shell")
+            t_command = gr.Code(label="Command", language="shell", elem_id="sweep-command")
 
         examples = list(EXAMPLES)
         with gr.Tab("Stylize", id="stylize"):
@@ -158,7 +158,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                     s_button = gr.Button("Stylize", variant="primary", elem_id="style-button")
                 with gr.Column():
                     s_image = _picture(gr, "Stylised", "style-image")
-                    s_command = gr.Code(label="Command", language="shell")
+                    s_command = gr.Code(label="Command", language="shell", elem_id="style-command")
                     s_download = gr.DownloadButton("Download PNG", elem_id="style-download")
 
         with gr.Tab("Translate", id="translate"):
@@ -174,7 +174,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                     x_button = gr.Button("Translate", variant="primary", elem_id="tr-button")
                 with gr.Column():
                     x_image = _picture(gr, "Result", "tr-image")
-                    x_command = gr.Code(label="In Python", language="python")
+                    x_command = gr.Code(label="In Python", language="python", elem_id="tr-command")
 
         with gr.Tab("Model card", id="card"):
             c_model = gr.Dropdown(list(cat.checkpoints), value=first, label="Checkpoint", elem_id="card-model")
