@@ -399,9 +399,35 @@ def test_the_exported_space_starts_and_serves_the_app_without_any_file_of_the_ma
                 with pytest.raises(urllib.error.HTTPError) as refused:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}{prefix}{path}", timeout=10)
                 assert refused.value.code in (403, 404), (prefix, path)
+        too_big = _multipart("big.png", os.urandom(Limits().max_upload_bytes + 1000))
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/gradio_api/upload", data=too_big[1],
+                                         headers={"Content-Type": too_big[0]})  # fmt: skip
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=60)
+        assert refused.value.code == 413  # refused by the server before any handler sees it
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _multipart(name: str, blob: bytes) -> tuple[str, bytes]:
+    """(content type, body) of a form upload of one file, as a browser sends it."""
+    boundary = "zoo-demo-test-boundary"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+    head += "Content-Type: application/octet-stream\r\n\r\n"
+    return f"multipart/form-data; boundary={boundary}", head.encode() + blob + f"\r\n--{boundary}--\r\n".encode()
+
+
+def test_every_model_event_shares_one_bounded_queue():
+    from zoo.demo.app import CONCURRENCY_ID, build_app
+
+    limits = Limits(concurrency=1, max_queue=5)
+    blocks = build_app(limits, Demo(build_catalog(), limits))
+    running = [fn for fn in blocks.fns.values() if fn.name != "card"]
+    assert {fn.name for fn in running} >= {"generate", "walk", "mix", "sweep", "stylize", "translate"}
+    for fn in running:
+        assert fn.queue and fn.concurrency_id == CONCURRENCY_ID and fn.concurrency_limit == 1, fn.name
+    assert blocks._queue.max_size == 5
 
 
 def test_an_upload_is_decoded_by_the_zoo_not_by_the_web_framework(demo, tmp_path, monkeypatch):

@@ -39,6 +39,7 @@ selenium = pytest.importorskip("selenium", reason="the test dependency group ins
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -157,6 +158,11 @@ def _set_number(driver: Any, label: str, value: int) -> None:
     field.send_keys("\t")
 
 
+def _shown(driver: Any, elem_id: str) -> bool:
+    """Whether the element is on the page and visible (Gradio leaves hidden components out of it)."""
+    return any(element.is_displayed() for element in driver.find_elements(By.ID, elem_id))
+
+
 def _text(driver: Any, elem_id: str) -> str:
     """An element's text as one line (Gradio splits a file name into spans: 'holiday' '.png')."""
     return driver.find_element(By.ID, elem_id).text.replace("\n", "")
@@ -218,6 +224,24 @@ def test_generate_another_seed_and_count(browser):
     side = 2 * _cell(build_catalog().first_generator) + 6
     assert size == (side, side)
     assert "-n 4 --seed 5" in browser.find_element(By.ID, "gen-command").text
+
+
+def test_a_conditional_model_offers_its_classes(browser):
+    _tab(browser, "Generate")
+    catalog = build_catalog()
+    name = next(n for n in catalog.generators if get_registry().checkpoints[n].classes)
+    classes = get_registry().checkpoints[name].classes
+    assert not _shown(browser, "gen-class")  # an unconditional model first: no class list
+    before, _ = _image(browser, "generate-image")
+    field = browser.find_element(By.CSS_SELECTOR, "#gen-model input")
+    field.click()
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(name, Keys.ENTER)
+    _until(lambda: _shown(browser, "gen-class"), "the class list")
+    browser.find_element(By.ID, "gen-button").click()
+    _image(browser, "generate-image", previous=before)
+    command = browser.find_element(By.ID, "gen-command").text
+    assert f"zoo sample {name}" in command and f"--class {classes[0]}" in command
 
 
 def test_explore_walks_mixes_and_sweeps(browser, screenshots):
@@ -293,7 +317,8 @@ def test_translate_runs_an_image_to_image_model(browser):
 
 def test_the_model_card_panel_shows_licence_and_training_command(browser, screenshots):
     _tab(browser, "Model card")
-    name = build_catalog().first_generator
+    name = browser.find_element(By.CSS_SELECTOR, "#card-model input").get_attribute("value")
+    assert name == browser.find_element(By.CSS_SELECTOR, "#gen-model input").get_attribute("value")  # follows Generate
     spec = get_registry().checkpoints[name]
     text = _until(lambda: browser.find_element(By.ID, "card-text").text, "the card")
     assert name in text and spec.license in text

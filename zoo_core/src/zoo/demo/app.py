@@ -33,6 +33,7 @@ OFFLINE_ENV = {
 }
 TITLE = "gan-zoo demo"
 CSS = "#generate-image img, #mix-image img, #walk-image img { image-rendering: pixelated; }"
+CONCURRENCY_ID = "zoo-models"
 UPLOAD_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"]
 
 
@@ -89,7 +90,8 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
     page = functools.partial(_in_page, gr)
     first = cat.first_generator
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+    # Gradio's copies of results and uploads older than an hour are deleted every hour (a Space runs for days)
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as blocks:
         gr.Markdown(
             f"# {TITLE}\nEvery installed model, on this machine's CPU: {len(cat.generators)} generators, "
             f"{len(cat.translators)} image-to-image models. Each result shows the `zoo` command that makes it."
@@ -227,21 +229,27 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
         def card(name: str) -> str:
             return card_markdown(cat.require(name, cat.checkpoints, "checkpoints"))
 
-        g_model.change(page(classes_for), g_model, g_class, queue=False)
-        e_model.change(page(classes_for), e_model, e_class, queue=False)
-        m_model.change(page(mix_layers), m_model, m_layers, queue=False)
-        g_button.click(page(generate), [g_model, g_seed, g_n, g_trunc, g_class],
-                       [g_image, g_command, g_download, c_model], api_name="generate")  # fmt: skip
-        e_button.click(page(walk), [e_model, e_seeds, e_steps, e_class], [e_image, e_command], api_name="walk")
-        m_button.click(page(mix), [m_model, m_rows, m_cols, m_layers], [m_image, m_command], api_name="style_mix")
-        t_button.click(page(sweep), [t_model, t_seed, t_count], [t_image, t_command], api_name="truncation_sweep")
-        s_button.click(page(stylize), [s_upload, s_example, s_style, s_style_upload, s_steps, s_size],
-                       [s_image, s_command, s_download], api_name="stylize")  # fmt: skip
-        x_button.click(page(translate), [x_model, x_upload, x_example, x_size], [x_image, x_command],
-                       api_name="translate")  # fmt: skip
-        c_model.change(page(card), c_model, c_text, queue=False)
+        # Every event that runs a model shares one queue slot group: at most limits.concurrency run at once,
+        # whichever tab they come from; the rest wait (at most limits.max_queue of them), then are turned away.
+        def on(event: Any, function: Callable[..., Any], inputs: Any, outputs: Any, name: str | None = None) -> None:
+            visibility = "public" if name else "private"  # the buttons are the API; the dropdowns' helpers are not
+            event(page(function), inputs, outputs, api_name=name, api_visibility=visibility,
+                  concurrency_id=CONCURRENCY_ID, concurrency_limit=limits.concurrency)  # fmt: skip
+
+        on(g_model.change, classes_for, g_model, g_class)
+        on(e_model.change, classes_for, e_model, e_class)
+        on(m_model.change, mix_layers, m_model, m_layers)
+        on(g_button.click, generate, [g_model, g_seed, g_n, g_trunc, g_class],
+           [g_image, g_command, g_download, c_model], "generate")  # fmt: skip
+        on(e_button.click, walk, [e_model, e_seeds, e_steps, e_class], [e_image, e_command], "walk")
+        on(m_button.click, mix, [m_model, m_rows, m_cols, m_layers], [m_image, m_command], "style_mix")
+        on(t_button.click, sweep, [t_model, t_seed, t_count], [t_image, t_command], "truncation_sweep")
+        on(s_button.click, stylize, [s_upload, s_example, s_style, s_style_upload, s_steps, s_size],
+           [s_image, s_command, s_download], "stylize")  # fmt: skip
+        on(x_button.click, translate, [x_model, x_upload, x_example, x_size], [x_image, x_command], "translate")
+        c_model.change(page(card), c_model, c_text, queue=False, api_visibility="private")  # a card: no model runs
         if first:
-            blocks.load(page(classes_for), g_model, g_class, queue=False)
+            on(blocks.load, classes_for, g_model, g_class)
     blocks.queue(default_concurrency_limit=limits.concurrency, max_size=limits.max_queue)
     return blocks
 
@@ -297,4 +305,4 @@ def space_main() -> None:
     demo = Demo(catalog(), limits)
     blocks = build_app(limits, demo)
     warm_up(demo)
-    blocks.launch(**launch_options(limits))
+    blocks.launch(share=False, **launch_options(limits))

@@ -32,6 +32,8 @@ MAX_SEED = 2**32 - 1
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 EXAMPLES = {path.stem: path for path in sorted(EXAMPLES_DIR.glob("*.jpg"))}
 """Bundled photos (CC0, see examples/README.md), offered by name: a request never names a path."""
+KEPT_FILES = 64
+"""Result files kept in the demo's folder; Gradio copies each into its own cache when it is shown."""
 DISPLAY_CELL = 128
 """Small images are enlarged (nearest neighbour, ``--scale``) until a cell is at least this many pixels wide."""
 
@@ -83,9 +85,16 @@ class Demo:
     def _png(self, image: np.ndarray, stem: str) -> Path:
         from zoo.images import save_png
 
+        self._prune()
         path = self.out_dir / f"{stem}-{uuid.uuid4().hex[:8]}.png"
         save_png(path, image)
         return path
+
+    def _prune(self) -> None:
+        """Keep the newest KEPT_FILES results (the page has already copied older ones): a long run stays bounded."""
+        files = sorted(self.out_dir.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+        for old in files[: max(0, len(files) - KEPT_FILES + 1)]:
+            old.unlink(missing_ok=True)
 
     def _truncation(self, name: str, value: float | None) -> float | None:
         """ψ from the slider: 1 (or nothing) means no truncation; below 1 only for models that support it."""
@@ -154,6 +163,7 @@ class Demo:
         legs = [handle.interpolate(a, b, count, labels=labels).numpy() for a, b in zip(stops, stops[1:], strict=False)]
         frames = np.concatenate([legs[0], *(leg[1:] for leg in legs[1:])])
         scale = max(1, DISPLAY_CELL // handle.generator.resolution)
+        self._prune()
         path = self.out_dir / f"{name}-walk-{uuid.uuid4().hex[:8]}.gif"
         write_gif(path, _enlarge(frames, scale), duration_ms=80)
         words = ["zoo", "interpolate", name, "--seeds", ",".join(map(str, stops)), "--steps", str(count)]
