@@ -335,6 +335,18 @@ def test_zoo_demo_without_gradio_says_how_to_install_it(monkeypatch, capsys):
                   "(from a clone: pip install './zoo_core[demo]')"  # fmt: skip
 
 
+def test_zoo_demo_listens_on_loopback_and_shares_nothing_unless_asked(monkeypatch):
+    import zoo.demo.app
+    from zoo.cli import main
+
+    calls: list[tuple[str, int, dict]] = []
+    monkeypatch.setattr(zoo.demo.app, "serve", lambda host, port, **kw: calls.append((host, port, kw)))
+    main(["demo", "-q"])
+    main(["demo", "--host", "0.0.0.0", "--port", "8080", "--share", "-q"])
+    assert calls[0] == ("127.0.0.1", 7860, {"share": False, "open_browser": False, "quiet": True})
+    assert calls[1][:2] == ("0.0.0.0", 8080) and calls[1][2]["share"] is True
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

@@ -29,13 +29,16 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 WAIT = 120  # seconds for a result on a busy 2-core CPU (a 16-image grid takes well under one)
 
-if not (CHROMIUM and CHROMEDRIVER):
+try:
+    import selenium
+except ImportError:
+    selenium = None
+if not (CHROMIUM and CHROMEDRIVER and selenium):
+    missing = "selenium (the test dependency group)" if CHROMIUM and CHROMEDRIVER else "chromium and chromium-driver"
     if os.environ.get("CI"):
-        raise RuntimeError("CI must run the browser tests: install chromium and chromium-driver (.ci/run does)")
-    pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+        raise RuntimeError(f"CI must run the browser tests: install {missing} (.ci/run and nox -s tests do)")
+    pytest.skip(f"needs {missing}: apt-get install chromium chromium-driver; pip install selenium",
                 allow_module_level=True)  # fmt: skip
-
-selenium = pytest.importorskip("selenium", reason="the test dependency group installs selenium")
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -145,6 +148,12 @@ def _image(driver: Any, elem_id: str, previous: str | None = None) -> tuple[str,
     return _until(loaded, f"an image in #{elem_id}")
 
 
+def _current(driver: Any, elem_id: str) -> str | None:
+    """The src of the image ``elem_id`` shows now, if any (tests may run in any order, on any xdist worker)."""
+    srcs = [img.get_attribute("src") for img in driver.find_elements(By.CSS_SELECTOR, f"#{elem_id} img")]
+    return next((src for src in srcs if src), None)
+
+
 def _toast(driver: Any) -> str:
     """The text of the error message the page shows."""
     return _until(lambda: " ".join(t.text for t in driver.find_elements(By.CSS_SELECTOR, ".toast-body")), "a message")
@@ -216,7 +225,7 @@ def test_generate_shows_the_grid_its_command_and_downloads_the_png(browser, down
 
 def test_generate_another_seed_and_count(browser):
     _tab(browser, "Generate")
-    before, _ = _image(browser, "generate-image")
+    before = _current(browser, "generate-image")
     _set_number(browser, "Seed", 5)
     _set_number(browser, "number input for Images", 4)
     browser.find_element(By.ID, "gen-button").click()
@@ -232,7 +241,7 @@ def test_a_conditional_model_offers_its_classes(browser):
     name = next(n for n in catalog.generators if get_registry().checkpoints[n].classes)
     classes = get_registry().checkpoints[name].classes
     assert not _shown(browser, "gen-class")  # an unconditional model first: no class list
-    before, _ = _image(browser, "generate-image")
+    before = _current(browser, "generate-image")
     field = browser.find_element(By.CSS_SELECTOR, "#gen-model input")
     field.click()
     field.send_keys(Keys.CONTROL, "a")
@@ -297,7 +306,7 @@ def test_a_style_learnt_from_an_uploaded_image_shows_progress(browser, tmp_path)
     _until(lambda: "stripes.png" in _text(browser, "style-image-upload"), "the style upload")
     browser.find_elements(By.CSS_SELECTOR, "#style-choice label")[-1].click()
     _set_number(browser, "Optimisation steps", 60)
-    before, _ = _image(browser, "style-image")
+    before = _current(browser, "style-image")
     browser.find_element(By.ID, "style-button").click()
     progress = _until(lambda: [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".progress-level, .meta-text")
                                if "steps" in e.text or "learning" in e.text], "a progress bar")  # fmt: skip
