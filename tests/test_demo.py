@@ -285,6 +285,21 @@ def test_an_upload_goes_through_the_guarded_decoder_and_is_shrunk(tmp_path):
     assert picture.size == (512, 102)
 
 
+def test_an_upload_is_turned_upright_as_its_exif_says(tmp_path):
+    from zoo.image_io import open_image
+
+    stored = Image.new("RGB", (60, 20), (255, 0, 0))
+    stored.paste((0, 0, 255), (0, 0, 10, 20))  # a blue strip on the left of the stored pixels
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    path = tmp_path / "phone.jpg"
+    stored.save(path, exif=exif, quality=95)
+    ours = read_upload(str(path), Limits(), "photo")
+    cli = open_image(path).image  # zoo stylize's reader
+    assert ours.size == cli.size == (20, 60)
+    assert np.abs(np.asarray(ours, dtype=int) - np.asarray(cli, dtype=int)).max() <= 2
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [

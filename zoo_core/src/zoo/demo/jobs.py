@@ -290,14 +290,36 @@ def read_upload(path: str, limits: Limits, what: str) -> Image.Image:
         raise ZooError(f"the {what} is {size / 1e6:.1f} MB, over this demo's {limits.max_upload_bytes / 1e6:g} MB")
     if size == 0:
         raise ZooError(f"the {what} is an empty file: upload a JPEG, PNG or WebP image")
+    blob = file.read_bytes()
     try:
-        array = decode_image(file.read_bytes(), f"the {what} {file.name!r}", max_pixels=limits.max_upload_pixels)
+        array = decode_image(blob, f"the {what} {file.name!r}", max_pixels=limits.max_upload_pixels)
     except ZooError as exc:
         if "could not be decoded" not in str(exc):
             raise  # its size: the decoder's message says it
         shown = f"the {what} {file.name!r}"
         raise ZooError(f"{shown} is not an image this demo can read: upload a JPEG, PNG or WebP file") from None
-    return resize_longest(Image.fromarray(array), min(limits.max_side, max(array.shape[:2])))
+    picture = _upright(Image.fromarray(array), blob)
+    return resize_longest(picture, min(limits.max_side, max(picture.size)))
+
+
+_EXIF_TURNS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+               7: "TRANSVERSE", 8: "ROTATE_90"}  # fmt: skip
+"""EXIF orientation -> the turn that makes the picture upright (as zoo stylize's reader, PIL's exif_transpose)."""
+
+
+def _upright(picture: Image.Image, blob: bytes) -> Image.Image:
+    """A phone photo turned as its EXIF orientation says (the decoder returns the pixels as stored)."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(blob)) as header:  # the header only: the pixels were decoded already
+            orientation = header.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block: keep the picture as stored
+        return picture
+    turn = _EXIF_TURNS.get(orientation)
+    return picture.transpose(getattr(Image.Transpose, turn)) if turn else picture
 
 
 def parse_seeds(text: Any, what: str, most: int) -> list[int]:
