@@ -172,6 +172,15 @@ def test_models_are_loaded_once_and_kept(demo):
     assert demo.models.get(name) is demo.models.get(name)
 
 
+def test_the_result_folder_stays_bounded(monkeypatch):
+    import zoo.demo.jobs
+
+    monkeypatch.setattr(zoo.demo.jobs, "KEPT_FILES", 3)
+    small = Demo(build_catalog(), Limits())
+    names = [small.generate(small.catalog.first_generator, seed, 1).png for seed in range(6)]
+    assert sorted(small.out_dir.iterdir()) == sorted(names[-3:])
+
+
 def test_a_grid_has_the_expected_size(demo):
     name = demo.catalog.first_generator
     resolution = get_registry().checkpoints[name].resolution
