@@ -367,7 +367,8 @@ def test_zoo_demo_listens_on_loopback_and_shares_nothing_unless_asked(monkeypatc
     monkeypatch.setattr(zoo.demo.app, "serve", lambda host, port, **kw: calls.append((host, port, kw)))
     main(["demo", "-q"])
     main(["demo", "--host", "0.0.0.0", "--port", "8080", "--share", "-q"])
-    assert calls[0] == ("127.0.0.1", 7860, {"share": False, "open_browser": False, "quiet": True})
+    assert calls[0][:2] == ("127.0.0.1", 7860)
+    assert calls[0][2]["share"] is False and calls[0][2]["open_browser"] is False
     assert calls[1][:2] == ("0.0.0.0", 8080) and calls[1][2]["share"] is True
 
 
@@ -384,6 +385,18 @@ def test_zoo_demo_refuses_bad_options_in_one_line(zoo_cli, args, fragment):
     result = zoo_cli("demo", *args)
     assert result.returncode == 2 and fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_a_port_in_use_is_one_line(zoo_cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = zoo_cli("demo", "--port", str(port), "-q")
+    assert result.returncode == 2, result.stderr
+    said = result.stderr.strip()
+    assert said == f"Error: port {port} on 127.0.0.1 is in use: stop what uses it or choose another --port"
 
 
 def test_zoo_list_imports_neither_gradio_nor_torch():

@@ -6,7 +6,7 @@ import re
 
 import click
 
-from zoo.cli.options import quiet_option
+from zoo.cli.options import quiet_option, status_printer
 from zoo.demo.limits import DEFAULT_HOST, DEFAULT_PORT, MAX_PORT, check_port
 from zoo.errors import ZooError
 
@@ -50,6 +50,4 @@ def demo_command(host: str, port: int, share: bool, open_browser: bool, export_s
     from zoo.demo.app import import_gradio, serve
 
     import_gradio()  # the install hint before anything slow
-    if not quiet:
-        click.echo(f"zoo demo: starting on http://{host}:{port} (Ctrl+C stops it)", err=True)
-    serve(host, port, share=share, open_browser=open_browser, quiet=quiet)
+    serve(host, port, share=share, open_browser=open_browser, say=status_printer(quiet))

@@ -284,19 +284,27 @@ def warm_up(demo: Demo) -> threading.Thread:
     return thread
 
 
-def serve(host: str, port: int, *, share: bool = False, open_browser: bool = False, quiet: bool = False) -> None:
-    """Serve the demo until interrupted (``zoo demo``)."""
+def serve(
+    host: str, port: int, *, share: bool = False, open_browser: bool = False, say: Callable[[str], None] = print
+) -> None:
+    """Serve the demo until interrupted (``zoo demo``); ``say`` hears where it is served."""
     limits = Limits()
     demo = Demo(catalog(), limits)
     blocks = build_app(limits, demo)
-    warm_up(demo)
     try:
         blocks.launch(
-            server_name=host, server_port=port, share=share, inbrowser=open_browser, quiet=quiet,
-            **launch_options(limits),
+            server_name=host, server_port=port, share=share, inbrowser=open_browser, quiet=True,
+            prevent_thread_lock=True, **launch_options(limits),
         )  # fmt: skip
     except OSError as exc:
+        if "empty port" in str(exc):
+            raise ZooError(f"port {port} on {host} is in use: stop what uses it or choose another --port") from None
         raise ZooError(f"cannot listen on {host}:{port} ({exc}): choose another --port or --host") from None
+    warm_up(demo)  # only once the server is up: a failed start leaves no thread behind
+    say(f"zoo demo: serving http://{host}:{port} (Ctrl+C stops it)")
+    if share and blocks.share_url:
+        say(f"zoo demo: public link {blocks.share_url} (anyone with it can use this machine's CPU)")
+    blocks.block_thread()  # until Ctrl+C, which closes the server
 
 
 def space_main() -> None:
@@ -304,5 +312,6 @@ def space_main() -> None:
     limits = Limits()
     demo = Demo(catalog(), limits)
     blocks = build_app(limits, demo)
+    blocks.launch(share=False, prevent_thread_lock=True, **launch_options(limits))
     warm_up(demo)
-    blocks.launch(share=False, **launch_options(limits))
+    blocks.block_thread()
