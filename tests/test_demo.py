@@ -161,6 +161,46 @@ def test_generate_makes_the_png_of_the_zoo_sample_command_it_shows(demo, tmp_pat
         assert ours.shape == theirs.shape and np.array_equal(ours, theirs), name
 
 
+def _run_shown(command: str, folder: Path, monkeypatch: pytest.MonkeyPatch, photo: Path | None = None) -> None:
+    """Run a command the page shows, as a user would paste it (photo.jpg standing for the picture used)."""
+    from zoo.cli import main
+
+    monkeypatch.chdir(folder)
+    if photo is not None:
+        (folder / "photo.jpg").write_bytes(photo.read_bytes())
+    words = shlex.split(command.split("   #")[0])
+    assert words[0] == "zoo"
+    main(words[1:])
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    with Image.open(path) as gif:
+        frames = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            frames.append(np.asarray(gif.convert("RGB")))
+        return frames
+
+
+@pytest.mark.slow
+def test_the_walk_mix_and_stylize_commands_shown_make_the_same_pictures(demo, tmp_path, monkeypatch):
+    name = demo.catalog.style_based[0]
+    gif, command = demo.walk(name, "4,5", 6)
+    _run_shown(command, tmp_path, monkeypatch)
+    ours, theirs = _frames(gif), _frames(tmp_path / "walk.gif")
+    assert len(ours) == len(theirs) == 6 and all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+    mix = demo.style_mix(name, "1,2", "3", next(iter(layer_ranges(demo.models.get(name).generator.num_ws))))
+    _run_shown(mix.command, tmp_path, monkeypatch)
+    assert np.array_equal(np.asarray(Image.open(mix.png)), np.asarray(Image.open(tmp_path / "mix.png")))
+
+    example = EXAMPLES[next(iter(EXAMPLES))]
+    style = next(iter(demo.catalog.styles))
+    picture = demo.stylize(style, demo.photo(None, example.stem), 256)
+    _run_shown(picture.command, tmp_path, monkeypatch, photo=example)
+    assert np.array_equal(picture.image, np.asarray(Image.open(tmp_path / "out.png").convert("RGB")))
+
+
 def test_models_are_loaded_once_and_kept(demo):
     name = demo.catalog.first_generator
     before = demo.models.loads
