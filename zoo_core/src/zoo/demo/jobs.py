@@ -83,6 +83,7 @@ class Demo:
         self.out_dir = Path(tempfile.mkdtemp(prefix="zoo-demo-"))
 
     def _png(self, image: np.ndarray, stem: str) -> Path:
+        """The picture as a PNG file for the download button (what ``zoo sample -o grid.png`` writes)."""
         from zoo.images import save_png
 
         self._prune()
