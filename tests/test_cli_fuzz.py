@@ -28,6 +28,7 @@ BASES: dict[str, list[str]] = {
     "cache list": [],
     "cache rm": ["no-such-model"],
     "cards check": ["card.md"],
+    "demo": ["--export-space", "space"],  # writes a Space and exits: never starts a blocking server
     "eval": ["dcgan-cifar10-32", "--data", "{npz}", "--metrics", "kid", "-n", "8", "--extractor", "zoo-cifar10-resnet"],
     "export": ["dcgan", "-o", "g.pt2"],
     "info": ["dcgan"],

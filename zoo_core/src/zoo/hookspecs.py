@@ -36,5 +36,11 @@ def register_metrics(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
+def register_stylizers(register: Callable[[Any], None]) -> None:
+    """Call ``register(ComponentSpec(family, "module:function"))`` for an image-to-image family whose checkpoints
+    are styles and which can learn a new style from a style image (``zoo demo``'s Stylize tab)."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add click commands or groups to the ``zoo`` command line (``cli`` is its click group)."""

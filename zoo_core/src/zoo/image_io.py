@@ -153,12 +153,13 @@ def to_pil(images: torch.Tensor) -> Image.Image:
     return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array, mode=PIL_MODES[tensor.shape[0]])
 
 
-def decode_image(blob: bytes, where: str) -> np.ndarray:
+def decode_image(blob: bytes, where: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """One encoded image -> (H, W, 3) uint8 RGB, or a one-line ZooError naming ``where`` it came from.
 
     The one decoder of training and evaluation images, whatever their source (npz members, folders, tar
     and Parquet shards, Hub datasets): the pixel count is read from the header and checked against
-    ``MAX_PIXELS`` before anything is decoded, so a decompression bomb costs nothing.
+    ``MAX_PIXELS`` (or the caller's lower ``max_pixels``: a public demo's uploads) before anything is decoded,
+    so a decompression bomb costs nothing.
     """
     import io
 
@@ -169,11 +170,10 @@ def decode_image(blob: bytes, where: str) -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(blob)) as image:
                 width, height = image.size
-                if width * height > MAX_PIXELS or width < 1 or height < 1:
+                if width * height > min(max_pixels, MAX_PIXELS) or width < 1 or height < 1:
                     size = f"{width}x{height}"
-                    raise ZooError(
-                        f"{where}: the image is {size}, outside 1 to {MAX_PIXELS:,} pixels: remove or resize it"
-                    )
+                    limit = min(max_pixels, MAX_PIXELS)
+                    raise ZooError(f"{where}: the image is {size}, outside 1 to {limit:,} pixels: remove or resize it")
                 if image.mode in HIGH_DEPTH_MODES:
                     return np.asarray(_to_rgb(image, where))
                 return np.asarray(image.convert("RGB"))

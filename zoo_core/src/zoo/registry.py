@@ -26,6 +26,7 @@ _COLLECTED: dict[str, tuple[type, str]] = {
     "register_checkpoints": (CheckpointSpec, "checkpoints"),
     "register_losses": (ComponentSpec, "losses"),
     "register_metrics": (ComponentSpec, "metrics"),
+    "register_stylizers": (ComponentSpec, "stylizers"),
 }
 
 
@@ -39,6 +40,7 @@ class Registry:
     checkpoints: dict[str, CheckpointSpec] = field(default_factory=dict)
     losses: dict[str, ComponentSpec] = field(default_factory=dict)
     metrics: dict[str, ComponentSpec] = field(default_factory=dict)
+    stylizers: dict[str, ComponentSpec] = field(default_factory=dict)  # image-to-image family -> style learner
     # "family dcgan" -> the distributions that all registered it: the name is withheld, nothing else is
     conflicts: dict[str, list[str]] = field(default_factory=dict)
     withheld_checkpoints: dict[str, str] = field(default_factory=dict)  # checkpoint -> its contested family
@@ -132,7 +134,13 @@ def _collect(registry: Registry, hook_name: str, info_by_name: dict[str, PluginI
             _add(registry, table, attribute, spec, info, by_distribution)
 
 
-_KIND = {"architectures": "family", "checkpoints": "checkpoint", "losses": "loss", "metrics": "metric"}
+_KIND = {
+    "architectures": "family",
+    "checkpoints": "checkpoint",
+    "losses": "loss",
+    "metrics": "metric",
+    "stylizers": "stylizer",
+}
 
 
 def _add(

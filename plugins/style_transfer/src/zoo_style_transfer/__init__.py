@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
+from zoo import ArchitectureSpec, CheckpointSpec, ComponentSpec, hookimpl
 
 if TYPE_CHECKING:
     from zoo_style_transfer.api import stylize
@@ -59,6 +59,12 @@ def register_checkpoints(register: Callable[[CheckpointSpec], None]) -> None:
     from zoo.cards import register_cards
 
     register_cards(register, __name__, _CHECKPOINTS)
+
+
+@hookimpl
+def register_stylizers(register: Callable[[ComponentSpec], None]) -> None:
+    # the family's checkpoints are the styles; this learns a new one from a style image (zoo demo's Stylize tab)
+    register(ComponentSpec("style-transfer", "zoo_style_transfer.api:learn_style", "Gatys et al. optimisation"))
 
 
 @hookimpl

@@ -192,9 +192,31 @@ def _fast(image: Image.Image, network: str, device: str, dtype: str | None) -> t
     return picture, "bf16 autocast over float32 weights, channels-last (as asked)"
 
 
+def learn_style(
+    content: Image.Image, style: Image.Image, *, steps: int, on_step: Callable[[int, int], None] | None = None
+) -> Image.Image:
+    """The stylizer this plugin registers (``register_stylizers``): Gatys optimisation of two pictures, for apps.
+
+    Pictures in, picture out, with the defaults of ``zoo stylize photo --style image`` (the feature network
+    that works offline) and ``on_step(done, total)`` after each of the ``steps`` descent steps.
+    """
+    from zoo_style_transfer.optimize import OptimizeSettings
+
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ZooError(f"steps must be a positive integer, got {steps!r}")
+    if min(content.size) < MIN_SIDE:
+        raise ZooError(f"content image is {content.size[0]}x{content.size[1]}: at least {MIN_SIDE} px a side is needed")
+    settings = OptimizeSettings(steps=steps)
+    result = _optimize(
+        content.convert("RGB"), style, [], "cpu", None, None, None, True, settings, False, lambda _note: None, on_step
+    )
+    return result.image
+
+
 def _optimize(
-    image, style_path, notes, device, backbone, content_layers, style_layers, pretrained, settings, progress, say
-):  # type: ignore[no-untyped-def]
+    image, style_path, notes, device, backbone, content_layers, style_layers, pretrained, settings, progress, say,
+    on_step=None,
+):  # type: ignore[no-untyped-def]  # fmt: skip
     """Gatys et al. with the style image at the content's working size."""
     import torch
     from zoo.image_io import open_image, to_pil, to_tensor
@@ -218,5 +240,5 @@ def _optimize(
     for note in more:
         say(note)  # before the optimisation, which may take minutes
     loss = PerceptualLoss(features.to(target), to_tensor(style.image).to(target), settings.weights)
-    result, history = optimize(to_tensor(image).to(target), loss, settings, progress=progress)
+    result, history = optimize(to_tensor(image).to(target), loss, settings, progress=progress, on_step=on_step)
     return Result(to_pil(result), notes + more, history)

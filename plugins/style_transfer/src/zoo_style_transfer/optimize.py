@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -39,12 +40,17 @@ class OptimizeSettings:
 
 
 def optimize(
-    content: torch.Tensor, loss: PerceptualLoss, settings: OptimizeSettings, progress: bool = True
+    content: torch.Tensor,
+    loss: PerceptualLoss,
+    settings: OptimizeSettings,
+    progress: bool = True,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> tuple[torch.Tensor, list[float]]:
     """The stylised (1, 3, H, W) image in [0, 1] and its total loss at the start and after each step.
 
     The last figure is the loss of the returned image itself: L-BFGS evaluates line-search trials
     that it may not keep, and the result is clipped to [0, 1], so neither trial nor unclipped loss is reported.
+    ``on_step(done, total)`` hears each finished step (an app's progress bar).
     """
     from tqdm import tqdm
 
@@ -89,6 +95,8 @@ def optimize(
                 image.clamp_(0, 1)  # projected Adam; L-BFGS is clipped once at the end (a projection
                 # between its steps breaks its curvature pairs and can stall it on an ascent direction)
         bar.set_postfix({name: f"{float(term):.3g}" for name, term in first.items() if name != "total"}, refresh=False)
+        if on_step is not None:
+            on_step(len(history), settings.steps)
     result = image.detach().clamp(0, 1)
     with torch.no_grad():
         history.append(_finite(float(loss(result, targets)["total"])))

@@ -32,6 +32,7 @@ def _one_line_warnings() -> None:
 
 def make_cli() -> click.Group:
     """Build the root group with the core commands and every plugin's commands."""
+    from zoo.cli.demo import demo_command
     from zoo.cli.eval import eval_command
     from zoo.cli.export import export_command
     from zoo.cli.hub import HUB_COMMANDS
@@ -67,6 +68,7 @@ def make_cli() -> click.Group:
         uninstall_command,
         new_plugin_command,
         export_command,
+        demo_command,
     ):
         cli.add_command(command)
     try:
