@@ -200,6 +200,11 @@ def test_the_walk_mix_and_stylize_commands_shown_make_the_same_pictures(demo, tm
     _run_shown(picture.command, tmp_path, monkeypatch, photo=example)
     assert np.array_equal(picture.image, np.asarray(Image.open(tmp_path / "out.png").convert("RGB")))
 
+    translated = demo.translate(demo.catalog.translators[0], demo.photo(None, example.stem), 128)
+    (tmp_path / "out.png").unlink()
+    _run_shown(translated.command, tmp_path, monkeypatch, photo=example)
+    assert np.array_equal(translated.image, np.asarray(Image.open(tmp_path / "out.png").convert("RGB")))
+
 
 def test_models_are_loaded_once_and_kept(demo):
     name = demo.catalog.first_generator
@@ -257,7 +262,9 @@ def test_stylize_and_translate_every_image_to_image_model(demo):
         assert max(picture.image.shape[:2]) == 128
         assert picture.command.startswith(f"zoo stylize photo.jpg --style {style}")
     for name in demo.catalog.translators:
-        assert max(demo.translate(name, photo, 64).image.shape[:2]) == 64
+        translated = demo.translate(name, photo, 64)
+        assert max(translated.image.shape[:2]) == 64
+        assert translated.command == f"zoo translate {name} photo.jpg --size 64 -o out.png"
 
 
 @pytest.mark.slow

@@ -321,7 +321,7 @@ def test_translate_runs_an_image_to_image_model(browser):
     browser.find_element(By.ID, "tr-button").click()
     _src, size = _image(browser, "tr-image")
     assert max(size) == 256
-    assert "zoo.load(" in browser.find_element(By.ID, "tr-command").text
+    assert "zoo translate " in browser.find_element(By.ID, "tr-command").text
 
 
 def test_the_model_card_panel_shows_licence_and_training_command(browser, screenshots):

@@ -176,7 +176,7 @@ def build_app(limits: Limits | None = None, demo: Demo | None = None) -> gr.Bloc
                     x_button = gr.Button("Translate", variant="primary", elem_id="tr-button")
                 with gr.Column():
                     x_image = _picture(gr, "Result", "tr-image")
-                    x_command = gr.Code(label="In Python", language="python", elem_id="tr-command")
+                    x_command = gr.Code(label="The same with zoo", language="shell", elem_id="tr-command")
 
         with gr.Tab("Model card", id="card"):
             c_model = gr.Dropdown(list(cat.checkpoints), value=first, label="Checkpoint", elem_id="card-model")

@@ -235,8 +235,8 @@ class Demo:
         name = self.catalog.require(name, self.catalog.translators, "image-to-image models")
         side = check_count(size, "size", 16, self.limits.max_side)
         handle = self.models.get(name)
-        result = np.asarray(handle.transform(resize_longest(picture, side)))
-        command = f"python -c \"import zoo; zoo.load('{name}')('photo.jpg', size={side}).save('out.png')\""
+        result = np.asarray(handle.translate(resize_longest(picture, side)))
+        command = f"zoo translate {shlex.quote(name)} photo.jpg --size {side} -o out.png"
         return Picture(result, self._png(result, name), command)
 
     def stylize(self, style: str, picture: Image.Image, size: float) -> Picture:
