@@ -214,4 +214,4 @@ def test_push_refuses_an_incomplete_card_and_reports_upload_errors(zoo_env: Zoo,
     out = tmp_path / "b"
     result = zoo_env.run("push", str(runs["tiny"]), "--repo", f"{ORG}/upload", "--out", str(out), "--license", "mit")
     clean_error(result, f"{ORG}/upload", "does not accept uploads")
-    assert (out / "README.md").is_file() and not (out / "upload.md").exists()
+    assert not out.exists()  # a failed upload removes the folder the push created: nothing is left behind

@@ -6,8 +6,11 @@ published checkpoint, first or third party.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -39,14 +42,81 @@ def split_card(text: str, source: str) -> tuple[dict[str, Any], str]:
     return meta, "".join(lines[end + 1 :])
 
 
+def read_card(path: str | os.PathLike[str], what: str = "card") -> tuple[dict[str, Any], str]:
+    """(front matter, body) of a card file: the one reader, so a FIFO or non-UTF-8 bytes end in one line."""
+    path = require_regular_file(path, what)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ZooError(f"{what} {str(path)!r} cannot be read ({exc.strerror}): check the file") from None
+    except UnicodeDecodeError as exc:
+        raise ZooError(
+            f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start}): save it as UTF-8 Markdown"
+        ) from None
+    return split_card(text, str(path))
+
+
+# The licence identifiers the Hugging Face Hub accepts in a card's ``license:`` (docs/hub/repositories-licenses).
+HUB_LICENSES = frozenset(
+    (
+        "apache-2.0", "mit", "openrail", "bigscience-openrail-m", "creativeml-openrail-m", "bigscience-bloom-rail-1.0",
+        "bigcode-openrail-m", "afl-3.0", "artistic-2.0", "bsl-1.0", "bsd", "bsd-2-clause", "bsd-3-clause",
+        "bsd-3-clause-clear", "c-uda", "cc", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0",
+        "cc-by-sa-3.0", "cc-by-sa-4.0", "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0",
+        "cc-by-nc-nd-3.0", "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0",
+        "cdla-sharing-1.0", "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0", "epl-1.0", "epl-2.0",
+        "etalab-2.0", "eupl-1.1", "eupl-1.2", "agpl-3.0", "gfdl", "gpl", "gpl-2.0", "gpl-3.0", "lgpl", "lgpl-2.1",
+        "lgpl-3.0", "isc", "h-research", "intel-research", "lppl-1.3c", "ms-pl", "apple-ascl", "apple-amlr",
+        "mpl-2.0", "odc-by", "odbl", "openrail++", "osl-3.0", "postgresql", "ofl-1.1", "ncsa", "unlicense", "zlib",
+        "pddl", "lgpl-lr", "deepfloyd-if-license", "llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "gemma",
+        "unknown", "other",
+    )
+)  # fmt: skip
+
+
+def license_problem(value: Any) -> str | None:
+    """Why ``value`` is no Hub licence identifier (naming the closest ones), or None: the Hub rejects other ids."""
+    if isinstance(value, str) and value in HUB_LICENSES:
+        return None
+    close = difflib.get_close_matches(str(value).lower(), sorted(HUB_LICENSES), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "use one such as mit, apache-2.0 or cc-by-4.0"
+    return f"{value!r} is not a Hugging Face Hub licence identifier: {hint} ('other' with license_name if unlisted)"
+
+
+def check_license(value: Any, where: str = "--license") -> str:
+    """``value`` if it is a Hub licence identifier, else a one-line ZooError naming the closest ones."""
+    problem = license_problem(value)
+    if problem:
+        raise ZooError(f"{where} {problem}")
+    return str(value)
+
+
+_LINE_BREAKING = ("Cc", "Zl", "Zp")  # control characters (newline, tab, NUL, NEL) and Unicode line/paragraph breaks
+
+
+def one_line_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a one-line card field (it holds a control character), or None.
+
+    Why: a newline in a YAML value can close the front matter early and smuggle in fields.
+    """
+    if not isinstance(value, str):
+        return None
+    bad = next((c for c in value if unicodedata.category(c) in _LINE_BREAKING), None)
+    if bad is None:
+        return None
+    return f"holds the control character {bad!r} at position {value.index(bad)}: give it on one line, without it"
+
+
+def check_one_line(value: Any, field: str) -> None:
+    """Raise a one-line ZooError when a one-line card field given from outside holds a control character."""
+    problem = one_line_problem(value)
+    if problem:
+        raise ZooError(f"{field} {problem}")
+
+
 def checkpoint_from_card(path: str | os.PathLike[str], *, bundled: str | None = None) -> CheckpointSpec:
     """Read a card file and return the checkpoint it describes (``bundled`` = 'pkg:relative/path')."""
-    path = require_regular_file(path, "model card")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ZooError(f"model card {path} cannot be read ({exc.strerror})") from None
-    meta, _ = split_card(text, str(path))
+    meta, _ = read_card(path, "model card")
     zoo_block = meta.get("zoo")
     if not isinstance(zoo_block, Mapping):
         raise ZooError(f"{path}: missing field 'zoo' (the checkpoint spec) in the front matter")
@@ -77,7 +147,7 @@ def card_body(spec: CheckpointSpec) -> str | None:
     """The Markdown text of a checkpoint's card, if the card file is available."""
     if not spec.card or not Path(spec.card).is_file():
         return None
-    return split_card(Path(spec.card).read_text(encoding="utf-8"), spec.card)[1].strip()
+    return read_card(spec.card, "model card")[1].strip()
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -105,8 +175,42 @@ NOT_EVALUATED = {"evaluated": False, "protocol": "not evaluated: the publisher c
 """What ``zoo push --no-metrics`` writes: an explicit choice, so the card says so instead of lacking a field."""
 
 
+def _non_finite(metrics: Any, prefix: str = "") -> str | None:
+    """The first metric of ``metrics`` (groups and {value: ...} included) that is NaN or infinite, as a problem."""
+    if not isinstance(metrics, Mapping):
+        return None
+    for key, value in metrics.items():
+        if isinstance(value, Mapping):
+            inner = value.get("value")
+            if isinstance(inner, float) and not math.isfinite(inner):
+                value = inner
+            else:
+                problem = _non_finite(value, f"{prefix}{key}.")
+                if problem:
+                    return problem
+                continue
+        if isinstance(value, float) and not math.isfinite(value):
+            return (
+                f"metric {prefix}{key} is not a finite number ({value}): the evaluation failed; "
+                "run zoo eval again, or leave the metric out"
+            )
+    return None
+
+
+def metrics_problem(metrics: Any) -> str | None:
+    """Why a card's ``zoo.metrics`` is unusable, or None: the one check of cards check, push and --compare."""
+    return _check_metrics(metrics)
+
+
+def check_metrics(metrics: Any, source: str) -> None:
+    """Raise a one-line ZooError naming ``source`` when its metrics are unusable (NaN, no protocol, not numbers)."""
+    problem = metrics_problem(metrics)
+    if problem:
+        raise ZooError(f"{source}: zoo.metrics: {problem}")
+
+
 def _check_metrics(metrics: Any) -> str | None:
-    """Why ``metrics`` is unusable, or None: numbers plus the protocol that produced them.
+    """Why ``metrics`` is unusable, or None: finite numbers plus the protocol that produced them.
 
     A value may be a group ``{protocol: ..., fid: ...}``: the same model under a second feature
     extractor, e.g. a CIFAR-10 checkpoint scored with both zoo-cifar10-resnet and SqueezeNet features.
@@ -115,6 +219,9 @@ def _check_metrics(metrics: Any) -> str | None:
         return None
     if not isinstance(metrics, Mapping) or not metrics:
         return "missing: add e.g. {protocol: 'FID-10k vs the train split, zoo eval ...', fid: 31.2}"
+    non_finite = _non_finite(metrics)
+    if non_finite:
+        return non_finite
     protocol = metrics.get("protocol")
     values = {k: v for k, v in metrics.items() if k != "protocol"}
     if not values:
@@ -125,7 +232,9 @@ def _check_metrics(metrics: Any) -> str | None:
             if problem:
                 return f"{key!r} {problem}"
         elif isinstance(value, Mapping):
-            if not isinstance(value.get("value"), (int, float)) or not (value.get("protocol") or protocol):
+            number = value.get("value")
+            numeric = isinstance(number, (int, float)) and not isinstance(number, bool)
+            if not numeric or not (value.get("protocol") or protocol):
                 return f"{key!r} must be a number, or {{value: number, protocol: text}}"
         elif not isinstance(value, (int, float)) or isinstance(value, bool):
             return f"{key!r} is {value!r}, not a number"
@@ -157,6 +266,9 @@ def _check_fields(
         if not isinstance(value, str):
             problems.append(CardProblem(f"zoo.{key}", f"must be text, got {value!r}"))
             return None
+        if one_line_problem(value):
+            problems.append(CardProblem(f"zoo.{key}", str(one_line_problem(value))))
+            return None
         return value
 
     name = text("name")
@@ -178,10 +290,13 @@ def _check_fields(
     elif isinstance(block.get("config"), Mapping) and block["config"].get("resolution", resolution) != resolution:
         other = block["config"]["resolution"]
         problems.append(CardProblem("zoo.resolution", f"{resolution} differs from zoo.config.resolution {other}"))
-    if not (block.get("license") or meta.get("license")):
+    licence = meta.get("license") or block.get("license")
+    if not licence:
         problems.append(
             CardProblem("license", "missing: the licence of the weights (e.g. mit, cc-by-4.0)", absent=True)
         )
+    elif license_problem(licence):
+        problems.append(CardProblem("license", str(license_problem(licence))))
     unpublished = block.get("unpublished")
     if unpublished not in (None, ""):
         if not isinstance(unpublished, str):
@@ -289,12 +404,9 @@ def card_field_problems(
     path = Path(path)
     hub_repo = path.name == "README.md" if hub_repo is None else hub_repo
     try:
-        require_regular_file(path, "card")
-        meta, body = split_card(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        return [CardProblem("", f"{path}: cannot be read ({exc.strerror})")]
-    except (ZooError, UnicodeDecodeError) as exc:
-        return [CardProblem("", str(exc) if isinstance(exc, ZooError) else f"{path}: not UTF-8 text")]
+        meta, body = read_card(path)
+    except ZooError as exc:
+        return [CardProblem("", str(exc))]
     block = meta.get("zoo")
     if not isinstance(block, Mapping):
         return [

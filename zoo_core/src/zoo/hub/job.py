@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,32 @@ def _metrics(metrics: str | os.PathLike[str] | Mapping[str, Any] | None, no_metr
         raise ZooError(f"--metrics {metrics} is not a readable JSON file ({exc.__class__.__name__})") from None
 
 
+def check_upload_allowed() -> None:
+    """Refuse a real push under HF_HUB_OFFLINE=1 before anything is written (huggingface_hub would refuse it later)."""
+    from zoo.hub.transfer import hf_constants
+
+    if hf_constants().HF_HUB_OFFLINE:
+        raise ZooError(
+            "zoo push uploads, and HF_HUB_OFFLINE=1 forbids it: unset HF_HUB_OFFLINE, "
+            "or use --dry-run to only write the folder"
+        )
+
+
+def _new_folders(out: Path) -> list[Path]:
+    """``out`` and those of its parents that do not exist yet, deepest first: what a failed push removes."""
+    path = out.absolute()
+    return [p for p in (path, *path.parents) if not p.exists()]
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Remove the repo folder a failed push created (and the empty parents it made), so nothing is left behind."""
+    from zoo.files import remove_empty
+
+    if created:
+        shutil.rmtree(created[0], ignore_errors=True)
+        remove_empty(created[1:])
+
+
 @public
 def push(
     source: str | os.PathLike[str],
@@ -78,6 +105,8 @@ def push(
         raise ZooError(f"repo must be a Hub repository ORG/NAME, got {repo_id!r}")
     if dtype is not None and dtype not in DTYPES:
         raise ZooError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    if not dry_run:
+        check_upload_allowed()
     source = str(source)
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise ZooError(f"--out {str(out)!r} is a file, not a folder for the repo layout: choose another --out")
@@ -101,20 +130,25 @@ def push(
     if out is None:
         out = Path(source) / "hub" if Path(source).is_dir() else Path(f"{plan.name}-hub")
     out = Path(out)
-    files = write_folder(plan, out)
-    problems = card_problems(out)
-    for problem in problems:
-        say(f"card: {problem}")
-    result = PushResult(plan.name, out, files, problems)
-    if dry_run:
-        say(f"wrote {', '.join(files)} to {out} (dry run: nothing uploaded)")
-        return result
-    if problems:
-        raise ZooError(
-            f"the card of {plan.name} has {len(problems)} problem(s), listed above: "
-            f"fix them, or inspect {out} with --dry-run"
-        )
-    result.commit = upload(out, repo_id, files, f"Upload {plan.name} with gan-zoo")
+    created = _new_folders(out)
+    try:
+        files = write_folder(plan, out)
+        problems = card_problems(out)
+        for problem in problems:
+            say(f"card: {problem}")
+        result = PushResult(plan.name, out, files, problems)
+        if dry_run:
+            say(f"wrote {', '.join(files)} to {out} (dry run: nothing uploaded)")
+            return result
+        if problems:
+            raise ZooError(
+                f"the card of {plan.name} has {len(problems)} problem(s), listed above: "
+                f"fix them, or write the folder {out} with --dry-run to inspect it"
+            )
+        result.commit = upload(out, repo_id, files, f"Upload {plan.name} with gan-zoo")
+    except BaseException:  # a failed push (or Ctrl-C) leaves no folder it made behind
+        _remove_created(created)
+        raise
     result.pinned_card = pinned_card(out, repo_id, result.commit)
     say(f"pushed {plan.name} to {repo_id} at commit {result.commit}")
     say(f"card pinned to that commit: {result.pinned_card} (copy it into cards/ to register the checkpoint)")

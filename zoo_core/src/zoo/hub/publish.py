@@ -63,13 +63,9 @@ class PushPlan:
 
 def _base_card(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     """(HF front matter, zoo block, body) of an existing card used as the starting point."""
-    from zoo.cards import split_card
+    from zoo.cards import read_card
 
-    require_regular_file(path, "card")
-    try:
-        meta, body = split_card(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        raise ZooError(f"card {path} cannot be read ({exc.strerror})") from None
+    meta, body = read_card(path, "--card")
     block = meta.pop("zoo", None)
     return meta, dict(block) if isinstance(block, Mapping) else {}, body
 
@@ -217,27 +213,76 @@ def plan_push(
         card_dir = card.parent
         fields = {**fields, **{k: v for k, v in block.items() if k not in ("revision", "repo_id", "sha256", "size")}}
         metrics_source = str(card)
-    fields.update({k: v for k, v in (overrides or {}).items() if v not in (None, "")})
-    if (overrides or {}).get("metrics") not in (None, ""):
+    overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, "")}
+    check_overrides({**overrides, "name": name} if name is not None else overrides)
+    fields.update(overrides)
+    if "metrics" in overrides:
         metrics_source = "--metrics"
     notes = []
     if "metrics" in fields:
+        from zoo.cards import check_metrics
         from zoo.metrics.summary import card_metrics
 
         fields["metrics"], note = card_metrics(fields["metrics"], sha256_file(weights), metrics_source)
+        if fields["metrics"]:  # empty counts as absent: the card check then says which option supplies it
+            check_metrics(fields["metrics"], metrics_source)
         notes += [note] if note else []
     fields["name"] = name or fields.get("name") or repo_id.split("/")[1].lower()
     check_name(fields["name"], "checkpoint")
     if "license" in fields:
         meta["license"] = fields.pop("license")
-    if samples is not None:
-        if not samples.is_file() or samples.suffix.lower() != ".png":
-            raise ZooError(f"--samples {samples} is not a PNG file")
     plan = PushPlan(repo_id, weights, family, config, fields, meta, body, samples or run_samples)
     plan.card_dir, plan.notes = card_dir, notes
+    check_images(plan, "--samples" if samples is not None else "the run's sample grid")
     if samples is None and run_samples is not None:
         notes.append(f"sample grid: {run_samples} (pass --samples PATH.png for another)")
     return plan
+
+
+ONE_LINE_FIELDS = ("name", "dataset", "license", "train_command")
+"""Card fields a push takes from outside (options, Python arguments) that must each stay on one YAML line."""
+
+
+def check_overrides(overrides: Mapping[str, Any]) -> None:
+    """Refuse bad card fields given from outside in one line each, before anything is written: the one check
+    of every override (CLI and Python alike) - text on one line, a Hub licence identifier."""
+    from zoo.cards import check_license, check_one_line
+
+    for key in ONE_LINE_FIELDS:
+        value = overrides.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ZooError(f"{key} must be text, got {type(value).__name__} {value!r}")
+        check_one_line(value, f"--{key.replace('_', '-')}")
+    if overrides.get("license") is not None:
+        check_license(overrides["license"])
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def check_image(path: Path, what: str, *, png: bool = False) -> None:
+    """Refuse an image file that the guarded decoder cannot read (text named .png, a header claiming
+    billions of pixels, a truncated file) before it is copied into the repo folder."""
+    from zoo.image_io import decode_image
+
+    require_regular_file(path, what)
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise ZooError(f"{what} {str(path)!r} cannot be read ({exc.strerror}): check the file") from None
+    if png and (path.suffix.lower() != ".png" or not blob.startswith(PNG_SIGNATURE)):
+        raise ZooError(f"{what} {str(path)!r} is not a PNG file: give a PNG image of generated samples")
+    decode_image(blob, f"{what} {str(path)!r}")
+
+
+def check_images(plan: PushPlan, what: str) -> None:
+    """Check every image a push copies (the sample grid, the images the card body links to) before writing."""
+    if plan.samples is not None:
+        check_image(plan.samples, what, png=True)
+    for image in _card_images(plan):
+        check_image(plan.card_dir / image, "card image")  # type: ignore[operator]
 
 
 # The Hub's task list has no class-conditional generation: class-conditional generators there (DiT,
@@ -331,16 +376,25 @@ def _write_weights(plan: PushPlan, target: Path) -> None:
     save_weights(target, tensors, family=plan.family, config=plan.config, metadata=metadata)
 
 
-def _copy_card_images(plan: PushPlan, out: Path) -> list[str]:
-    """Copy the images the card body links to (beside the card it came from) into the repo folder."""
+def _card_images(plan: PushPlan) -> list[str]:
+    """The images the card body links to that are files beside the card it came from (copied into the repo)."""
     from zoo.cards import local_images
 
+    if plan.card_dir is None:
+        return []
+    return [
+        image
+        for image in local_images(plan.body)
+        # the grid is written from plan.samples; other paths are left to the card check to report
+        if image != SAMPLES_FILENAME and Path(image).name == image and (plan.card_dir / image).is_file()
+    ]
+
+
+def _copy_card_images(plan: PushPlan, out: Path) -> list[str]:
+    """Copy the images the card body links to (beside the card it came from) into the repo folder."""
     copied = []
-    for image in local_images(plan.body) if plan.card_dir is not None else []:
-        source = plan.card_dir / image
-        if image == SAMPLES_FILENAME or Path(image).name != image or not source.is_file():
-            continue  # the grid is written above; other paths are left to the card check to report
-        _copy(source, out / image)
+    for image in _card_images(plan):
+        _copy(plan.card_dir / image, out / image)  # type: ignore[operator]
         copied.append(image)
     return copied
 
@@ -434,9 +488,9 @@ def pinned_card(out: Path, repo_id: str, commit: str) -> Path:
     """Write ``<name>.md`` into the folder (not uploaded): the card pinned to ``commit``, ready for ``cards/``."""
     import yaml
 
-    from zoo.cards import split_card
+    from zoo.cards import read_card
 
-    meta, body = split_card((out / CARD_FILENAME).read_text(encoding="utf-8"), str(out / CARD_FILENAME))
+    meta, body = read_card(out / CARD_FILENAME)
     meta["zoo"]["revision"] = commit
     base = f"{endpoint()}/{repo_id}/resolve/{commit}/"
     body = _RELATIVE_IMAGE.sub(lambda m: f"{m.group(1)}{base}{m.group(2)}{m.group(3)}", body)

@@ -257,9 +257,9 @@ def checkpoint_weights(spec: CheckpointSpec, *, download_allowed: bool | None = 
 
 def _card_block(card: Path, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(front matter, zoo block) of a downloaded card."""
-    from zoo.cards import split_card
+    from zoo.cards import read_card
 
-    meta, _ = split_card(card.read_text(encoding="utf-8"), f"{label} README.md")
+    meta, _ = read_card(card, f"{label} README.md")
     block = meta.get("zoo")
     if not isinstance(block, dict):
         raise ZooError(

@@ -80,8 +80,8 @@ def _divergence(a: str, b: str, width: int = 48) -> str:
 
 
 def load_card_metrics(name: str) -> Mapping[str, Any]:
-    """The ``zoo.metrics`` of a registered checkpoint or of a card file (README.md / NAME.md)."""
-    from zoo.cards import checkpoint_from_card
+    """The ``zoo.metrics`` of a registered checkpoint or of a card file (README.md / NAME.md), checked as cards are."""
+    from zoo.cards import check_metrics, checkpoint_from_card
     from zoo.registry import get_registry
 
     path = Path(name)
@@ -93,6 +93,7 @@ def load_card_metrics(name: str) -> Mapping[str, Any]:
             raise ZooError(f"{name!r} is neither a published checkpoint nor a card file: see zoo list")
     if not spec.metrics or spec.metrics.get("evaluated") is False:
         raise ZooError(f"{name}'s card holds no metrics to compare")
+    check_metrics(spec.metrics, name)  # the check of zoo cards check: no NaN row, no number without its protocol
     return spec.metrics
 
 
