@@ -75,7 +75,7 @@ def test_a_short_stream_is_refused_not_written(tmp_path):
         (["dcgan", "-o", "g.jpg"], ("must end in .png or .npz",)),
         (["dcgan", "--seed", "-1", "-o", "g.png"], ("--seed", "-1 is not in the range 0<=x<=9223372036854775807")),
         (["dcgan", "--seed", str(2**70), "-o", "g.png"], ("--seed", "is not in the range 0<=x<=9223372036854775807")),
-        (["sagan-fashion-mnist-32", "--class", "Bag,,Coat", "-o", "g.png"], ("empty class name",)),
+        (["sagan-fashion-mnist-32", "--class", "Bag,,Coat", "-o", "g.png"], ("has an empty entry",)),
         (["sagan-fashion-mnist-32", "--class", "Sneakers", "-o", "g.npz"], ("unknown class 'Sneakers'", "Sneaker")),
     ],
 )
