@@ -21,44 +21,22 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 
 from _machine import machine_line, spread
+from zoo.processes import free_port, stop, wait_until_serving
 
 N_IMAGES = 16
 
 
-def _wait(url: str, process: subprocess.Popen, timeout: float = 120) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if process.poll() is not None:
-            raise SystemExit(f"zoo demo exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.perf_counter() - started
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.02)
-    raise SystemExit(f"{url} did not answer within {timeout} s")
-
-
 def _start(env: dict[str, str]) -> tuple[subprocess.Popen, str, float]:
-    from zoo.hub.local import free_port
-
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "zoo", "demo", "--port", str(port), "--quiet"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    _wait(url, process)
+    wait_until_serving(url, process, poll=0.02)
     return process, url, time.perf_counter() - started
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def first_page(env: dict[str, str], rounds: int) -> dict[str, list[float]]:
@@ -70,7 +48,7 @@ def first_page(env: dict[str, str], rounds: int) -> dict[str, list[float]]:
         times["python -c 'import torch, gradio' (floor)"].append(time.perf_counter() - started)
         process, _url, seconds = _start(env)
         times["zoo demo -> first page"].append(seconds)
-        _stop(process)
+        stop(process)
     return times
 
 
@@ -178,7 +156,7 @@ def main() -> None:
         finally:
             click.quit()  # type: ignore[attr-defined]
     finally:
-        _stop(process)
+        stop(process)
     how = "chromium: click -> new grid loaded in the page" if browser else "gradio_client: call -> result"
     print(f"| {how}, first click | {first:.3g} |")
     print(f"| {how}, later clicks | {spread(clicks)} |")

@@ -69,8 +69,8 @@ def plain_loop(family: str) -> Callable[[], None]:
     return step
 
 
-def trainer_step(family: str, **overrides: str) -> tuple[str, Callable[[], object]]:
-    """(how the trainer chose its precision, one ``zoo train FAMILY`` step) with ``--set`` overrides."""
+def build_trainer(family: str, **overrides: str) -> tuple[object, object]:
+    """(a ``zoo train FAMILY`` Trainer with ``--set`` overrides, in-memory random batches for it)."""
     from zoo.registry import get_registry
     from zoo.training.data import BatchSchedule, ImageData
     from zoo.training.settings import resolve_settings
@@ -86,7 +86,12 @@ def trainer_step(family: str, **overrides: str) -> tuple[str, Callable[[], objec
     images = torch.randint(0, 256, (n, channels, side, side), dtype=torch.uint8)
     labels = torch.randint(0, classes, (n,)) if classes else None
     schedule = BatchSchedule(n, settings.batch_size, 0, 0, 1)
-    batches = MemoryBatches(ImageData(images=images, labels=labels), schedule, "bench")
+    return trainer, MemoryBatches(ImageData(images=images, labels=labels), schedule, "bench")
+
+
+def trainer_step(family: str, **overrides: str) -> tuple[str, Callable[[], object]]:
+    """(how the trainer chose its precision, one ``zoo train FAMILY`` step) with ``--set`` overrides."""
+    trainer, batches = build_trainer(family, **overrides)
     return trainer.precision_note, lambda: trainer.train_step(batches)
 
 

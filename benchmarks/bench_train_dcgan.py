@@ -14,13 +14,12 @@ FlopCounterMode, so each setting is also quoted as a fraction of the matmul peak
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 import zoo
 from _machine import flop_count, interleaved, machine_line, speed_rows
+from bench_train import build_trainer
 
 PLAIN = "plain fp32 eager loop (reference)"  # first: the ratios are to it
 
@@ -53,17 +52,7 @@ def plain_loop(batch: int) -> Callable[[], None]:
 
 def trainer_step(batch: int, compile_: bool = False, **overrides: str) -> tuple[str, Callable[[], object]]:
     """(how the trainer chose its precision, one ``zoo train dcgan`` step) with ``--set`` overrides."""
-    from zoo.registry import get_registry
-    from zoo.training.data import BatchSchedule, ImageData
-    from zoo.training.settings import resolve_settings
-    from zoo.training.streaming import MemoryBatches
-    from zoo.training.trainer import Trainer
-
-    arch = get_registry().architecture("dcgan")
-    settings = resolve_settings(arch, None, {"batch_size": str(batch), **overrides})
-    trainer = Trainer(arch, settings, "bench", Path(tempfile.mkdtemp(prefix="zoo-bench-")), device="cpu", quiet=True)
-    images = torch.randint(0, 256, (4 * batch, 3, 32, 32), dtype=torch.uint8)
-    batches = MemoryBatches(ImageData(images=images, labels=None), BatchSchedule(len(images), batch, 0, 0, 1), "bench")
+    trainer, batches = build_trainer("dcgan", batch_size=str(batch), **overrides)
     if compile_:
         trainer.G_train, trainer.D_train = torch.compile(trainer.G), torch.compile(trainer.D)
     return trainer.precision_note, lambda: trainer.train_step(batches)

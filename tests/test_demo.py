@@ -14,7 +14,6 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,6 +26,7 @@ from zoo.demo.catalog import build_catalog, card_markdown
 from zoo.demo.jobs import EXAMPLES, Demo, layer_ranges, parse_seeds, read_upload
 from zoo.demo.limits import Limits, check_count
 from zoo.errors import ZooError
+from zoo.processes import free_port, wait_until_serving
 from zoo.registry import get_registry
 
 TASKS_WITH_LATENTS = ("unconditional-image-generation", "class-conditional-image-generation")
@@ -35,28 +35,6 @@ TASKS_WITH_LATENTS = ("unconditional-image-generation", "class-conditional-image
 @pytest.fixture(scope="module")
 def demo() -> Demo:
     return Demo(build_catalog(), Limits())
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_page(url: str, process: subprocess.Popen, timeout: float = 120) -> float:
-    """Seconds until ``url`` answers 200 (fails if the process exits first)."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if process.poll() is not None:
-            said = process.stdout.read() if process.stdout else ""
-            raise AssertionError(f"the server exited with {process.returncode}: {said}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.perf_counter() - started
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
 # --- what the page offers -----------------------------------------------------------------------------------
@@ -484,7 +462,7 @@ def test_the_exported_space_starts_and_serves_the_app_without_any_file_of_the_ma
     server = subprocess.Popen([sys.executable, "app.py"], cwd=tmp_path / "space", env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
-        wait_for_page(f"http://127.0.0.1:{port}/", server)
+        wait_until_serving(f"http://127.0.0.1:{port}/", server)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=10) as response:
             config = response.read().decode()
         for tab in ("Generate", "Explore", "Stylize", "Translate", "Model card"):

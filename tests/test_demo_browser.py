@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from zoo.demo.catalog import build_catalog
-from zoo.hub.local import free_port
+from zoo.processes import free_port, stop, wait_until_serving
 from zoo.registry import get_registry
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -47,25 +47,6 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-def wait_for_page(url: str, process: subprocess.Popen, timeout: float = WAIT) -> float:
-    """Seconds until ``url`` answers 200 (fails at once if the server exits)."""
-    import urllib.error
-    import urllib.request
-
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if process.poll() is not None:
-            said = process.stdout.read() if process.stdout else ""
-            raise AssertionError(f"zoo demo exited with {process.returncode}: {said}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.perf_counter() - started
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """``zoo demo`` on a free loopback port, stopped at the end of the module."""
@@ -75,15 +56,10 @@ def server() -> Iterator[str]:
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_page(url, process)
+        wait_until_serving(url, process, WAIT)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop(process)
 
 
 @pytest.fixture(scope="module")

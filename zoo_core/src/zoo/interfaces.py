@@ -127,6 +127,17 @@ class ImageToImageGenerator(Generator):
         raise TypeError(f"{type(self).__name__} is image-to-image: it takes images, not latents")
 
 
+def translation_route(generator: nn.Module, direction: str) -> tuple[nn.Module, tuple[int, int]]:
+    """The network that translates ``generator``'s images in ``direction`` and its (input, output) channels.
+
+    A generator that only declares the task (no ``translator``) is its own network, with ``in_channels``
+    (default: ``channels``) in and ``channels`` out.
+    """
+    if isinstance(generator, ImageToImageGenerator) or hasattr(generator, "translator"):
+        return generator.translator(direction), generator.channels_for(direction)
+    return generator, (getattr(generator, "in_channels", generator.channels), generator.channels)
+
+
 class Loss(abc.ABC):
     """An adversarial objective: what D minimises and what G minimises, on raw logits."""
 

@@ -17,7 +17,7 @@ from zoo.boundary import public
 from zoo.errors import ZooError
 from zoo.images import to_uint8
 from zoo.inference import InferencePlan, fast_inference, plan_for
-from zoo.interfaces import TASK_IMAGE_TO_IMAGE, Generator
+from zoo.interfaces import TASK_IMAGE_TO_IMAGE, Generator, translation_route
 from zoo.latent import check_truncation
 from zoo.specs import ArchitectureSpec, CheckpointSpec
 
@@ -185,12 +185,7 @@ class ModelHandle:
                 f"{self.spec.name} translates {only}{' and '.join(directions)}, not {direction!r}: "
                 f"choose --direction {' or '.join(directions)}"
             )
-        generator: Any = self.generator
-        network = generator.translator(chosen) if hasattr(generator, "translator") else generator
-        in_channels = getattr(generator, "in_channels", generator.channels)
-        channels = (
-            generator.channels_for(chosen) if hasattr(generator, "channels_for") else (in_channels, generator.channels)
-        )
+        network, channels = translation_route(self.generator, chosen)
         return network, chosen, channels
 
     @torch.no_grad()

@@ -192,11 +192,11 @@ def _check_image_to_image(name: str, generator: object) -> None:
     size and range, depend on the input, and gradients reach every weight of that direction's network."""
     import torch
 
+    from zoo.interfaces import translation_route
+
     directions = tuple(getattr(generator, "directions", None) or ("a2b",))
     for direction in directions:
-        network = generator.translator(direction) if hasattr(generator, "translator") else generator
-        in_channels, out_channels = generator.channels_for(direction) if hasattr(generator, "channels_for") else (
-            generator.channels, generator.channels)  # fmt: skip
+        network, (in_channels, out_channels) = translation_route(generator, direction)
         side = generator.resolution
         x = torch.rand(2, in_channels, side, side, generator=torch.Generator().manual_seed(0))
         images = network(x)

@@ -9,6 +9,7 @@ checked before the first image is translated; if one fails later, the files this
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ def _items(inputs: Sequence[Path]) -> list[Item]:
     return items
 
 
-def _npz_images(path: Path, direction: str, channels: int) -> np.ndarray:
+def _npz_images(path: Path, direction: str) -> np.ndarray:
     """The array of an .npz to translate: uint8 (N, H, W, C) or (N, H, W); never unpickled."""
     from zoo.data_formats import check_image_shape
 
@@ -97,7 +98,7 @@ def _npz_images(path: Path, direction: str, channels: int) -> np.ndarray:
     return images if images.ndim == 4 else images[..., None]
 
 
-def _expand(items: list[Item], direction: str, channels: int) -> Iterator[tuple[Item, Any]]:
+def _expand(items: list[Item], direction: str) -> Iterator[tuple[Item, Any]]:
     """(item, picture) for every image: PIL images from files, array rows from .npz files (read one file at a time)."""
     from PIL import Image
 
@@ -105,7 +106,7 @@ def _expand(items: list[Item], direction: str, channels: int) -> Iterator[tuple[
 
     for item in items:
         if item.path.suffix.lower() == ".npz":
-            images = _npz_images(item.path, direction, channels)
+            images = _npz_images(item.path, direction)
             width = len(str(len(images) - 1))
             for index, row in enumerate(images):
                 mode = "L" if row.shape[-1] == 1 else "RGB"
@@ -153,8 +154,7 @@ def _plan_outputs(items: list[Item], output: Path, force: bool) -> tuple[str, Pa
 
 def _duplicates(names: list[str]) -> list[str]:
     """Names that occur more than once."""
-    seen: set[str] = set()
-    return [n for n in names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
+    return [name for name, count in Counter(names).items() if count > 1]
 
 
 def _batches(pictures: Iterator[tuple[Item, Any]], size: int | None, batch: int) -> Iterator[list[tuple[Item, Any]]]:
@@ -205,7 +205,7 @@ def translate(
     if not paths:
         raise ZooError("no inputs given: name image files, folders or .npz files to translate")
     handle = load(str(model), device=device, dtype=dtype)
-    network, chosen, (in_channels, _) = handle.translator(direction)
+    _, chosen, (in_channels, _) = handle.translator(direction)
     items = _items(paths)
     kind, target = _plan_outputs(items, Path(output), force)
     made_folder = kind == "folder" and not target.exists()
@@ -214,7 +214,7 @@ def translate(
     result = TranslateResult(handle.spec.name, chosen, inference=handle.inference_plan.describe())
     bar = _progress(len(items), progress and any(p.is_dir() for p in paths))
     try:
-        for group in _batches(_expand(items, chosen, in_channels), size, batch_size):
+        for group in _batches(_expand(items, chosen), size, batch_size):
             from zoo.image_io import to_tensor
 
             x = torch.cat([to_tensor(picture, in_channels) for _, picture in group])

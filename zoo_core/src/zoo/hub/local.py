@@ -20,25 +20,15 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.errors import ZooError
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from zoo.processes import free_port, stop, wait_until_serving
 
 
 def git(repo: Path, *args: str) -> str:
@@ -91,22 +81,6 @@ class LocalHub:
         return {"HF_ENDPOINT": self.url, "HF_HOME": str(Path(home) / "hf-home"), "HF_HUB_OFFLINE": "0"}
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
-    """Poll until the server answers HTTP (any status), or raise with the end of its log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ZooError(f"olah exited with {process.returncode}: {log.read_text(errors='replace')[-500:]!r}")
-        try:
-            urllib.request.urlopen(f"{url}/api/models/zoo/absent/revision/main", timeout=2).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise ZooError(f"olah did not answer within {timeout:.0f} s: {log.read_text(errors='replace')[-500:]!r}")
-
-
 @contextlib.contextmanager
 def local_hub(root: Path | None = None, timeout: float = 60.0) -> Iterator[LocalHub]:
     """Start olah on a free loopback port in offline mode over an empty mirrors folder; stop it on exit."""
@@ -139,12 +113,10 @@ def local_hub(root: Path | None = None, timeout: float = 60.0) -> Iterator[Local
             )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_up(url, process, log, timeout)
+            probe = f"{url}/api/models/zoo/absent/revision/main"  # any HTTP answer means olah is up
+            wait_until_serving(
+                probe, process, timeout, any_status=True, said=lambda: log.read_text(errors="replace")[-500:]
+            )
             yield LocalHub(url, mirrors, process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=10)
