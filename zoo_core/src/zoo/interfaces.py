@@ -127,6 +127,35 @@ class ImageToImageGenerator(Generator):
         raise TypeError(f"{type(self).__name__} is image-to-image: it takes images, not latents")
 
 
+class ImageToImageDiscriminator(Discriminator):
+    """Judges translations: ``forward(x, condition=None)`` returns raw logits of shape (N, ...), a patch map allowed.
+
+    Pix2Pix's PatchGAN (Isola et al. 2017) scores overlapping patches, so the logits may keep spatial
+    axes; the losses average them. A ``conditional`` discriminator sees the input image beside the
+    output (``condition``, (N, in_channels, H, W)), as Pix2Pix's does; an unconditional one ignores it.
+    A two-way model (CycleGAN, Zhu et al. 2017) holds one critic per direction, each judging that
+    direction's outputs (D_B judges a2b's), and returns it from ``critic(direction)``. Images reach the
+    discriminator in [-1, 1], as in the papers, even though the generator's outputs are in [0, 1].
+    """
+
+    conditional: ClassVar[bool] = False
+    directions: ClassVar[tuple[str, ...]] = ("a2b",)
+
+    def __init__(self, *, resolution: int = 256, channels: int = 3, in_channels: int | None = None) -> None:
+        super().__init__(resolution=resolution, channels=channels)
+        self.in_channels = channels if in_channels is None else in_channels
+
+    @abc.abstractmethod
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        """Return logits (N, ...) for outputs ``x``; a conditional critic also reads ``condition``."""
+
+    def critic(self, direction: str) -> nn.Module:
+        """The network judging ``direction``'s outputs (a one-way model's is itself)."""
+        if direction != self.directions[0]:
+            raise ValueError(f"{type(self).__name__} judges only {self.directions[0]}, not {direction}")
+        return self
+
+
 def translation_route(generator: nn.Module, direction: str) -> tuple[nn.Module, tuple[int, int]]:
     """The network that translates ``generator``'s images in ``direction`` and its (input, output) channels.
 

@@ -21,7 +21,7 @@ MODEL_PREFIX = "model."
 # What --resume may change: rates and weights that a diverging run needs lowered, and logging.
 # Everything else (batch, n_critic, seed, model …) decides which data and noise each step sees.
 RESUMABLE_KEYS = (
-    "lr_g", "lr_d", "lr_decay", "reg_weight", "ortho_weight", "ema_decay",
+    "lr_g", "lr_d", "lr_decay", "lr_decay_start", "reg_weight", "ortho_weight", "ema_decay",
     "sample_every", "checkpoint_every", "log_every", "eval_every", "data_loading", "data_workers",
 )  # fmt: skip
 # Values that runs recorded before a key existed were trained with; a resume must not change them.
@@ -52,6 +52,7 @@ class TrainSettings(BaseModel):
     betas_g: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
     betas_d: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
     lr_decay: Literal["", "linear"] = ""  # "linear" takes both rates to 0 at ``steps`` (Gulrajani et al. 2017)
+    lr_decay_start: int = Field(0, ge=0, le=_COUNT)  # the linear decay starts here (CycleGAN: half way)
     regulariser: str = ""
     reg_weight: float = Field(0.0, ge=0, le=1e6)
     reg_every: int = Field(1, ge=1, le=10_000)
@@ -78,6 +79,12 @@ class TrainSettings(BaseModel):
     # How batches are read; never which images they hold (zoo/training/streaming.py), so resumes may change it.
     data_loading: Literal["auto", "memory", "stream"] = "auto"  # auto: in memory when it fits, else streamed
     data_workers: int = Field(2, ge=0, le=64)  # DataLoader processes decoding streamed data; 0: the main one
+    # Image-to-image families only (zoo/training/translation.py); 0 switches a term off.
+    l1_weight: float = Field(0.0, ge=0, le=1e6)  # Pix2Pix's L1 to the target (Isola et al. 2017: 100)
+    cycle_weight: float = Field(0.0, ge=0, le=1e6)  # CycleGAN's cycle consistency (Zhu et al. 2017: 10)
+    identity_weight: float = Field(0.0, ge=0, le=1e3)  # CycleGAN's identity term, × cycle_weight (0.5)
+    pool_size: int = Field(0, ge=0, le=10_000)  # CycleGAN's history of fakes shown to D (Shrivastava et al.: 50)
+    load_size: int = Field(0, ge=0, le=8192)  # resize to this, then random-crop the model's size (0: no resize)
     model: dict[str, Any] = Field(default_factory=dict)
 
     def __init__(self, **values: Any) -> None:
@@ -124,6 +131,8 @@ def check(settings: TrainSettings) -> None:
             f"steps × batch_size × n_critic = {settings.steps * settings.batch_size * settings.n_critic:,} images "
             f"is more than {MAX_WORK:,}: lower one of them"
         )
+    if settings.lr_decay_start >= settings.steps and settings.lr_decay:
+        raise ZooError(f"lr_decay_start={settings.lr_decay_start} must be below steps={settings.steps}")
     if settings.regulariser and settings.reg_weight <= 0:
         raise ZooError(f"regulariser {settings.regulariser!r} needs a positive reg_weight (e.g. 10 for gp)")
     if settings.reg_weight > 0 and not settings.regulariser:

@@ -178,7 +178,8 @@ class Trainer:
     def _set_learning_rates(self) -> None:
         """The settings' rates, scaled by the decay schedule at the current step."""
         s = self.settings
-        scale = 1.0 - self.step / s.steps if s.lr_decay == "linear" else 1.0
+        decaying = max(0, self.step - s.lr_decay_start) / (s.steps - s.lr_decay_start) if s.lr_decay else 0.0
+        scale = 1.0 - decaying
         for optimizer, rate in ((self.opt_g, s.lr_g), (self.opt_d, s.lr_d)):
             for group in optimizer.param_groups:
                 group["lr"] = rate * max(scale, 0.0)
