@@ -150,7 +150,10 @@ class ImageToImageDiscriminator(Discriminator):
         """Return logits (N, ...) for outputs ``x``; a conditional critic also reads ``condition``."""
 
     def critic(self, direction: str) -> nn.Module:
-        """The network judging ``direction``'s outputs (a one-way model's is itself)."""
+        """The network judging ``direction``'s outputs (a one-way model's is itself).
+
+        It is called as ``critic(x)``, or ``critic(x, condition)`` when the discriminator is conditional.
+        """
         if direction != self.directions[0]:
             raise ValueError(f"{type(self).__name__} judges only {self.directions[0]}, not {direction}")
         return self

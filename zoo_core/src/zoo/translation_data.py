@@ -159,6 +159,12 @@ def load_translation_data(path: str | os.PathLike[str], split: str = "train") ->
     return TranslationData(a, b, data.layout, data.split, data.source)
 
 
+def translation_channels(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(A's channels, B's channels) of a translation dataset's training split: 1 (grey) or 3."""
+    data = load_translation_data(path, "train")
+    return data.a.shape[-1], data.b.shape[-1]
+
+
 def augment_pair(
     a: torch.Tensor,
     b: torch.Tensor | None,

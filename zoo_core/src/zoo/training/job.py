@@ -64,24 +64,29 @@ def train(
     from zoo.data_formats import is_hub_spec, is_torchvision_spec
     from zoo.registry import get_registry
     from zoo.specs import IMAGE_TO_IMAGE
+    from zoo.translation_data import translation_channels
     from zoo.training.settings import (
         CHECKPOINT,
         RESUMABLE_KEYS,
         RUN_CONFIG,
         apply_overrides,
+        check_task_keys,
         fit_channels_to_data,
         fit_classes_to_data,
+        fit_translation_channels,
         resolve_settings,
         saved_settings,
     )
 
     arch = get_registry().architecture(family)
-    if arch.task == IMAGE_TO_IMAGE:
-        how = f"'zoo train {arch.name}' (its plugin's own trainer)" if arch.trainer else "its plugin's own tools"
+    translating = arch.task == IMAGE_TO_IMAGE
+    if translating and arch.trainer:
         raise ZooError(
-            f"{arch.name} is image-to-image: zoo.train's GAN trainer trains generators from latents, so train it "
-            f"with {how}"
+            f"{arch.name} has its own trainer, which takes its own options: run 'zoo train {arch.name} --help' "
+            "in a shell (zoo.train drives the shared trainers only)"
         )
+    if translating and arch.discriminator is None:
+        raise ZooError(f"{arch.name} registers no discriminator, so the image-to-image GAN trainer cannot train it")
     if is_hub_spec(data):
         from zoo.data_formats import parse_hub_spec
 
@@ -105,11 +110,17 @@ def train(
         if (out / CHECKPOINT).exists():
             raise ZooError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
         settings = resolve_settings(arch, recipe, overrides)
-        fit_classes_to_data(settings, arch, () if from_torchvision else class_names(data), overrides)
-        fit_channels_to_data(settings, arch, 3 if from_torchvision else data_channels(data), overrides)
+        if translating:
+            if from_torchvision or is_hub_spec(data):
+                raise ZooError(f"{arch.name} trains on image pairs or two domains: give an .npz or a folder as --data")
+            fit_translation_channels(settings, arch, translation_channels(data), overrides)
+        else:
+            fit_classes_to_data(settings, arch, () if from_torchvision else class_names(data), overrides)
+            fit_channels_to_data(settings, arch, 3 if from_torchvision else data_channels(data), overrides)
     if steps is not None:
         settings.steps = steps
     settings.validate()
+    check_task_keys(settings, arch)
     if until is not None and until > settings.steps:
         raise ZooError(f"--until {until} is past the run's last step {settings.steps}: pass a larger --steps too")
     # Hashed once here, by every rank at the same time, before any of them waits on another.
@@ -118,11 +129,14 @@ def train(
         _check_same_data(record, data, fingerprint)
 
     from zoo.training.trainer import Trainer
+    from zoo.training.translation_trainer import TranslationTrainer
+
+    trainer_class = TranslationTrainer if translating else Trainer
 
     out.mkdir(parents=True, exist_ok=True)
     trainer = None
     try:
-        trainer = Trainer(
+        trainer = trainer_class(
             arch, settings, data, out, device=device, quiet=quiet, command=command, data_sha256=fingerprint
         )
         weights = _resume_and_run(trainer, out, until, say) if resume else trainer.run(until)

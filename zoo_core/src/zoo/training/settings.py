@@ -144,6 +144,37 @@ def check(settings: TrainSettings) -> None:
     _check_registered(settings)
 
 
+# Keys only one of the two trainers reads: a recipe or --set giving one to the other trainer is refused by name.
+TRANSLATION_KEYS = ("l1_weight", "cycle_weight", "identity_weight", "pool_size", "load_size")
+LATENT_ONLY_KEYS = ("n_critic", "regulariser", "reg_weight", "reg_every", "ortho_weight", "diffaug", "ema_start")
+
+
+def check_task_keys(settings: TrainSettings, arch: ArchitectureSpec) -> None:
+    """Refuse settings the family's trainer would silently ignore (an image-to-image key on a GAN, or back)."""
+    from zoo.specs import IMAGE_TO_IMAGE
+
+    translating = arch.task == IMAGE_TO_IMAGE
+    foreign = LATENT_ONLY_KEYS if translating else TRANSLATION_KEYS
+    fields = TrainSettings.model_fields
+    used = [key for key in foreign if getattr(settings, key) != fields[key].default]
+    if used:
+        kind = "GAN trainer for latent generators" if translating else "image-to-image trainer"
+        trainer = "image-to-image trainer" if translating else "GAN trainer"
+        raise ZooError(
+            f"{', '.join(used)} {'is' if len(used) == 1 else 'are'} read only by the {kind}, and {arch.name} is "
+            f"trained by the {trainer}: remove {'it' if len(used) == 1 else 'them'} from the recipe or --set"
+        )
+
+
+def fit_translation_channels(
+    settings: TrainSettings, arch: ArchitectureSpec, channels: tuple[int, int], overrides: Mapping[str, str]
+) -> None:
+    """Give an image-to-image family the data's channels: ``in_channels`` from side A, ``channels`` from B."""
+    for key, count in (("in_channels", channels[0]), ("channels", channels[1])):
+        if key in arch.default_config and MODEL_PREFIX + key not in overrides:
+            settings.model[key] = count
+
+
 def _check_registered(settings: TrainSettings) -> None:
     """Losses, regularisers and metrics are registered names (plugins add theirs), checked before any work."""
     from zoo.metrics.evaluate import parse_metrics

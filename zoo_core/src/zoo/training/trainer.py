@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from zoo.checkpoint import load_training_state, save_training_state
@@ -102,6 +103,39 @@ class Trainer:
         command: str = "",
         data_sha256: str | None = None,
     ) -> None:
+        self._open_run(arch, settings, data, out, device, quiet, command, data_sha256)
+        self.G_train = distributed.wrap(self.G, self.context)
+        self.D_train = distributed.wrap(self.D, self.context)
+        # A batch-norm D that sees real and fake in one batch normalises each by the other's statistics;
+        # the G step then shows it an all-fake batch it has never seen, and both losses fall to ~0 while
+        # G learns nothing (measured: DCGAN at 64 px, d_loss 5e-5 and g_loss 1e-4 by step 100). Such a D
+        # gets separate real and fake batches, as in Radford et al.'s and the PyTorch tutorial's loop.
+        self.separate_d_batches = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
+        self.loss = _component("loss", settings.loss, Loss)
+        self.regulariser = None
+        if settings.regulariser:
+            self.regulariser = _component("regulariser", settings.regulariser, Regulariser)
+        try:
+            self.policy = parse_policy(settings.diffaug)
+        except ValueError as exc:
+            raise ZooError(str(exc)) from None
+        self.num_classes = self.G.num_classes
+
+    def _open_run(
+        self,
+        arch: ArchitectureSpec,
+        settings: TrainSettings,
+        data: str,
+        out: Path,
+        device: str,
+        quiet: bool,
+        command: str,
+        data_sha256: str | None,
+    ) -> None:
+        """What every trainer shares: the run's records, the process group, G, D, G's EMA, optimisers, evaluator.
+
+        Wrapping for DDP is left to each trainer: it wraps the modules whose forward it calls.
+        """
         from zoo.api import build
 
         self.arch, self.settings, self.data_path, self.out, self.quiet = arch, settings, data, Path(out), quiet
@@ -119,24 +153,8 @@ class Trainer:
         self.D = handle.discriminator.to(self.context.device, memory_format=memory_format)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.bf16, self.precision_note = bf16_choice(settings.bf16, self.context.device)
-        self.G_train = distributed.wrap(self.G, self.context)
-        self.D_train = distributed.wrap(self.D, self.context)
-        # A batch-norm D that sees real and fake in one batch normalises each by the other's statistics;
-        # the G step then shows it an all-fake batch it has never seen, and both losses fall to ~0 while
-        # G learns nothing (measured: DCGAN at 64 px, d_loss 5e-5 and g_loss 1e-4 by step 100). Such a D
-        # gets separate real and fake batches, as in Radford et al.'s and the PyTorch tutorial's loop.
-        self.separate_d_batches = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
         self.opt_g = torch.optim.Adam(self.G.parameters(), settings.lr_g, betas=settings.betas_g)
         self.opt_d = torch.optim.Adam(self.D.parameters(), settings.lr_d, betas=settings.betas_d)
-        self.loss = _component("loss", settings.loss, Loss)
-        self.regulariser = None
-        if settings.regulariser:
-            self.regulariser = _component("regulariser", settings.regulariser, Regulariser)
-        try:
-            self.policy = parse_policy(settings.diffaug)
-        except ValueError as exc:
-            raise ZooError(str(exc)) from None
-        self.num_classes = self.G.num_classes
         self.classes: tuple[str, ...] = ()  # the data's class names, recorded in the exported weights
         self.step = 0
         self.resumed = False
@@ -350,12 +368,25 @@ class Trainer:
             (self.out / PROGRESS).unlink(missing_ok=True)  # a log left by an earlier run that never checkpointed
         write_atomically(self.out / RUN_CONFIG, lambda p: p.write_text(json.dumps(record, indent=2)))
 
+    def _fixed_inputs(self) -> Any:
+        """What every sample grid of the run draws from: 64 latents (and labels) from a fixed seed."""
+        return self._latents(64, torch.Generator().manual_seed(1234))
+
     def _samples(self, fixed: tuple[torch.Tensor, torch.Tensor | None]) -> None:
         """Grid of the EMA generator on fixed latents, plus the loss-curve PNG.
 
         Batch norm gets standing statistics first, as the exported weights do: the running statistics
         the EMA copies from G were never produced by the EMA's own weights (a 64 px DCGAN's grid was flat grey).
         """
+        (self.out / "samples").mkdir(exist_ok=True)
+        save_png(self.out / "samples" / f"step-{self.step:06d}.png", self._sample_grid(fixed))
+        log = self.out / PROGRESS
+        records = [record for _, record in _log_records(log)] if log.exists() else []
+        if len(records) > 1:
+            plot_training(self.out / "loss.png", records)
+
+    def _sample_grid(self, fixed: tuple[torch.Tensor, torch.Tensor | None]) -> np.ndarray:
+        """The EMA generator's images of ``fixed``, 8 per row, as one uint8 (H, W, C) grid."""
         generator = self.G_ema
         if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in generator.modules()):
             generator = copy.deepcopy(generator)
@@ -363,12 +394,7 @@ class Trainer:
             generator.eval()
         with torch.no_grad():
             images = generator(*fixed)
-        (self.out / "samples").mkdir(exist_ok=True)
-        save_png(self.out / "samples" / f"step-{self.step:06d}.png", make_grid(to_uint8(images).numpy(), nrow=8))
-        log = self.out / PROGRESS
-        records = [record for _, record in _log_records(log)] if log.exists() else []
-        if len(records) > 1:
-            plot_training(self.out / "loss.png", records)
+        return make_grid(to_uint8(images).numpy(), nrow=8)
 
     def _evaluate(self, bar: Any) -> None:
         """Evaluate the weights just exported, log the values beside the losses and say them in one line."""
@@ -417,8 +443,7 @@ class Trainer:
         from tqdm import tqdm
 
         s = self.settings
-        fixed_gen = torch.Generator().manual_seed(1234)
-        fixed = self._latents(64, fixed_gen)
+        fixed = self._fixed_inputs()
         main = self.context.is_main
         if main:
             self.out.mkdir(parents=True, exist_ok=True)

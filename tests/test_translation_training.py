@@ -1,0 +1,213 @@
+"""``zoo train`` for image-to-image families: Pix2Pix's paired loop and CycleGAN's two-way one.
+
+Toy networks registered here stand in for the plugins (a few convolutions, so a step takes
+milliseconds): a one-way translator with a conditional patch critic, and a two-way pair with one
+critic per direction. What is checked is the trainer's contract, not image quality.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import zoo
+from torch import nn
+from zoo import ArchitectureSpec, ZooError, hookimpl
+from zoo.interfaces import ImageToImageDiscriminator, ImageToImageGenerator
+from zoo.weights import load_tensors
+
+
+class _Net(nn.Module):
+    """Two convolutions and a sigmoid: [0, 1] in, [0, 1] out."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c_in, 8, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(8, c_out, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.body(x * 2 - 1))
+
+
+def _patch_critic(c_in: int) -> nn.Module:
+    """Logits for 4x4-pixel patches: (N, 1, H/4, W/4)."""
+    return nn.Sequential(nn.Conv2d(c_in, 8, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(8, 1, 4, 2, 1))
+
+
+class OneWay(ImageToImageGenerator):
+    def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
+        super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
+        self.net = _Net(in_channels, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class ConditionalCritic(ImageToImageDiscriminator):
+    conditional = True
+
+    def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
+        super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
+        self.net = _patch_critic(in_channels + channels)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(torch.cat([condition, x], dim=1))
+
+
+class TwoWay(ImageToImageGenerator):
+    directions = ("a2b", "b2a")
+
+    def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
+        super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
+        self.a2b, self.b2a = _Net(in_channels, channels), _Net(channels, in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.a2b(x)
+
+    def translator(self, direction: str) -> nn.Module:
+        return {"a2b": self.a2b, "b2a": self.b2a}[direction]
+
+
+class TwoCritics(ImageToImageDiscriminator):
+    directions = ("a2b", "b2a")
+
+    def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
+        super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
+        self.d_b, self.d_a = _patch_critic(channels), _patch_critic(in_channels)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return self.d_b(x)
+
+    def critic(self, direction: str) -> nn.Module:
+        return {"a2b": self.d_b, "b2a": self.d_a}[direction]
+
+
+CONFIG = {"resolution": 16, "channels": 3, "in_channels": 3}
+PIX = {"loss": "bce", "batch_size": 2, "l1_weight": 100.0, "ema_decay": 0.0, "load_size": 18, "steps": 6}
+CYCLE = {
+    "loss": "lsgan", "batch_size": 2, "cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 3,
+    "ema_decay": 0.0, "steps": 6, "lr_decay": "linear", "lr_decay_start": 3,
+}  # fmt: skip
+
+
+def _plugin() -> types.ModuleType:
+    module = types.ModuleType("toy_translation_trainers")
+
+    @hookimpl
+    def register_architectures(register):
+        for name, g, d, recipe in (
+            ("toy-pix", "OneWay", "ConditionalCritic", PIX),
+            ("toy-cycle", "TwoWay", "TwoCritics", CYCLE),
+        ):
+            register(
+                ArchitectureSpec(
+                    name=name, task="image-to-image", generator=f"{__name__}:{g}", discriminator=f"{__name__}:{d}",
+                    default_config=CONFIG, recipes={"default": recipe},
+                )
+            )  # fmt: skip
+
+    module.register_architectures = register_architectures
+    return module
+
+
+@pytest.fixture
+def toys(zoo_registered_plugin):
+    with zoo_registered_plugin(_plugin()):
+        yield
+
+
+def _images(n: int, size: int, channels: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, size, size, channels), dtype=np.uint8)
+
+
+@pytest.fixture
+def pairs(tmp_path: Path) -> Path:
+    """Paired data: B is A's colour negative, so there is something to learn; a test split for the grids."""
+    a, test_a = _images(10, 20, 3, 0), _images(4, 20, 3, 1)
+    path = tmp_path / "pairs.npz"
+    np.savez(path, A=a, B=255 - a, test_A=test_a, test_B=255 - test_a)
+    return path
+
+
+@pytest.fixture
+def domains(tmp_path: Path) -> Path:
+    """Two unpaired domains of different sizes, CycleGAN's trainA/trainB layout."""
+    path = tmp_path / "domains.npz"
+    np.savez(path, trainA=_images(7, 16, 3, 2), trainB=_images(5, 16, 3, 3))
+    return path
+
+
+def _quiet(**settings):
+    return {"sample_every": 3, "checkpoint_every": 3, "log_every": 1} | settings
+
+
+def test_a_paired_run_trains_exports_and_translates(toys, pairs, tmp_path):
+    out = tmp_path / "run"
+    weights = zoo.train("toy-pix", pairs, out, settings=_quiet(), quiet=True, say=lambda _: None)
+    assert weights == out / "model.safetensors"
+    log = [json.loads(line) for line in (out / "progress.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4, 5, 6]
+    assert {"g_loss", "d_loss", "l1"} <= set(log[-1])
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step-000003.png", "step-000006.png"]
+    handle = zoo.load(out)
+    translated = handle.translate(torch.rand(2, 3, 16, 16))
+    assert translated.shape == (2, 3, 16, 16)
+
+
+def test_the_l1_term_pulls_translations_to_the_targets(toys, pairs, tmp_path):
+    """With l1_weight the paired loss falls: the toy learns the colour negative it is shown."""
+    out = tmp_path / "run"
+    settings = _quiet(steps=40, lr_g=1e-2, flip=False, load_size=0)
+    zoo.train("toy-pix", pairs, out, settings=settings, quiet=True, say=lambda _: None)
+    l1 = [json.loads(line)["l1"] for line in (out / "progress.jsonl").read_text().splitlines()]
+    assert np.mean(l1[-5:]) < 0.5 * np.mean(l1[:5])
+
+
+@pytest.mark.parametrize("family,data", [("toy-pix", "pairs"), ("toy-cycle", "domains")])
+def test_a_resumed_run_ends_with_the_same_weights(toys, family, data, request, tmp_path):
+    """Stopped at step 3 and resumed: weights, optimisers and the image pool equal an uninterrupted run's."""
+    path = request.getfixturevalue(data)
+    straight, halves = tmp_path / "straight", tmp_path / "halves"
+    zoo.train(family, path, straight, settings=_quiet(), quiet=True, say=lambda _: None)
+    zoo.train(family, path, halves, settings=_quiet(), until=3, quiet=True, say=lambda _: None)
+    zoo.train(family, path, halves, resume=True, quiet=True, say=lambda _: None)
+    first, second = load_tensors(straight / "checkpoint.safetensors"), load_tensors(halves / "checkpoint.safetensors")
+    assert first.keys() == second.keys()
+    different = [k for k in first if not torch.equal(first[k], second[k])]
+    assert different == []
+    if family == "toy-cycle":
+        assert int(first["image_pool.a2b.count"]) == 3 and first["image_pool.b2a.images"].abs().sum() > 0
+
+
+def test_a_two_way_run_logs_both_directions_and_its_cycle(toys, domains, tmp_path):
+    out = tmp_path / "run"
+    zoo.train("toy-cycle", domains, out, settings=_quiet(), quiet=True, say=lambda _: None)
+    record = json.loads((out / "progress.jsonl").read_text().splitlines()[-1])
+    assert {"g_loss_a2b", "g_loss_b2a", "d_loss_a2b", "d_loss_b2a", "cycle", "identity"} <= set(record)
+    handle = zoo.load(out)
+    assert handle.translate(torch.rand(1, 3, 16, 16), direction="b2a").shape == (1, 3, 16, 16)
+
+
+@pytest.mark.parametrize(
+    "family,data,settings,message",
+    [
+        ("toy-pix", "domains", {}, "learns from pairs, and .* holds two unpaired domains"),
+        ("toy-cycle", "domains", {"l1_weight": 1.0}, "l1_weight is Pix2Pix's paired term"),
+        ("toy-cycle", "domains", {"cycle_weight": 0.0}, "is two-way: set cycle_weight"),
+        ("toy-pix", "pairs", {"pool_size": 5}, "pool_size need a two-way model"),
+        ("toy-pix", "pairs", {"n_critic": 2}, "n_critic is read only by the GAN trainer for latent generators"),
+        ("toy-pix", "pairs", {"load_size": 8}, "load_size=8 is below the model's size 16"),
+        ("dcgan", "pairs", {"l1_weight": 100.0}, "l1_weight is read only by the image-to-image trainer"),
+    ],
+)
+def test_settings_the_trainer_cannot_use_are_refused_by_name(toys, family, data, settings, message, request, tmp_path):
+    path = request.getfixturevalue(data)
+    if family == "dcgan":  # a latent GAN: its data is a plain image set
+        np.savez(path.with_name("images.npz"), x_train=_images(4, 32, 3, 0))
+        path = path.with_name("images.npz")
+    with pytest.raises(ZooError, match=message):
+        zoo.train(family, path, tmp_path / "run", settings=settings, quiet=True, say=lambda _: None)
+    assert not (tmp_path / "run").exists()

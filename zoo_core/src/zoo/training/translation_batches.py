@@ -1,0 +1,128 @@
+"""Batches of image pairs (or of two unpaired domains) for the translation trainer, a function of the step alone.
+
+Each side's order is a fresh permutation per epoch, seeded by (run seed, side, epoch); a step's batch is
+the slice of that order at (step, rank), so a resumed run sees exactly the images an uninterrupted one
+does, on one process or many. Paired data reads A and B at the same indices; unpaired data walks
+each domain in its own order, as CycleGAN's unaligned loader draws B independently of A.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+from zoo.errors import ZooError
+from zoo.training.data import match_channels
+from zoo.translation_data import TranslationData, augment_pair
+
+_SIDE_SEEDS = {"A": 0, "B": 1}
+
+
+@lru_cache(maxsize=4)
+def _epoch_order(n: int, seed: int, side: str, epoch: int) -> torch.Tensor:
+    """The order in which one side's images are visited during ``epoch``."""
+    generator = torch.Generator().manual_seed((seed * 1_000_003 + _SIDE_SEEDS[side]) * 1_000_033 + epoch)
+    return torch.randperm(n, generator=generator)
+
+
+def schedule(n: int, seed: int, side: str, step: int, batch_size: int, rank: int = 0, world: int = 1) -> list[int]:
+    """The indices of ``side`` that rank ``rank`` trains on at ``step``."""
+    start = (step * world + rank) * batch_size
+    indices = []
+    for position in range(start, start + batch_size):
+        epoch, offset = divmod(position, n)
+        indices.append(int(_epoch_order(n, seed, side, epoch)[offset]))
+    return indices
+
+
+def as_tensor(images: np.ndarray, channels: int, where: str) -> torch.Tensor:
+    """uint8 (N, H, W, C) numpy -> uint8 (N, channels, H, W) tensor (grey repeated, RGB to luminance)."""
+    return match_channels(torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), channels, where)
+
+
+class TranslationBatches:
+    """Both sides of the training data in memory, cut into augmented batches in [0, 1] by step."""
+
+    def __init__(
+        self,
+        data: TranslationData,
+        channels: tuple[int, int],
+        *,
+        crop_size: int,
+        load_size: int,
+        flip: bool,
+        batch_size: int,
+        seed: int,
+        rank: int = 0,
+        world: int = 1,
+    ) -> None:
+        self.a = as_tensor(data.a, channels[0], f"{data.source} A")
+        self.b = as_tensor(data.b, channels[1], f"{data.source} B")
+        self.paired = data.paired
+        self.crop_size, self.load_size, self.flip = crop_size, load_size or crop_size, flip
+        if self.load_size < crop_size:
+            raise ZooError(f"load_size={load_size} is below the model's size {crop_size}: set load_size >= {crop_size}")
+        self.batch_size, self.seed, self.rank, self.world = batch_size, seed, rank, world
+        layout = "pairs" if self.paired else "unpaired images"
+        self.description = (
+            f"{data.source}: {len(self.a)} A and {len(self.b)} B {layout} of {tuple(self.a.shape[2:])} px, "
+            f"resized to {self.load_size} and cropped to {crop_size} at random{', flipped' if flip else ''}"
+        )
+        self.classes: tuple[str, ...] = ()
+
+    def batch(self, step: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(A, B) float batches in [0, 1] for ``step``; a pair shares its crop and flip."""
+        a_index = schedule(len(self.a), self.seed, "A", step, self.batch_size, self.rank, self.world)
+        b_index = a_index if self.paired else schedule(
+            len(self.b), self.seed, "B", step, self.batch_size, self.rank, self.world
+        )  # fmt: skip
+        a = self.a[a_index].float() / 255
+        b = self.b[b_index].float() / 255
+        sizes = {"load_size": self.load_size, "crop_size": self.crop_size, "flip": self.flip}
+        if self.paired:
+            a, b = augment_pair(a, b, generator, **sizes)
+            return a, b
+        a, _ = augment_pair(a, None, generator, **sizes)
+        b, _ = augment_pair(b, None, generator, **sizes)
+        return a, b
+
+    def close(self) -> None:
+        """Nothing to release: the data lives in memory (the same call as the streamed GAN batches)."""
+
+
+class ImagePool(nn.Module):
+    """A history of generated images shown to D (Shrivastava et al. 2017, as CycleGAN uses one of 50).
+
+    Kept as buffers so the checkpoint holds the pool and a resumed run draws the same history.
+    """
+
+    def __init__(self, size: int, channels: int, resolution: int) -> None:
+        super().__init__()
+        self.size = size
+        self.register_buffer("images", torch.zeros(size, channels, resolution, resolution))
+        self.register_buffer("count", torch.zeros((), dtype=torch.long))
+
+    def query(self, fakes: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Fakes for D: each new image is stored while the pool fills; then half the time it swaps with a stored one."""
+        if self.size == 0:
+            return fakes
+        fakes = fakes.detach()
+        if fakes.shape[-2:] != self.images.shape[-2:]:
+            raise ZooError(f"the image pool holds {tuple(self.images.shape[-2:])} px images, got {tuple(fakes.shape)}")
+        chosen = []
+        for image in fakes:
+            filled = int(self.count)
+            if filled < self.size:
+                self.images[filled] = image
+                self.count += 1
+                chosen.append(image)
+            elif float(torch.rand((), generator=generator)) < 0.5:
+                slot = int(torch.randint(self.size, (), generator=generator))
+                chosen.append(self.images[slot].clone())
+                self.images[slot] = image
+            else:
+                chosen.append(image)
+        return torch.stack(chosen)
