@@ -16,7 +16,16 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PLUGINS = ("zoo_dcgan", "zoo_wgan_gp", "zoo_sagan", "zoo_biggan_lite", "zoo_stylegan_lite", "zoo_style_transfer")
+PLUGINS = (
+    "zoo_dcgan",
+    "zoo_wgan_gp",
+    "zoo_sagan",
+    "zoo_biggan_lite",
+    "zoo_stylegan_lite",
+    "zoo_style_transfer",
+    "zoo_pix2pix",
+    "zoo_cyclegan",
+)
 
 
 def test_import_contracts_are_kept() -> None:

@@ -1,8 +1,10 @@
-"""Building blocks shared by the residual GAN families (WGAN-GP, SAGAN, BigGAN-lite).
+"""Building blocks shared by the residual GAN families (WGAN-GP, SAGAN, BigGAN-lite) and the
+image-to-image GANs (Pix2Pix, CycleGAN, a third party's).
 
 Residual generator/discriminator blocks follow Gulrajani et al. 2017 (Appendix F) and Miyato
 et al. 2018; self-attention follows Zhang et al. 2018 (SAGAN) with BigGAN's pooled keys;
-conditional batch norm follows de Vries et al. 2017 / Miyato & Koyama 2018.
+conditional batch norm follows de Vries et al. 2017 / Miyato & Koyama 2018. The PatchGAN
+discriminator is Isola et al. 2017's (arXiv:1611.07004), which Zhu et al. 2017 (arXiv:1703.10593) reuse.
 """
 
 from __future__ import annotations
@@ -123,3 +125,65 @@ def projection_logits(
             raise ValueError("a class-conditional discriminator needs labels y")
         logits = logits + (embed(y) * h).sum(dim=1)
     return logits
+
+
+NORMS = ("instance", "batch")
+"""Normalisations of the image-to-image networks: the pix2pix/CycleGAN code's ``--norm instance`` and ``batch``."""
+
+
+def norm2d(kind: str, channels: int) -> nn.Module:
+    """Instance norm without learned scale or shift (the authors' code's ``instance``), or batch norm."""
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {kind!r}")
+
+
+def conv_bias(kind: str) -> bool:
+    """Whether a conv before a ``kind`` norm has a bias: only with instance norm, as in the authors' code, so the
+    parameters match theirs one for one (the bias is removed by the norm's mean either way)."""
+    return kind == "instance"
+
+
+def init_normal(module: nn.Module) -> None:
+    """N(0, 0.02) conv weights and zero biases, N(1, 0.02) batch-norm scales: the Pix2Pix and CycleGAN papers' init."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+def patch_size(layers: int) -> int:
+    """The receptive field of a PatchGAN with ``layers`` stride-2 convs: 16, 34, 70 (the paper's), 142, 286."""
+    return 9 * 2**layers - 2  # the two stride-1 4×4 convs see 7 px; each 4×4 stride-2 conv before maps r to 2r + 2
+
+
+def patch_discriminator(in_channels: int, width: int = 64, layers: int = 3, norm: str = "instance") -> nn.Sequential:
+    """Isola et al. 2017's PatchGAN: C64-C128-C256-C512 for ``layers=3`` (70×70 patches), one logit per patch.
+
+    4×4 convs with LeakyReLU(0.2): ``layers`` of stride 2 (no norm on the first), then a stride-1 conv with
+    twice the channels (at most 8 × width) and a stride-1 conv to one channel; padding 1 throughout, so an
+    H×W input gives an (H / 2**layers − 2) map of logits (30×30 for 256 px and 3 layers).
+    """
+    if layers < 1 or width < 1:
+        raise ValueError(f"a PatchGAN needs layers >= 1 and width >= 1, got layers={layers}, width={width}")
+    bias = conv_bias(norm)
+    modules: list[nn.Module] = [nn.Conv2d(in_channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+    channels = width
+    for n in range(1, layers + 1):
+        out, stride = width * min(2**n, 8), (2 if n < layers else 1)
+        modules += [nn.Conv2d(channels, out, 4, stride, 1, bias=bias), norm2d(norm, out), nn.LeakyReLU(0.2, True)]
+        channels = out
+    modules.append(nn.Conv2d(channels, 1, 4, 1, 1))
+    return nn.Sequential(*modules)
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad H and W at the bottom and right (replicating the edge) up to a multiple of ``multiple``, so a strided
+    network takes any size; the caller crops its output back to ``x``'s size."""
+    pad_h, pad_w = -x.shape[-2] % multiple, -x.shape[-1] % multiple
+    return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else x
