@@ -26,7 +26,9 @@ class _Net(nn.Module):
 
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(c_in, 8, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(8, c_out, 3, padding=1))
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, 8, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(8, c_out, 3, padding=1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.body(x * 2 - 1))
@@ -89,7 +91,7 @@ CONFIG = {"resolution": 16, "channels": 3, "in_channels": 3}
 PIX = {"loss": "bce", "batch_size": 2, "l1_weight": 100.0, "ema_decay": 0.0, "load_size": 18, "steps": 6}
 CYCLE = {
     "loss": "lsgan", "batch_size": 2, "cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 3,
-    "ema_decay": 0.0, "steps": 6, "lr_decay": "linear", "lr_decay_start": 3,
+    "ema_decay": 0.0, "steps": 6, "lr_decay": "linear", "lr_decay_from": 0.5,
 }  # fmt: skip
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-import zoo_cyclegan
 from torch import nn
-from zoo.testing import registered_plugin
+from zoo import get_registry
 from zoo.training.settings import resolve_settings
 from zoo_cyclegan.model import CycleGANDiscriminator, CycleGANGenerator, PatchCritic, ResidualBlock, ResnetTranslator
 
@@ -89,13 +88,13 @@ def test_parameter_counts_match_the_authors_resnet_9blocks_and_basic_patchgan():
 
 
 def test_recipes_are_the_papers_and_horse2zebra128_scales_its_jitter():
-    with registered_plugin(zoo_cyclegan) as registry:
-        arch = registry.architecture("cyclegan")
-        for name in ("default", "horse2zebra128"):
-            s = resolve_settings(arch, name, {})
-            assert (s.loss, s.cycle_weight, s.identity_weight, s.pool_size, s.batch_size) == ("lsgan", 10, 0.5, 50, 1)
-            assert (s.lr_g, s.lr_d, s.betas_g, s.betas_d, s.ema_decay) == (2e-4, 2e-4, (0.5, 0.999), (0.5, 0.999), 0)
-            assert s.lr_decay == "linear" and s.lr_decay_start * 2 == s.steps
-        assert resolve_settings(arch, "default", {}).load_size == 286
-        small = resolve_settings(arch, "horse2zebra128", {})
-        assert small.model["resolution"] == 128 and small.load_size == 143 and small.steps <= 50_000
+    registry = get_registry()  # the installed plugin, as users get it
+    arch = registry.architecture("cyclegan")
+    for name in ("default", "horse2zebra128"):
+        s = resolve_settings(arch, name, {})
+        assert (s.loss, s.cycle_weight, s.identity_weight, s.pool_size, s.batch_size) == ("lsgan", 10, 0.5, 50, 1)
+        assert (s.lr_g, s.lr_d, s.betas_g, s.betas_d, s.ema_decay) == (2e-4, 2e-4, (0.5, 0.999), (0.5, 0.999), 0)
+        assert s.lr_decay == "linear" and s.lr_decay_from == 0.5
+    assert resolve_settings(arch, "default", {}).load_size == 286
+    small = resolve_settings(arch, "horse2zebra128", {})
+    assert small.model["resolution"] == 128 and small.load_size == 143 and small.steps <= 50_000

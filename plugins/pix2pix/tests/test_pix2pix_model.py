@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-import zoo_pix2pix
 from torch import nn
+from zoo import get_registry
 from zoo.layers import patch_discriminator, patch_size
-from zoo.testing import registered_plugin
 from zoo.training.settings import resolve_settings
 from zoo_pix2pix.model import PatchDiscriminator, UNetGenerator
 
@@ -106,15 +105,15 @@ def test_parameter_counts_match_the_authors_unet_256_and_basic_patchgan():
 
 
 def test_recipes_are_the_papers_and_the_64px_ones_scale_its_jitter():
-    with registered_plugin(zoo_pix2pix) as registry:
-        arch = registry.architecture("pix2pix")
-        paper = resolve_settings(arch, "default", {})
-        assert (paper.loss, paper.l1_weight, paper.batch_size, paper.ema_decay) == ("bce", 100, 1, 0)
-        assert paper.load_size == 286 and paper.flip
-        assert (paper.lr_g, paper.lr_d, paper.betas_g, paper.lr_decay) == (2e-4, 2e-4, (0.5, 0.999), "linear")
-        assert paper.lr_decay_start * 2 == paper.steps and paper.model["resolution"] == 256
-        for name, in_channels in (("edges2emoji64", 3), ("colorize64", 1)):
-            small = resolve_settings(arch, name, {})
-            assert small.model["resolution"] == 64 and small.load_size == 72 and small.l1_weight == 100
-            assert (small.model["in_channels"], small.model["channels"]) == (in_channels, 3)
-            assert small.lr_decay_start * 2 == small.steps <= 50_000
+    registry = get_registry()  # the installed plugin, as users get it
+    arch = registry.architecture("pix2pix")
+    paper = resolve_settings(arch, "default", {})
+    assert (paper.loss, paper.l1_weight, paper.batch_size, paper.ema_decay) == ("bce", 100, 1, 0)
+    assert paper.load_size == 286 and paper.flip
+    assert (paper.lr_g, paper.lr_d, paper.betas_g, paper.lr_decay) == (2e-4, 2e-4, (0.5, 0.999), "linear")
+    assert paper.lr_decay_from == 0.5 and paper.model["resolution"] == 256
+    for name, in_channels in (("edges2emoji64", 1), ("colorize64", 1)):
+        small = resolve_settings(arch, name, {})
+        assert small.model["resolution"] == 64 and small.load_size == 72 and small.l1_weight == 100
+        assert (small.model["in_channels"], small.model["channels"]) == (in_channels, 3)
+        assert small.lr_decay_from == 0.5 and small.steps <= 50_000

@@ -57,14 +57,14 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
             tiny_config={"resolution": 32, "in_channels": 3, "channels": 3, "width": 4, "n_blocks": 1, "d_layers": 2},
             recipes={
                 # The paper's horse2zebra at 256 px: 200 epochs of max(1,067 horses, 1,334 zebras) = 266,800 steps.
-                "default": {**_PAPER, "steps": 266_800, "lr_decay_start": 133_400, "load_size": 286},
+                "default": {**_PAPER, "steps": 266_800, "lr_decay_from": 0.5, "load_size": 286},
                 # horse2zebra128.npz (the paper's set at 128 px), 6 blocks as the paper's 128-px runs. 200 epochs
                 # would take weeks on a 2-core CPU, so 20,000 steps (15 epochs of the 1,334 zebras; the rate constant
                 # for 10,000, then linear to 0); jitter 286 / 256 scaled: resize to 143, crop 128.
                 "horse2zebra128": {
                     **_PAPER,
                     "steps": 20_000,
-                    "lr_decay_start": 10_000,
+                    "lr_decay_from": 0.5,
                     "load_size": 143,
                     "model": {"resolution": 128},
                 },

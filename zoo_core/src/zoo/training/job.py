@@ -64,7 +64,6 @@ def train(
     from zoo.data_formats import is_hub_spec, is_torchvision_spec
     from zoo.registry import get_registry
     from zoo.specs import IMAGE_TO_IMAGE
-    from zoo.translation_data import translation_channels
     from zoo.training.settings import (
         CHECKPOINT,
         RESUMABLE_KEYS,
@@ -77,6 +76,7 @@ def train(
         resolve_settings,
         saved_settings,
     )
+    from zoo.translation_data import translation_channels
 
     arch = get_registry().architecture(family)
     translating = arch.task == IMAGE_TO_IMAGE

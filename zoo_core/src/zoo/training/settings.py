@@ -21,7 +21,7 @@ MODEL_PREFIX = "model."
 # What --resume may change: rates and weights that a diverging run needs lowered, and logging.
 # Everything else (batch, n_critic, seed, model …) decides which data and noise each step sees.
 RESUMABLE_KEYS = (
-    "lr_g", "lr_d", "lr_decay", "lr_decay_start", "reg_weight", "ortho_weight", "ema_decay",
+    "lr_g", "lr_d", "lr_decay", "lr_decay_from", "reg_weight", "ortho_weight", "ema_decay",
     "sample_every", "checkpoint_every", "log_every", "eval_every", "data_loading", "data_workers",
 )  # fmt: skip
 # Values that runs recorded before a key existed were trained with; a resume must not change them.
@@ -52,7 +52,7 @@ class TrainSettings(BaseModel):
     betas_g: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
     betas_d: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.5, 0.999)
     lr_decay: Literal["", "linear"] = ""  # "linear" takes both rates to 0 at ``steps`` (Gulrajani et al. 2017)
-    lr_decay_start: int = Field(0, ge=0, le=_COUNT)  # the linear decay starts here (CycleGAN: half way)
+    lr_decay_from: float = Field(0.0, ge=0, lt=1)  # the fraction of ``steps`` where the decay starts (CycleGAN: 0.5)
     regulariser: str = ""
     reg_weight: float = Field(0.0, ge=0, le=1e6)
     reg_every: int = Field(1, ge=1, le=10_000)
@@ -131,8 +131,6 @@ def check(settings: TrainSettings) -> None:
             f"steps × batch_size × n_critic = {settings.steps * settings.batch_size * settings.n_critic:,} images "
             f"is more than {MAX_WORK:,}: lower one of them"
         )
-    if settings.lr_decay_start >= settings.steps and settings.lr_decay:
-        raise ZooError(f"lr_decay_start={settings.lr_decay_start} must be below steps={settings.steps}")
     if settings.regulariser and settings.reg_weight <= 0:
         raise ZooError(f"regulariser {settings.regulariser!r} needs a positive reg_weight (e.g. 10 for gp)")
     if settings.reg_weight > 0 and not settings.regulariser:

@@ -196,7 +196,8 @@ class Trainer:
     def _set_learning_rates(self) -> None:
         """The settings' rates, scaled by the decay schedule at the current step."""
         s = self.settings
-        decaying = max(0, self.step - s.lr_decay_start) / (s.steps - s.lr_decay_start) if s.lr_decay else 0.0
+        start = s.lr_decay_from * s.steps
+        decaying = max(0.0, self.step - start) / (s.steps - start) if s.lr_decay else 0.0
         scale = 1.0 - decaying
         for optimizer, rate in ((self.opt_g, s.lr_g), (self.opt_d, s.lr_d)):
             for group in optimizer.param_groups:

@@ -124,7 +124,9 @@ class TranslationTrainer(Trainer):
                 "for two-way models)"
             )
         if self.two_way and getattr(self.D, "directions", ("a2b",)) != self.directions:
-            raise ZooError(f"{arch.name}: a two-way generator needs a discriminator with critic('a2b') and critic('b2a')")
+            raise ZooError(
+                f"{arch.name}: a two-way generator needs a discriminator with critic('a2b') and critic('b2a')"
+            )
         if not self.two_way and (s.cycle_weight or s.identity_weight or s.pool_size):
             used = [k for k in ("cycle_weight", "identity_weight", "pool_size") if getattr(s, k)]
             raise ZooError(f"{', '.join(used)} need a two-way model (a2b and b2a); {arch.name} translates one way")
