@@ -25,6 +25,7 @@ from zoo.interfaces import ImageToImageGenerator
 from zoo.metrics.paired import PSNR_CAP, l1, psnr, ssim
 from zoo.metrics.summary import card_metrics, protocol_line
 from zoo.metrics.translation import evaluate_translation
+from zoo.training.evaluation import BEST_RECORD, BEST_WEIGHTS, TrainingEvaluator
 
 PIXELS = "test-pixels"  # registered by this folder's conftest: pooled pixels, no weights to fetch
 SIZE, COUNT = 16, 60  # more images than the pixel features' 48 dimensions, so FID is well defined
@@ -267,3 +268,64 @@ def test_zoo_eval_refusals_are_one_line_exit_2(toys, paired, unpaired, zoo_here,
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
     assert fragment in lines[0]
+
+
+# ---- evaluation during training ------------------------------------------------------------------------
+
+
+def test_training_evaluation_of_a_two_way_translator_keeps_the_best_by_fid_a2b(toys, unpaired, capsys):
+    run = toys("toy-two-way-identity")
+    evaluator = TrainingEvaluator(run, str(unpaired), "fid,kid", 100, PIXELS, "", True)  # as the GAN trainer builds it
+    record = evaluator.evaluate(2)
+    assert set(record["eval"]) == {"fid_a2b", "kid_a2b", "kid_a2b_std", "fid_b2a", "kid_b2a", "kid_b2a_std"}
+    best = json.loads((run / BEST_RECORD).read_text())
+    assert best["metric"] == "fid_a2b" and best["step"] == 2 and (run / BEST_WEIGHTS).is_file()
+    assert best["protocol"]["reference"]["split"] == "test"
+    line = evaluator.summary(record)
+    assert "best fid_a2b" in line and f"{PIXELS} features" in line and "no test split" not in line
+    resumed = TrainingEvaluator(run, str(unpaired), "fid,kid", 100, PIXELS, "", True)
+    resumed.restore(2)  # before the weights say the model is two-way, the default's two-way name is kept
+    assert resumed.best is not None and resumed.best.metric == "fid_a2b"
+    told = TrainingEvaluator(run, str(unpaired), "kid", 100, PIXELS, "", True, task="image-to-image")
+    told.evaluate(4)  # the task given, the directions not: the weights tell them
+    assert told.best_metric == "kid_a2b"
+
+
+def test_training_evaluation_keeps_the_best_psnr_higher_is_better(toys, paired, tmp_path):
+    from zoo.weights import load_tensors, save_weights
+
+    run = toys("toy-identity")
+    evaluator = TrainingEvaluator(run, str(paired["same"]), "psnr,l1", 60, "auto", "", True)
+    first = evaluator.evaluate(2)
+    assert first["eval"]["psnr"] == PSNR_CAP and evaluator.best_metric == "psnr"
+    state = {"gain": load_tensors(run / "model.safetensors")["gain"] * 0.9}
+    save_weights(run / "model.safetensors", state, family="toy-identity", config={})
+    worse = evaluator.evaluate(4)
+    assert worse["eval"]["psnr"] < PSNR_CAP and worse["eval"]["l1"] > 0
+    assert json.loads((run / BEST_RECORD).read_text())["step"] == 2, "a lower PSNR is worse"
+    assert "features" not in evaluator.summary(worse), "L1 and PSNR read no features"
+
+
+def test_training_evaluation_without_a_test_split_says_what_it_uses(toys, tmp_path):
+    data = tmp_path / "train-only.npz"
+    np.savez(data, trainA=_images(6, 8), trainB=_images(6, 9))
+    evaluator = TrainingEvaluator(toys("toy-identity"), str(data), "kid", 6, PIXELS, "", True)
+    record = evaluator.evaluate(1)
+    assert "evaluated on its train split: the data has no test split" in evaluator.summary(record)
+
+
+def test_paired_measures_are_accepted_as_settings_but_refused_for_a_generator_run_or_unpaired_data(
+    tmp_path, paired, unpaired
+):
+    from zoo.registry import get_registry
+    from zoo.training.settings import resolve_settings
+
+    arch = get_registry().architecture("dcgan")
+    settings = resolve_settings(arch, None, {"eval_metrics": "fid,psnr,ssim", "best_metric": "psnr_b2a"})
+    assert settings.eval_metrics == "fid,psnr,ssim"
+    with pytest.raises(ZooError, match="not reported by eval_metrics=fid"):
+        resolve_settings(arch, None, {"eval_metrics": "fid", "best_metric": "psnr"})
+    with pytest.raises(ZooError, match="psnr compare translations with their targets: this run trains a generator"):
+        TrainingEvaluator(tmp_path, str(paired["same"]), "fid,psnr", 10, PIXELS, "", True, task=arch.task)
+    with pytest.raises(ZooError, match="psnr compare each translation with its own target, but .* is unpaired"):
+        TrainingEvaluator(tmp_path, str(unpaired), "fid,psnr", 10, PIXELS, "", True, task="image-to-image")
