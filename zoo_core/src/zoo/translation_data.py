@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from zoo.data import load_split
-from zoo.data_formats import IMAGE_SUFFIXES, check_image_shape, image_files, open_npz
+from zoo.data_formats import IMAGE_SUFFIXES, WHOLE, check_image_shape, image_files, open_npz
 from zoo.errors import ZooError
 from zoo.image_io import decode_image
 
@@ -66,7 +66,7 @@ def _from_npz(path: Path, split: str) -> TranslationData:
     """A paired (A/B) or unpaired (trainA/trainB) .npz."""
     with open_npz(path) as archive:
         keys = set(archive.files)
-    paired = (("A", "B") if split == "train" else ()) + (f"{split}_A", f"{split}_B")
+    paired = (("A", "B") if split in ("train", WHOLE) else ()) + (f"{split}_A", f"{split}_B")
     a_key = _npz_side(path, keys, paired[0::2])
     b_key = _npz_side(path, keys, paired[1::2])
     if a_key and b_key:
@@ -132,7 +132,7 @@ def _from_folder(path: Path, split: str) -> TranslationData:
                 raise ZooError(f"{path / (split + side)} holds no images ({', '.join(IMAGE_SUFFIXES)})")
             sides.append(_decode(files, str(path / f"{split}{side}")))
         return TranslationData(sides[0], sides[1], UNPAIRED, split, f"{path} ({split}A/, {split}B/)")
-    folder = path / split if (path / split).is_dir() else path
+    folder = path / split if split != WHOLE and (path / split).is_dir() else path
     files = sorted(_folder_files(folder).values())
     if not files:
         raise ZooError(
@@ -147,8 +147,44 @@ def _from_folder(path: Path, split: str) -> TranslationData:
     return TranslationData(both[:, :, :half], both[:, :, half:], PAIRED, split, f"{folder} (side by side)")
 
 
+def translation_splits(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The splits a translation dataset holds and their layouts (PAIRED / UNPAIRED), from names alone.
+
+    What ``load_translation_data`` would read, no image decoded: A/ + B/ folders win over everything
+    else (WHOLE, used for any split), then {split}A/ + {split}B/ folders, then side-by-side images (a
+    sub-folder per split, top-level ones WHOLE); an .npz's A + B are WHOLE, {split}_A + {split}_B and
+    {split}A + {split}B its splits.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ZooError(f"data path {str(path)!r} does not exist")
+    if path.is_dir():
+        if (path / "A").is_dir() and (path / "B").is_dir():
+            return {WHOLE: PAIRED}
+        dirs = {p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")}
+        domains = sorted(n[:-1] for n in dirs if len(n) > 1 and n.endswith("A") and f"{n[:-1]}B" in dirs)
+        if domains:
+            return dict.fromkeys(domains, UNPAIRED)
+        side_by_side = sorted(n for n in dirs if _folder_files(path / n))
+        return dict.fromkeys(([WHOLE] if _folder_files(path) else []) + side_by_side, PAIRED)
+    with open_npz(path) as archive:
+        keys = set(archive.files)
+    names = {k.removesuffix("_jpeg").removesuffix("_offsets") for k in keys}
+    sides = {n for n in names if n in keys or {f"{n}_jpeg", f"{n}_offsets"} <= keys}
+    splits = {WHOLE: PAIRED} if {"A", "B"} <= sides else {}
+    for name in sorted(sides):
+        if name.endswith("_A") and len(name) > 2 and f"{name[:-2]}_B" in sides:
+            splits.setdefault(name[:-2], PAIRED)
+        elif name.endswith("A") and not name.endswith("_A") and len(name) > 1 and f"{name[:-1]}B" in sides:
+            splits.setdefault(name[:-1], UNPAIRED)
+    return splits
+
+
 def load_translation_data(path: str | os.PathLike[str], split: str = "train") -> TranslationData:
-    """Both sides of a translation dataset (see the module docstring for the formats), checked and decoded."""
+    """Both sides of a translation dataset (see the module docstring for the formats), checked and decoded.
+
+    ``split`` WHOLE ('all') reads data without splits: an .npz's A and B, or top-level side-by-side images.
+    """
     path = Path(path)
     if not path.exists():
         raise ZooError(f"data path {str(path)!r} does not exist")

@@ -1,4 +1,4 @@
-"""``zoo eval``: FID, KID, IS and precision/recall of a model against a dataset."""
+"""``zoo eval``: FID, KID, IS and precision/recall of a generator, FID, KID, L1, PSNR and SSIM of a translator."""
 
 from __future__ import annotations
 
@@ -38,7 +38,12 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
     is_flag=True,
     help="Print the metrics of the NAMEs' cards side by side, only under protocols they share; measure nothing.",
 )
-@click.option("--metrics", default="fid", show_default=True, help="Comma-separated metric names, e.g. fid,kid,is,pr.")
+@click.option(
+    "--metrics",
+    default=None,
+    help="Comma-separated metric names, e.g. fid,kid,is,pr (default fid); translators: fid,kid,l1,psnr,ssim "
+    "(default: all that apply; l1, psnr and ssim need paired data).",
+)
 @click.option(
     "-n",
     "--num",
@@ -46,7 +51,7 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
     type=click.IntRange(max=2**31 - 1),
     default=10_000,
     show_default=True,
-    help="Number of generated images.",
+    help="Number of generated images (translators: at most this many inputs per direction).",
 )
 @click.option(
     "--n-real",
@@ -63,9 +68,9 @@ def _format(values: dict[str, float], labels: dict[str, str]) -> list[str]:
 )
 @click.option(
     "--split",
-    default="train",
-    show_default=True,
-    help="Split of an .npz dataset used as the reference (x_SPLIT or SPLIT_jpeg); data without splits is used whole.",
+    default=None,
+    help="Split of the data used as the reference (x_SPLIT or SPLIT_jpeg; translators: testA/testB, test_A/test_B …); "
+    "default train for generators, test for translators; data without splits is used whole.",
 )
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the generated images.")
 @click.option(
@@ -85,11 +90,11 @@ def eval_command(
     names: tuple[str, ...],
     data: Path | None,
     compare: bool,
-    metrics: str,
+    metrics: str | None,
     n: int,
     n_real: int | None,
     extractor: str,
-    split: str,
+    split: str | None,
     seed: int,
     batch_size: int,
     device: str,
@@ -100,7 +105,9 @@ def eval_command(
 ) -> None:
     """Evaluate NAME (a family, a checkpoint or a run directory) against the images in --data.
 
-    Real-data features are cached by the dataset's sha256, split, extractor and number of images.
+    An image-to-image model translates the held-out split of --data in every direction it has and is
+    compared with the other domain (FID, KID; L1, PSNR, SSIM against the targets of paired data).
+    A generator's real-data features are cached by the dataset's sha256, split, extractor and number of images.
     For a run directory the results (with their protocol) are added to RUN/metrics.json.
     With --compare: zoo eval --compare CARD CARD… tabulates published metrics instead.
     """

@@ -57,8 +57,12 @@ class Evaluation:
         }
 
 
-def parse_metrics(text: str | Sequence[str]) -> list[str]:
-    """Validate comma-separated metric names against the registry; unknown ones list the valid ones."""
+def parse_metrics(text: str | Sequence[str], also: Sequence[str] = ()) -> list[str]:
+    """Validate comma-separated metric names against the registry; unknown ones list the valid ones.
+
+    ``also``: names accepted beside the registered metrics (the paired measures of translations, l1, psnr
+    and ssim, which compare each translation with its own target and so are no ``Metric`` plugins).
+    """
     from zoo.registry import get_registry
 
     if isinstance(text, str):
@@ -66,11 +70,11 @@ def parse_metrics(text: str | Sequence[str]) -> list[str]:
     else:
         names = [str(name).strip() for name in text]
     registry = get_registry()
-    valid = sorted(registry.metrics)
-    unknown = [name for name in names if name not in registry.metrics]
+    valid = ", ".join(sorted(registry.metrics)) + (f"; translators also {', '.join(also)}" if also else "")
+    unknown = [name for name in names if name not in registry.metrics and name not in also]
     if unknown or not names:
         what = f"unknown metric(s) {', '.join(map(repr, unknown))}" if unknown else "no metric given"
-        raise ZooError(f"{what}: choose from {', '.join(valid)} (comma-separated, e.g. --metrics fid,kid)")
+        raise ZooError(f"{what}: choose from {valid} (comma-separated, e.g. --metrics fid,kid)")
     return list(dict.fromkeys(names))
 
 
@@ -322,7 +326,8 @@ def evaluate(
     generator = handle.generator
     if generator.task == "image-to-image":
         raise ZooError(
-            f"{model_name or handle.architecture.name} is an image-to-image model: zoo eval needs a generator"
+            f"{model_name or handle.architecture.name} is an image-to-image model: measure its translations with "
+            f"zoo.evaluate (or zoo.metrics.translation.evaluate_translation)"
         )
     if generator.channels not in (1, 3):
         raise ZooError(f"the generator makes {generator.channels}-channel images; the metrics read grayscale or RGB")

@@ -48,19 +48,63 @@ def protocol_line(protocol: Mapping[str, Any]) -> str:
     if "extractor" not in protocol and "num_pairs" in protocol:  # PPL alone: its own distance, no real images
         walks = [f"{key.upper()}: {protocol[key]}" for key in ("ppl", "ppl-face") if protocol.get(key)]
         return "; ".join([*walks, f"generator seed {protocol.get('generator_seed', 0)}"]) + "; zoo eval"
+    if protocol.get("task") == "image-to-image":
+        return _translation_line(protocol)
+    return f"{_features_text(protocol)}, {_generated_text(protocol)}"
+
+
+def _features_text(protocol: Mapping[str, Any]) -> str:
+    """'squeezenet1_1-imagenet features (SqueezeNet…, float32)': the extractor an evaluation used."""
     extractor = protocol.get("extractor", "unknown")
     about = [str(protocol[k]) for k in ("network",) if protocol.get(k)]
     if protocol.get("weights_sha256"):
         about.append(f"weights sha256 {str(protocol['weights_sha256'])[:8]}…")
     if protocol.get("precision"):
         about.append(str(protocol["precision"]))
-    features = f"{extractor} features" + (f" ({', '.join(about)})" if about else "")
+    return f"{extractor} features" + (f" ({', '.join(about)})" if about else "")
+
+
+def _translation_line(protocol: Mapping[str, Any]) -> str:
+    """A translator's evaluation: each direction's translations against the other domain, the paired measures."""
+    reference = protocol.get("reference")
+    reference = reference if isinstance(reference, Mapping) else {}
+    split = reference.get("split", "all")
+    kind = "images" if split in (None, "all") else f"{split} images"
+    directions = protocol.get("directions")
+    parts = []
+    for direction, record in directions.items() if isinstance(directions, Mapping) else ():
+        if not isinstance(record, Mapping):
+            continue
+        part = f"{direction} of {_count(record.get('num_translated'))} {record.get('inputs')} {kind}"
+        part += f" vs {_count(record.get('num_real'))} {record.get('reference')}"
+        if record.get("kid_subsets"):
+            part += f" (KID {record['kid_subsets']} subset(s) of {record.get('kid_subset_size')})"
+        parts.append(part)
+    data = f"{reference.get('data', 'the data')}, {reference.get('layout', 'unknown layout')}"
+    lines = [f"translations {', '.join(parts)} of {data}"]
+    if protocol.get("subset_seed") is not None:
+        lines[0] += f", random subsets (seed {protocol['subset_seed']})"
+    if "extractor" in protocol:
+        lines.insert(0, _features_text(protocol))
+        lines += [f"resize {protocol['resize']}"] if protocol.get("resize") else []
+    if protocol.get("paired"):
+        lines.append(f"L1/PSNR/SSIM {protocol['paired']}")
+    if protocol.get("fid_samples"):
+        lines.append(f"FID on fewer images than feature dimensions ({str(protocol['fid_samples']).split(':')[0]})")
+    if "extractor" in protocol and protocol.get("extractor") != STANDARD_INCEPTION:
+        lines.append("not Inception-feature scores")
+    return "; ".join(lines) + "; zoo eval"
+
+
+def _generated_text(protocol: Mapping[str, Any]) -> str:
+    """The rest of a generator's line: sample counts, the reference images, the metrics' settings."""
+    extractor = protocol.get("extractor", "unknown")
     generated = f"{_count(protocol.get('num_generated'))} generated (seed {protocol.get('generator_seed', 0)}"
     labels = protocol.get("labels")
     generated += f", labels {labels})" if labels and labels != "none" else ")"
     reference = protocol.get("reference")
     real = reference_text(reference, protocol.get("num_real")) if isinstance(reference, Mapping) else "real images"
-    parts = [f"{features}, {generated} vs {real}"]
+    parts = [f"{generated} vs {real}"]
     if protocol.get("resize"):
         parts.append(f"resize {protocol['resize']}")
     if protocol.get("kid_subsets"):

@@ -174,10 +174,18 @@ def fit_translation_channels(
 
 
 def _check_registered(settings: TrainSettings) -> None:
-    """Losses, regularisers and metrics are registered names (plugins add theirs), checked before any work."""
+    """Losses, regularisers and metrics are registered names (plugins add theirs), checked before any work.
+
+    eval_metrics may also name l1, psnr and ssim: no registered ``Metric`` plugins but measures of a
+    translation against its own target (``zoo.metrics.translation``), reported by image-to-image runs on
+    paired data. Settings do not know the task, so the run's evaluator, which does, refuses them for a
+    generator (before the first step) and for unpaired data; a two-way translator's keys (fid_a2b …) are
+    accepted as best_metric here for the same reason.
+    """
     from zoo.metrics.evaluate import parse_metrics
+    from zoo.metrics.translation import DIRECTIONS, PAIRED_MEASURES
     from zoo.registry import get_registry
-    from zoo.training.evaluation import RESULT_KEYS
+    from zoo.training.evaluation import RESULT_KEYS, reported_keys
 
     losses = get_registry().losses
     for key in ("loss", "regulariser"):
@@ -185,12 +193,13 @@ def _check_registered(settings: TrainSettings) -> None:
         if (name or key == "loss") and name not in losses:
             raise ZooError(f"{key} {name!r} is not registered: choose from {', '.join(sorted(losses))}")
     try:
-        metrics = parse_metrics(settings.eval_metrics)
+        metrics = parse_metrics(settings.eval_metrics, also=PAIRED_MEASURES)
     except ZooError as exc:
         raise ZooError(f"eval_metrics: {exc}") from None
-    reported = [key for name in metrics for key in RESULT_KEYS.get(name, ())]
+    reported = reported_keys(metrics)
     builtin = all(name in RESULT_KEYS for name in metrics)
-    if settings.best_metric and builtin and settings.best_metric not in reported:
+    two_way = reported_keys(metrics, DIRECTIONS)
+    if settings.best_metric and builtin and settings.best_metric not in reported + two_way:
         raise ZooError(
             f"best_metric {settings.best_metric!r} is not reported by eval_metrics={settings.eval_metrics}: "
             f"choose {', '.join(reported)}"

@@ -164,7 +164,7 @@ class Trainer:
 
             self.evaluator = TrainingEvaluator(
                 self.out, data, settings.eval_metrics, settings.eval_n, settings.eval_extractor,
-                settings.best_metric, quiet,
+                settings.best_metric, quiet, task=arch.task,
             )  # fmt: skip
 
     # ---- state -----------------------------------------------------------------------------
