@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 import zoo
 from zoo.registry import get_registry
 from zoo.testing import check_architecture, check_no_torch_import
@@ -28,19 +29,25 @@ def test_plugin_top_level_module_does_not_import_torch(module):
 @pytest.mark.parametrize("name", TRAINABLE)
 @pytest.mark.slow
 def test_family_trains_two_steps_with_its_own_recipe(name, tmp_path):
-    """Every family's recipe (loss, regulariser, n_critic, betas) runs through the shared trainer."""
-    from zoo.training.settings import resolve_settings
-    from zoo.training.trainer import Trainer
-
+    """Every family's recipe (loss, regulariser, n_critic, betas; L1, cycle, pool) runs through its shared trainer."""
     arch = get_registry().architectures[name]
     size = arch.tiny_config.get("resolution", 32)
     rng = np.random.default_rng(0)
-    np.savez(
-        tmp_path / "d.npz", images=rng.integers(0, 256, (16, size, size, 3), dtype=np.uint8), labels=np.arange(16) % 3
-    )
-    overrides = {f"model.{k}": str(v) for k, v in arch.tiny_config.items()} | {"batch_size": "4", "steps": "2"}
-    settings = resolve_settings(arch, None, overrides)
-    Trainer(arch, settings, str(tmp_path / "d.npz"), tmp_path / "run", device="cpu", quiet=True).run()
+    overrides = {f"model.{k}": v for k, v in arch.tiny_config.items()} | {"batch_size": 4, "steps": 2}
+    if arch.task == "image-to-image":
+        generator = zoo.build(name, **arch.tiny_config).generator
+        a = rng.integers(0, 256, (8, size, size, generator.in_channels), dtype=np.uint8)
+        b = rng.integers(0, 256, (8, size, size, generator.channels), dtype=np.uint8)
+        two_way = len(generator.directions) == 2
+        np.savez(tmp_path / "d.npz", **({"trainA": a, "trainB": b} if two_way else {"A": a, "B": b}))
+    else:
+        images = rng.integers(0, 256, (16, size, size, 3), dtype=np.uint8)
+        np.savez(tmp_path / "d.npz", images=images, labels=np.arange(16) % 3)
+    zoo.train(name, tmp_path / "d.npz", tmp_path / "run", settings=overrides, device="cpu", quiet=True, say=print)
     handle = zoo.load(str(tmp_path / "run"))
+    if arch.task == "image-to-image":
+        in_channels = handle.translator()[2][0]
+        assert handle.translate(torch.rand(2, in_channels, size, size)).shape[-2:] == (size, size)
+        return
     labels = [0, 1] if handle.generator.num_classes else None
     assert handle.sample(2, labels=labels).shape == (2, size, size, 3)

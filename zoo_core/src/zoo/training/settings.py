@@ -273,6 +273,7 @@ def resolve_settings(arch: ArchitectureSpec, recipe: str | None, overrides: Mapp
     settings = _build({**base, "model": model}, f"{arch.name}'s recipe {name!r} (plugin {arch.plugin or 'unknown'}):")
     apply_overrides(settings, arch, overrides)
     settings.validate()
+    check_task_keys(settings, arch)
     return settings
 
 
