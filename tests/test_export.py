@@ -107,3 +107,45 @@ def test_an_existing_file_is_kept_unless_asked(tmp_path):
 def test_the_exported_onnx_carries_the_opset_asked_for(tmp_path):
     zoo.export("dcgan", tmp_path / "g.onnx", opset=17)
     assert [entry.version for entry in onnx.load(str(tmp_path / "g.onnx")).opset_import if entry.domain == ""] == [17]
+
+
+@pytest.fixture
+def translator_files(tmp_path):
+    """Tiny Pix2Pix and CycleGAN networks with random weights, saved as files zoo.load reads."""
+    from zoo.weights import save_weights
+
+    paths = {}
+    for family in ("pix2pix", "cyclegan"):
+        torch.manual_seed(0)
+        arch = get_registry().architecture(family)
+        handle = zoo.build(family, **arch.tiny_config)
+        paths[family] = tmp_path / f"{family}.safetensors"
+        save_weights(paths[family], handle.generator.state_dict(), family=family, config=handle.config)
+    return paths
+
+
+@pytest.mark.parametrize(("family", "direction"), [("pix2pix", None), ("cyclegan", "a2b"), ("cyclegan", "b2a")])
+@pytest.mark.parametrize("suffix", [".onnx", ".pt2"])
+def test_a_translator_exports_for_any_batch_and_size_its_strides_allow(translator_files, family, direction, suffix):
+    """The batch is dynamic everywhere (a .pt2 once took one image). H and W too, except in a U-Net's .pt2.
+
+    torch.export assumes no size it traces is 1, and Pix2Pix's bottleneck is 1×1 at its trained size: its
+    program keeps the trained H and W (traced at another size, it refused the trained one). ONNX takes any size.
+    """
+    path = translator_files[family]
+    output = zoo.export(str(path), path.with_suffix(suffix), direction=direction)
+    handle = zoo.load(str(path), dtype="float32")
+    network, _, (in_channels, _) = handle.translator(direction)
+    size = handle.config["resolution"]
+    fixed_size = family == "pix2pix" and suffix == ".pt2"
+    for shape in ((3, size, size),) if fixed_size else ((3, size, size), (1, size * 2, size * 3)):
+        image = torch.rand(shape[0], in_channels, *shape[1:], generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            expected = network.eval()(image).numpy()
+        if suffix == ".onnx":
+            got = ort.InferenceSession(str(output)).run(None, {"image": image.numpy()})[0]
+        else:
+            got = torch.export.load(str(output)).module()(image).detach().numpy()
+        assert got.shape == expected.shape
+        grey_levels = np.abs(np.round(got * 255) - np.round(expected * 255))
+        assert grey_levels.max() <= 1, (shape, grey_levels.max())
