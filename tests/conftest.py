@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from zoo.hardware import NATIVE_BF16_ENV
+from zoo.processes import free_port
 from zoo.registry import reset_registry
 
 
@@ -157,3 +158,21 @@ def zoo_here(
         return code, out, err
 
     return run
+
+
+def _torchrun(*args: str) -> subprocess.CompletedProcess:
+    """Launch two CPU processes with torchrun (gloo) on a free loopback port."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    port = free_port()
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    command = [*launcher, "--master_addr", "127.0.0.1", "--master_port", str(port), *args]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    stderr = proc.stderr if len(proc.stderr) < 6000 else f"{proc.stderr[:3000]}\n...\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-2000:]}\nstderr:\n{stderr}"
+    return proc
+
+
+@pytest.fixture
+def torchrun() -> Callable[..., subprocess.CompletedProcess]:
+    """``torchrun(*args)``: two CPU ranks (gloo) running ``args``; asserts they exit 0, returns the process."""
+    return _torchrun

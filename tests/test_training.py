@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -172,23 +168,9 @@ def test_images_of_another_resolution_are_resized(tmp_path):
     assert data.images.shape == (16, 3, 32, 32) and int(data.images.float().mean()) == 200
 
 
-def _torchrun(*args: str) -> subprocess.CompletedProcess:
-    """Launch two CPU processes with torchrun (gloo) on a free loopback port."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
-    command = [*launcher, "--master_addr", "127.0.0.1", "--master_port", str(port), *args]
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
-    stderr = proc.stderr if len(proc.stderr) < 6000 else f"{proc.stderr[:3000]}\n...\n{proc.stderr[-3000:]}"
-    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-2000:]}\nstderr:\n{stderr}"
-    return proc
-
-
 @pytest.mark.slow
-def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path):
-    _torchrun(str(Path(__file__).with_name("ddp_worker.py")), str(tiny_data), str(tmp_path))
+def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path, torchrun):
+    torchrun(str(Path(__file__).with_name("ddp_worker.py")), str(tiny_data), str(tmp_path))
     rank0, rank1 = load_tensors(tmp_path / "rank0.safetensors"), load_tensors(tmp_path / "rank1.safetensors")
     assert rank0.keys() == rank1.keys()
     for key in rank0:
@@ -199,13 +181,13 @@ def test_two_process_ddp_keeps_ranks_identical(tiny_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_dash_m_zoo_train(tiny_data, tmp_path):
+def test_torchrun_dash_m_zoo_train(tiny_data, tmp_path, torchrun):
     """Two ranks, data in memory and streamed by each rank's DataLoader workers: the same weights."""
     sets = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
     weights = {}
     for loading in ("memory", "stream"):
         run = str(tmp_path / loading)
-        proc = _torchrun(
+        proc = torchrun(
             "-m", "zoo", "train", "dcgan", "--data", str(tiny_data), "--out", run, "--steps", "2", "--quiet",
             *sets, "--set", f"data_loading={loading}",
         )  # fmt: skip

@@ -96,3 +96,19 @@ def test_sigterm_stops_a_translation_run_and_resume_ends_where_a_straight_run_do
     assert [key for key in first if not torch.equal(first[key], second[key])] == []
     record = json.loads((tmp_path / "stopped" / "train_config.json").read_text())
     assert record["resumed"][0]["step"] == stopped_at
+
+
+@pytest.mark.parametrize("family", ["pix2pix", "cyclegan"])
+@pytest.mark.slow
+def test_torchrun_trains_a_translator_on_two_ranks(tmp_path, family, torchrun):
+    """Two CPU ranks: one forward per optimiser step keeps DDP's gradient sync whole; rank 0 alone writes."""
+    data = str(tmp_path / (_pairs_folder(tmp_path) if family == "pix2pix" else _domains(tmp_path)))
+    run = tmp_path / "run"
+    command = _command(family, data, str(run), "--until", "2")[3:]  # drop "python -m zoo": torchrun runs -m zoo
+    proc = torchrun("-m", "zoo", *command)
+    assert proc.stdout.count(f"trained {family} to step 2") == 1, proc.stdout
+    assert [json.loads(line)["step"] for line in (run / "progress.jsonl").read_text().splitlines()] == [1, 2]
+    import zoo
+
+    handle = zoo.load(str(run))
+    assert handle.translate(torch.rand(1, handle.translator()[2][0], 32, 32)).shape == (1, 3, 32, 32)
