@@ -46,7 +46,10 @@ _SMALL = {
     "lr_decay_from": 0.5,
     "load_size": 72,
 }
-_SMALL_MODEL = {"resolution": 64, "d_layers": 2}
+# Width 32, not the paper's 64 (set for 256 px): at 64 px the U-Net's six levels stop at 256 channels, 7.3M
+# parameters instead of 29.2M, so fp16 weights are 15 MB a checkpoint and the package stays well under PyPI's
+# 100 MB per file; a step takes about a third of the time (measured on a 2-core CPU: 1.35 steps/s at width 64).
+_SMALL_MODEL = {"resolution": 64, "d_layers": 2, "width": 32}
 
 
 @hookimpl
