@@ -184,6 +184,19 @@ def test_a_resumed_run_ends_with_the_same_weights(toys, family, data, request, t
         assert int(first["image_pool.a2b.count"]) == 3 and first["image_pool.b2a.images"].abs().sum() > 0
 
 
+def test_a_two_way_model_reads_pairs_as_two_domains(toys, pairs, tmp_path, monkeypatch):
+    """CycleGAN draws B independently of A: given pairs, its batches are not the pairs."""
+    from zoo.training import translation_batches
+
+    seen = []
+    original = translation_batches.TranslationBatches.batch
+    monkeypatch.setattr(
+        translation_batches.TranslationBatches, "batch", lambda self, *a: seen.append(self.paired) or original(self, *a)
+    )
+    zoo.train("toy-cycle", pairs, tmp_path / "run", settings=_quiet(steps=2), quiet=True, say=lambda _: None)
+    assert seen == [False, False]
+
+
 def test_a_two_way_run_logs_both_directions_and_its_cycle(toys, domains, tmp_path):
     out = tmp_path / "run"
     zoo.train("toy-cycle", domains, out, settings=_quiet(), quiet=True, say=lambda _: None)

@@ -14,6 +14,7 @@ It reuses the GAN trainer's run directory, checkpoint (resume to the bit), SIGTE
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from zoo.training import distributed
 from zoo.training.settings import TrainSettings
 from zoo.training.trainer import Trainer, _component, _step_seed
 from zoo.training.translation_batches import ImagePool, TranslationBatches, as_tensor
-from zoo.translation_data import TranslationData, load_translation_data
+from zoo.translation_data import UNPAIRED, TranslationData, load_translation_data
 
 SAMPLE_ROWS = 8  # fixed images in every sample grid
 
@@ -127,6 +128,8 @@ class TranslationTrainer(Trainer):
             raise ZooError(
                 f"{arch.name}: a two-way generator needs a discriminator with critic('a2b') and critic('b2a')"
             )
+        if self.two_way and self.conditional:
+            raise ZooError(f"{arch.name}: a two-way model's critics judge one domain each: they cannot be conditional")
         if not self.two_way and (s.cycle_weight or s.identity_weight or s.pool_size):
             used = [k for k in ("cycle_weight", "identity_weight", "pool_size") if getattr(s, k)]
             raise ZooError(f"{', '.join(used)} need a two-way model (a2b and b2a); {arch.name} translates one way")
@@ -135,7 +138,10 @@ class TranslationTrainer(Trainer):
         if self.two_way and s.cycle_weight <= 0:
             raise ZooError(f"{arch.name} is two-way: set cycle_weight (CycleGAN's is 10) to train it")
         if s.identity_weight and self.channels[0] != self.channels[1]:
-            raise ZooError(f"identity_weight needs as many channels in A as in B ({self.channels}): set it to 0")
+            raise ZooError(
+                f"identity_weight needs as many channels in A as in B (A has {self.channels[0]}, B has "
+                f"{self.channels[1]}): --set identity_weight=0"
+            )
 
     # ---- state -----------------------------------------------------------------------------
 
@@ -155,6 +161,8 @@ class TranslationTrainer(Trainer):
             )
         if self.conditional and not data.paired:
             raise ZooError(f"{self.arch.name}'s discriminator is conditional: it needs paired data")
+        if self.two_way and data.paired:  # CycleGAN draws B independently of A, pairs or not
+            data = dataclasses.replace(data, layout=UNPAIRED)
         batches = TranslationBatches(
             data, self.channels, crop_size=self.G.resolution, load_size=s.load_size, flip=s.flip,
             batch_size=s.batch_size, seed=s.seed, rank=self.context.rank, world=self.context.world,
