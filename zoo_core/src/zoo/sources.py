@@ -109,21 +109,25 @@ class ImageSource:
 
 
 class NpzArraySource(ImageSource):
-    """An uncompressed ``.npz`` member (N, H, W[, C]) uint8, read image by image at its byte offset."""
+    """An uncompressed ``.npz`` member (N, H, W[, C]) uint8, read image by image at its byte offset.
 
-    def __init__(self, path: Path, split: str) -> None:
+    ``member`` names the array itself (a translation dataset's ``A``, ``trainB`` …) instead of a split's.
+    """
+
+    def __init__(self, path: Path, split: str, member: str | None = None) -> None:
         self.spec, self._files = str(path), _Files()
         with open_npz(path) as archive:
-            image_key, label_key, self.split = npz_choice(path, set(archive.files), split)
+            image_key, label_key, self.split = _npz_member(path, archive, split, member)
             if image_key.endswith("_jpeg"):
                 raise ValueError("use NpzJpegSource")
             check_member_size(path, archive, image_key)
             shape, dtype, self._offset = _npy_layout(path, archive, image_key)
             self.labels = _npz_labels(path, archive, label_key)
         self.classes = npz_class_names(path)
+        where = f"{path} {image_key}" if member else path
         if dtype != np.uint8:
-            raise ZooError(f"{path}: images must be uint8, found {dtype}")
-        check_image_shape(path, shape)
+            raise ZooError(f"{where}: images must be uint8, found {dtype}")
+        check_image_shape(where, shape)
         self.path, self._shape = path, tuple(shape[1:]) if len(shape) == 4 else (*shape[1:], 1)
         self._count, self.channels = int(shape[0]), self._shape[-1]
         self._stride = int(np.prod(self._shape))
@@ -137,12 +141,16 @@ class NpzArraySource(ImageSource):
 
 
 class NpzJpegSource(ImageSource):
-    """JPEG bytes (one uncompressed 1-D member) cut by an offsets member, decoded image by image."""
+    """JPEG bytes (one uncompressed 1-D member) cut by an offsets member, decoded image by image.
 
-    def __init__(self, path: Path, split: str) -> None:
+    ``member`` names the ``NAME_jpeg`` member itself (a translation dataset's ``trainA_jpeg`` …).
+    """
+
+    def __init__(self, path: Path, split: str, member: str | None = None) -> None:
         self.spec, self.path, self._files = str(path), path, _Files()
         with open_npz(path) as archive:
-            image_key, label_key, self.split = npz_choice(path, set(archive.files), split)
+            image_key, label_key, self.split = _npz_member(path, archive, split, member)
+            self.member = image_key
             offsets_key = f"{image_key.removesuffix('_jpeg')}_offsets"
             for key in (image_key, offsets_key):
                 check_member_size(path, archive, key)
@@ -158,7 +166,19 @@ class NpzJpegSource(ImageSource):
 
     def read(self, index: int) -> np.ndarray:
         start, end = int(self.offsets[index]), int(self.offsets[index + 1])
-        return decode_image(self._files.pread(self.path, self._offset + start, end - start), f"{self.spec}[{index}]")
+        blob = self._files.pread(self.path, self._offset + start, end - start)
+        return decode_image(blob, f"{self.spec} {self.member}[{index}]")  # as the in-memory loader names it
+
+
+def _npz_member(
+    path: Path, archive: np.lib.npyio.NpzFile, split: str, member: str | None
+) -> tuple[str, str | None, str]:
+    """(image key, label key, split used): ``member`` when the caller names it, else ``split``'s choice."""
+    if member is None:
+        return npz_choice(path, set(archive.files), split)
+    if f"{member}.npy" not in archive.zip.namelist():
+        raise ZooError(f"{path} has no member {member!r}")
+    return member, None, split
 
 
 def _npy_layout(path: Path, archive: np.lib.npyio.NpzFile, key: str) -> tuple[tuple[int, ...], np.dtype, int]:

@@ -9,7 +9,9 @@ Formats, all decoded by the one guarded decoder (``zoo.image_io.decode_image``):
 - unpaired: CycleGAN's layout, ``trainA`` / ``trainB`` (``testA`` / ``testB``), as sub-folders or as .npz
   members (``trainA_jpeg`` + ``trainA_offsets`` …, as ``horse2zebra128.npz``).
 
-``augment_pair`` is the papers' augmentation (Isola et al. 2017, Zhu et al. 2017): resize to a load size,
+The files are read through ``zoo.translation_sources``, image by image: ``load_translation_data`` reads
+them whole (training in memory, evaluation), the streamed trainer a batch at a time, so both see the
+same images. ``augment_pair`` is the papers' augmentation (Isola et al. 2017, Zhu et al. 2017): resize to a load size,
 random crop to the training size, random horizontal flip — the same crop and flip for both images of
 a pair, drawn from a ``torch.Generator`` so a run's batches stay a function of (seed, step, rank).
 """
@@ -23,15 +25,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from zoo.data import load_split
-from zoo.data_formats import IMAGE_SUFFIXES, WHOLE, check_image_shape, image_files, open_npz
+from zoo.data_formats import WHOLE, open_npz
 from zoo.errors import ZooError
-from zoo.image_io import decode_image
+from zoo.sources import CompressedMember
+from zoo.translation_sources import (
+    PAIRED,
+    UNPAIRED,
+    ArraySource,
+    TranslationSources,
+    folder_images,
+    open_translation_sources,
+)
 
 if TYPE_CHECKING:
     import torch
-
-PAIRED, UNPAIRED = "paired", "unpaired"
 
 
 @dataclass(frozen=True)
@@ -49,102 +56,23 @@ class TranslationData:
         return self.layout == PAIRED
 
 
-def _check(images: np.ndarray, where: str) -> np.ndarray:
-    """uint8 (N, H, W, C) with C of 1 or 3; grey (N, H, W) gains its channel axis."""
-    if images.dtype != np.uint8:
-        raise ZooError(f"{where}: images must be uint8 (0-255), found {images.dtype}")
-    check_image_shape(where, images.shape)
-    return images if images.ndim == 4 else images[..., None]
-
-
-def _npz_side(path: Path, keys: set[str], names: tuple[str, ...]) -> str | None:
-    """The first of ``names`` the archive holds as raw images or as JPEG bytes with offsets."""
-    return next((n for n in names if n in keys or {f"{n}_jpeg", f"{n}_offsets"} <= keys), None)
-
-
-def _from_npz(path: Path, split: str) -> TranslationData:
-    """A paired (A/B) or unpaired (trainA/trainB) .npz."""
-    with open_npz(path) as archive:
-        keys = set(archive.files)
-    paired = (("A", "B") if split in ("train", WHOLE) else ()) + (f"{split}_A", f"{split}_B")
-    a_key = _npz_side(path, keys, paired[0::2])
-    b_key = _npz_side(path, keys, paired[1::2])
-    if a_key and b_key:
-        a, b = _npz_images(path, a_key), _npz_images(path, b_key)
-        if len(a) != len(b):
-            raise ZooError(f"{path}: paired arrays {a_key} ({len(a)}) and {b_key} ({len(b)}) differ in length")
-        return TranslationData(a, b, PAIRED, split, f"{path} ({a_key}, {b_key})")
-    a_key, b_key = _npz_side(path, keys, (f"{split}A",)), _npz_side(path, keys, (f"{split}B",))
-    if a_key and b_key:
-        a, b = _npz_images(path, a_key), _npz_images(path, b_key)
-        return TranslationData(a, b, UNPAIRED, split, f"{path} ({a_key}, {b_key})")
-    found = ", ".join(sorted(keys)) or "none"
-    raise ZooError(
-        f"{path} holds no translation data for split {split!r} (its keys: {found}): save pairs as A and B "
-        f"(or {split}_A, {split}_B), or two domains as {split}A and {split}B (raw or _jpeg + _offsets)"
-    )
-
-
-def _npz_images(path: Path, key: str) -> np.ndarray:
-    """A raw array member, or JPEG bytes + offsets decoded (through ``load_split``'s reader)."""
-    with open_npz(path) as archive:
-        if key in archive.files:
-            return _check(archive[key], f"{path} {key}")
-    images, _, _ = load_split(path, key)
-    return images
-
-
-def _decode(files: list[Path], where: str) -> np.ndarray:
-    """Decode image files into one (N, H, W, 3) array; they must share one size."""
-    images = [decode_image(p.read_bytes(), str(p)) for p in files]
+def _stacked(images: list[np.ndarray], where: str) -> np.ndarray:
+    """One (N, H, W, C) array of decoded images, which must share one size."""
     shapes = {image.shape for image in images}
     if len(shapes) > 1:
         raise ZooError(f"{where}: images have different sizes {sorted(shapes)[:3]}: resize them to one size first")
     return np.stack(images)
 
 
-def _folder_files(folder: Path) -> dict[str, Path]:
-    """Image files directly in ``folder`` by name (hidden files skipped)."""
-    return {p.name: p for p in image_files(folder) if p.parent == folder and not p.name.startswith(".")}
-
-
-def _from_folder(path: Path, split: str) -> TranslationData:
-    """A/ + B/ (paired by name), {split}A/ + {split}B/ (unpaired), or side-by-side images (paired)."""
-    if (path / "A").is_dir() and (path / "B").is_dir():
-        a_files, b_files = _folder_files(path / "A"), _folder_files(path / "B")
-        missing = sorted(set(a_files) ^ set(b_files))
-        if missing:
-            raise ZooError(
-                f"{path}: A/ and B/ must hold files of the same names; {len(missing)} have no partner, "
-                f"e.g. {missing[0]!r}"
-            )
-        if not a_files:
-            raise ZooError(f"{path}: A/ and B/ hold no images ({', '.join(IMAGE_SUFFIXES)})")
-        names = sorted(a_files)
-        a = _decode([a_files[n] for n in names], str(path / "A"))
-        b = _decode([b_files[n] for n in names], str(path / "B"))
-        return TranslationData(a, b, PAIRED, split, f"{path} (A/, B/ paired by file name)")
-    if (path / f"{split}A").is_dir() and (path / f"{split}B").is_dir():
-        sides = []
-        for side in ("A", "B"):
-            files = sorted(_folder_files(path / f"{split}{side}").values())
-            if not files:
-                raise ZooError(f"{path / (split + side)} holds no images ({', '.join(IMAGE_SUFFIXES)})")
-            sides.append(_decode(files, str(path / f"{split}{side}")))
-        return TranslationData(sides[0], sides[1], UNPAIRED, split, f"{path} ({split}A/, {split}B/)")
-    folder = path / split if split != WHOLE and (path / split).is_dir() else path
-    files = sorted(_folder_files(folder).values())
-    if not files:
-        raise ZooError(
-            f"{path}: no translation data: give A/ and B/ (pairs by file name), {split}A/ and {split}B/ (two "
-            f"domains) or a folder of side-by-side input|target images"
-        )
-    both = _decode(files, str(folder))
-    width = both.shape[2]
-    if width % 2:
-        raise ZooError(f"{folder}: side-by-side pairs need an even width (input | target), found {width} px")
-    half = width // 2
-    return TranslationData(both[:, :, :half], both[:, :, half:], PAIRED, split, f"{folder} (side by side)")
+def _read_sides(sources: TranslationSources) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of both sides; a pair is read together (a side-by-side file decoded once)."""
+    a, b = sources.a, sources.b
+    if isinstance(a, ArraySource) and isinstance(b, ArraySource):
+        return a.images, b.images
+    if sources.paired:
+        pairs = [sources.read_pair(i, i) for i in range(len(a))]
+        return _stacked([p[0] for p in pairs], a.spec), _stacked([p[1] for p in pairs], b.spec)
+    return _stacked([a.read(i) for i in range(len(a))], a.spec), _stacked([b.read(i) for i in range(len(b))], b.spec)
 
 
 def translation_splits(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -165,8 +93,8 @@ def translation_splits(path: str | os.PathLike[str]) -> dict[str, str]:
         domains = sorted(n[:-1] for n in dirs if len(n) > 1 and n.endswith("A") and f"{n[:-1]}B" in dirs)
         if domains:
             return dict.fromkeys(domains, UNPAIRED)
-        side_by_side = sorted(n for n in dirs if _folder_files(path / n))
-        return dict.fromkeys(([WHOLE] if _folder_files(path) else []) + side_by_side, PAIRED)
+        side_by_side = sorted(n for n in dirs if folder_images(path / n))
+        return dict.fromkeys(([WHOLE] if folder_images(path) else []) + side_by_side, PAIRED)
     with open_npz(path) as archive:
         keys = set(archive.files)
     names = {k.removesuffix("_jpeg").removesuffix("_offsets") for k in keys}
@@ -184,21 +112,28 @@ def load_translation_data(path: str | os.PathLike[str], split: str = "train") ->
     """Both sides of a translation dataset (see the module docstring for the formats), checked and decoded.
 
     ``split`` WHOLE ('all') reads data without splits: an .npz's A and B, or top-level side-by-side images.
+    The sources are the streamed loader's, read whole, so both give the same images.
     """
     path = Path(path)
-    if not path.exists():
-        raise ZooError(f"data path {str(path)!r} does not exist")
-    data = _from_folder(path, split) if path.is_dir() else _from_npz(path, split)
-    a, b = _check(data.a, f"{path} A"), _check(data.b, f"{path} B")
-    if data.paired and a.shape[1:3] != b.shape[1:3]:
+    sources = open_translation_sources(path, split, lazy=False)
+    a, b = _read_sides(sources)
+    if sources.paired and a.shape[1:3] != b.shape[1:3]:
         raise ZooError(f"{path}: paired images differ in size ({a.shape[1:3]} vs {b.shape[1:3]}): make them match")
-    return TranslationData(a, b, data.layout, data.split, data.source)
+    return TranslationData(a, b, sources.layout, sources.split, sources.source)
 
 
 def translation_channels(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """(A's channels, B's channels) of a translation dataset's training split: 1 (grey) or 3."""
-    data = load_translation_data(path, "train")
-    return data.a.shape[-1], data.b.shape[-1]
+    """(A's channels, B's channels) of a translation dataset's training split, 1 (grey) or 3, from its first images.
+
+    Read lazily, so a dataset too large for memory is not decoded whole just to be counted.
+    """
+    try:
+        sources = open_translation_sources(path, "train")
+    except CompressedMember:  # np.savez_compressed: only readable whole
+        data = load_translation_data(path, "train")
+        return data.a.shape[-1], data.b.shape[-1]
+    a, b = sources.read_pair(0, 0)
+    return a.shape[-1], b.shape[-1]
 
 
 def augment_pair(

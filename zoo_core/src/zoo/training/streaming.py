@@ -4,7 +4,8 @@ Both hand the trainer the same uint8 images for the same batch number, because b
 indices from the ``BatchSchedule`` (a pure function of seed, step and rank) and prepare each image
 the same way (channels, then resizing). So the choice changes memory and speed, never the run:
 ``data_loading=auto`` keeps data in memory when it fits a quarter of the memory this process may use
-(shared among the node's ranks) and streams it otherwise.
+(shared among the node's ranks: ``memory_budget``) and streams it otherwise. The translation trainer's
+loader (``translation_streaming``) streams through the same ``StreamedBatches``, its items being pairs.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import os
 import signal
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -63,7 +65,7 @@ class MemoryBatches(Batches):
         return self.data.images[self.schedule.indices(index)]
 
 
-class _Failure:
+class WorkerFailure:
     """An error raised in a worker, carried to the main process as its one-line message."""
 
     def __init__(self, message: str) -> None:
@@ -79,13 +81,13 @@ class _PreparedImages(Dataset):
     def __len__(self) -> int:
         return len(self.source)
 
-    def __getitem__(self, index: int) -> torch.Tensor | _Failure:
+    def __getitem__(self, index: int) -> torch.Tensor | WorkerFailure:
         try:
             return prepare_image(self.source.read(index), self.resolution, self.channels, self.source.spec)
         except ZooError as exc:
-            return _Failure(str(exc))
+            return WorkerFailure(str(exc))
         except Exception as exc:  # noqa: BLE001 - a worker's traceback must not reach the user
-            return _Failure(f"{self.source.spec}: reading image {index} failed ({one_line(exc)})")
+            return WorkerFailure(f"{self.source.spec}: reading image {index} failed ({one_line(exc)})")
 
 
 def prepare_image(image: np.ndarray, resolution: int, channels: int, spec: str) -> torch.Tensor:
@@ -102,8 +104,8 @@ def prepare_image(image: np.ndarray, resolution: int, channels: int, spec: str) 
     return x[0].contiguous()
 
 
-def _stack(items: list[torch.Tensor | _Failure]) -> torch.Tensor | _Failure:
-    failure = next((item for item in items if isinstance(item, _Failure)), None)
+def _stack(items: list[torch.Tensor | WorkerFailure]) -> torch.Tensor | WorkerFailure:
+    failure = next((item for item in items if isinstance(item, WorkerFailure)), None)
     return failure if failure is not None else torch.stack(items)
 
 
@@ -128,13 +130,24 @@ class _ScheduledIndices(Sampler[list[int]]):
 
 
 class StreamedBatches(Batches):
-    """Batches read, decoded and resized by ``workers`` DataLoader processes, a few batches ahead."""
+    """Batches read, decoded and resized by ``workers`` DataLoader processes, a few batches ahead.
+
+    ``collate`` joins a batch's items (image pairs, for the translation trainer) or returns a ``WorkerFailure``.
+    """
 
     def __init__(
-        self, dataset: _PreparedImages, schedule: BatchSchedule, labels, classes, workers: int, stop: int, description
+        self,
+        dataset: Dataset,
+        schedule: BatchSchedule,
+        labels,
+        classes,
+        workers: int,
+        stop: int,
+        description,
+        collate: Callable[[list[Any]], Any] = _stack,
     ) -> None:
         super().__init__(schedule, labels, classes, description)
-        self.dataset, self.workers, self.stop = dataset, workers, stop
+        self.dataset, self.workers, self.stop, self.collate = dataset, workers, stop, collate
         self._iterator: Iterator | None = None
         self._next = -1
 
@@ -144,7 +157,7 @@ class StreamedBatches(Batches):
             self.dataset,
             batch_sampler=_ScheduledIndices(self.schedule, index, max(self.stop, index + 1)),
             num_workers=self.workers,
-            collate_fn=_stack,
+            collate_fn=self.collate,
             worker_init_fn=_worker_init if self.workers else None,
             prefetch_factor=2 if self.workers else None,
         )
@@ -161,7 +174,7 @@ class StreamedBatches(Batches):
         except RuntimeError as exc:  # a worker killed from outside (out of memory, a signal)
             raise ZooError(f"a data worker stopped ({one_line(exc)}): try --set data_workers=0") from None
         self._next = index + 1
-        if isinstance(batch, _Failure):
+        if isinstance(batch, WorkerFailure):
             raise ZooError(batch.message)
         return batch
 
@@ -175,6 +188,11 @@ class StreamedBatches(Batches):
 
 def _local_ranks() -> int:
     return max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+
+
+def memory_budget() -> int:
+    """Bytes in-memory data may take: 1/MEMORY_SHARE of what this process may use, shared among the node's ranks."""
+    return available_memory() // (MEMORY_SHARE * _local_ranks())
 
 
 def _in_memory_bytes(source: ImageSource, resolution: int, channels: int) -> int:
@@ -196,7 +214,7 @@ def open_batches(
                 raise ZooError(f"{exc}: re-save it with numpy.savez to stream it, or use data_loading=memory") from None
     if source is not None and loading != "memory":
         needed = _in_memory_bytes(source, resolution, channels)
-        budget = available_memory() // (MEMORY_SHARE * _local_ranks())
+        budget = memory_budget()
         if loading == "stream" or needed > budget:
             why = (
                 "as set"

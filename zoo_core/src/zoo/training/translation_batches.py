@@ -4,6 +4,10 @@ Each side's order is a fresh permutation per epoch, seeded by (run seed, side, e
 the slice of that order at (step, rank), so a resumed run sees exactly the images an uninterrupted one
 does, on one process or many. Paired data reads A and B at the same indices; unpaired data walks
 each domain in its own order, as CycleGAN's unaligned loader draws B independently of A.
+
+``AugmentedBatches`` turns a step's uint8 images into the augmented float batch, in the trainer's process
+and from the step's generator; ``TranslationBatches`` takes those images from memory, and
+``translation_streaming.StreamedTranslationBatches`` from DataLoader workers, so the two give the same batches.
 """
 
 from __future__ import annotations
@@ -43,7 +47,74 @@ def as_tensor(images: np.ndarray, channels: int, where: str) -> torch.Tensor:
     return match_channels(torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), channels, where)
 
 
-class TranslationBatches:
+class AugmentedBatches:
+    """What both loaders share: a step's indices, and its uint8 images made augmented batches in [0, 1]."""
+
+    paired: bool
+    sizes: tuple[int, int]  # images in A, in B
+    classes: tuple[str, ...] = ()
+    description = ""
+
+    def _configure(
+        self,
+        crop_size: int,
+        load_size: int,
+        flip: bool,
+        batch_size: int,
+        seed: int,
+        rank: int,
+        world: int,
+        two_domains: bool = False,
+    ) -> None:
+        """Augmentation and schedule settings, checked; ``two_domains`` walks paired data's sides apart."""
+        if two_domains:
+            self.paired = False
+        self.crop_size, self.load_size, self.flip = crop_size, load_size or crop_size, flip
+        if self.load_size < crop_size:
+            raise ZooError(f"load_size={load_size} is below the model's size {crop_size}: set load_size >= {crop_size}")
+        self.batch_size, self.seed, self.rank, self.world = batch_size, seed, rank, world
+
+    def _describe(self, source: str, size: tuple[int, ...], how: str) -> str:
+        """The run's "data:" line: what is read, how it is augmented, and whether it is in memory or streamed."""
+        layout = "pairs" if self.paired else "unpaired images"
+        return (
+            f"{source}: {self.sizes[0]} A and {self.sizes[1]} B {layout} of {tuple(size)} px, resized to "
+            f"{self.load_size} and cropped to {self.crop_size} at random{', flipped' if self.flip else ''}; {how}"
+        )
+
+    def indices(self, step: int) -> tuple[list[int], list[int]]:
+        """The A and B indices of ``step`` on this rank (a pair's are the same)."""
+        a_index = schedule(self.sizes[0], self.seed, "A", step, self.batch_size, self.rank, self.world)
+        b_index = a_index if self.paired else schedule(
+            self.sizes[1], self.seed, "B", step, self.batch_size, self.rank, self.world
+        )  # fmt: skip
+        return a_index, b_index
+
+    def images(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 (B, C, H, W) A and B images of ``step``, at the model's channels."""
+        raise NotImplementedError
+
+    def head(self, n: int) -> TranslationData:
+        """The first ``n`` images of each side (the sample grids' fallback when the data has no test split)."""
+        raise NotImplementedError
+
+    def batch(self, step: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(A, B) float batches in [0, 1] for ``step``; a pair shares its crop and flip."""
+        a, b = self.images(step)
+        a, b = a.float() / 255, b.float() / 255
+        sizes = {"load_size": self.load_size, "crop_size": self.crop_size, "flip": self.flip}
+        if self.paired:
+            a, b = augment_pair(a, b, generator, **sizes)
+            return a, b
+        a, _ = augment_pair(a, None, generator, **sizes)
+        b, _ = augment_pair(b, None, generator, **sizes)
+        return a, b
+
+    def close(self) -> None:
+        """Stop any worker processes."""
+
+
+class TranslationBatches(AugmentedBatches):
     """Both sides of the training data in memory, cut into augmented batches in [0, 1] by step."""
 
     def __init__(
@@ -58,39 +129,24 @@ class TranslationBatches:
         seed: int,
         rank: int = 0,
         world: int = 1,
+        two_domains: bool = False,
     ) -> None:
         self.a = as_tensor(data.a, channels[0], f"{data.source} A")
         self.b = as_tensor(data.b, channels[1], f"{data.source} B")
-        self.paired = data.paired
-        self.crop_size, self.load_size, self.flip = crop_size, load_size or crop_size, flip
-        if self.load_size < crop_size:
-            raise ZooError(f"load_size={load_size} is below the model's size {crop_size}: set load_size >= {crop_size}")
-        self.batch_size, self.seed, self.rank, self.world = batch_size, seed, rank, world
-        layout = "pairs" if self.paired else "unpaired images"
-        self.description = (
-            f"{data.source}: {len(self.a)} A and {len(self.b)} B {layout} of {tuple(self.a.shape[2:])} px, "
-            f"resized to {self.load_size} and cropped to {crop_size} at random{', flipped' if flip else ''}"
-        )
-        self.classes: tuple[str, ...] = ()
+        self.paired, self.sizes = data.paired, (len(self.a), len(self.b))
+        self._configure(crop_size, load_size, flip, batch_size, seed, rank, world, two_domains)
+        self._data = (data.layout, data.split, data.source)
+        size = (self.a.numel() + self.b.numel()) / 2**20
+        self.description = self._describe(data.source, self.a.shape[2:], f"in memory ({size:,.0f} MiB)")
 
-    def batch(self, step: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """(A, B) float batches in [0, 1] for ``step``; a pair shares its crop and flip."""
-        a_index = schedule(len(self.a), self.seed, "A", step, self.batch_size, self.rank, self.world)
-        b_index = a_index if self.paired else schedule(
-            len(self.b), self.seed, "B", step, self.batch_size, self.rank, self.world
-        )  # fmt: skip
-        a = self.a[a_index].float() / 255
-        b = self.b[b_index].float() / 255
-        sizes = {"load_size": self.load_size, "crop_size": self.crop_size, "flip": self.flip}
-        if self.paired:
-            a, b = augment_pair(a, b, generator, **sizes)
-            return a, b
-        a, _ = augment_pair(a, None, generator, **sizes)
-        b, _ = augment_pair(b, None, generator, **sizes)
-        return a, b
+    def images(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        a_index, b_index = self.indices(step)
+        return self.a[a_index], self.b[b_index]
 
-    def close(self) -> None:
-        """Nothing to release: the data lives in memory (the same call as the streamed GAN batches)."""
+    def head(self, n: int) -> TranslationData:
+        """The first ``n`` of each side, already at the model's channels (converting them again changes nothing)."""
+        a, b = (np.ascontiguousarray(x[:n].permute(0, 2, 3, 1).numpy()) for x in (self.a, self.b))
+        return TranslationData(a, b, *self._data)
 
 
 class ImagePool(nn.Module):

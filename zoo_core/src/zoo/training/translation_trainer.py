@@ -14,7 +14,6 @@ It reuses the GAN trainer's run directory, checkpoint (resume to the bit), SIGTE
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,9 @@ from zoo.specs import ArchitectureSpec
 from zoo.training import distributed
 from zoo.training.settings import TrainSettings
 from zoo.training.trainer import Trainer, _component, _step_seed
-from zoo.training.translation_batches import ImagePool, TranslationBatches, as_tensor
-from zoo.translation_data import UNPAIRED, TranslationData, load_translation_data
+from zoo.training.translation_batches import AugmentedBatches, ImagePool, as_tensor
+from zoo.training.translation_streaming import open_translation_batches
+from zoo.translation_data import TranslationData, load_translation_data
 
 SAMPLE_ROWS = 8  # fixed images in every sample grid
 
@@ -152,23 +152,22 @@ class TranslationTrainer(Trainer):
 
     def run(self, until: int | None = None) -> Path:
         """Train to ``settings.steps`` (or stop at ``until``, checkpointed); return the exported weights."""
-        s = self.settings
-        data = load_translation_data(self.data_path, "train")
-        if not data.paired and not self.two_way:
-            raise ZooError(
-                f"{self.arch.name} learns from pairs, and {self.data_path} holds two unpaired domains: give paired "
-                "data (A and B arrays, A/ and B/ folders with the same file names, or side-by-side images)"
-            )
-        if self.conditional and not data.paired:
-            raise ZooError(f"{self.arch.name}'s discriminator is conditional: it needs paired data")
-        if self.two_way and data.paired:  # CycleGAN draws B independently of A, pairs or not
-            data = dataclasses.replace(data, layout=UNPAIRED)
-        batches = TranslationBatches(
-            data, self.channels, crop_size=self.G.resolution, load_size=s.load_size, flip=s.flip,
-            batch_size=s.batch_size, seed=s.seed, rank=self.context.rank, world=self.context.world,
+        batches = open_translation_batches(
+            self.data_path, self.channels, self.settings, crop_size=self.G.resolution, rank=self.context.rank,
+            world=self.context.world, two_domains=self.two_way,  # CycleGAN draws B apart from A, pairs or not
         )  # fmt: skip
-        self.fixed_pairs = self._fixed_pairs(data)
-        return self._run(batches, until)
+        try:
+            if not batches.paired and not self.two_way:
+                raise ZooError(
+                    f"{self.arch.name} learns from pairs, and {self.data_path} holds two unpaired domains: give "
+                    "paired data (A and B arrays, A/ and B/ folders with the same file names, or side-by-side images)"
+                )
+            if self.conditional and not batches.paired:
+                raise ZooError(f"{self.arch.name}'s discriminator is conditional: it needs paired data")
+            self.fixed_pairs = self._fixed_pairs(batches.head(SAMPLE_ROWS))
+            return self._run(batches, until)
+        finally:
+            batches.close()
 
     def _fixed_pairs(self, train: TranslationData) -> tuple[torch.Tensor, torch.Tensor]:
         """The held-out images every grid shows (the test split when there is one, else the first training ones)."""
@@ -189,7 +188,7 @@ class TranslationTrainer(Trainer):
 
     # ---- one step --------------------------------------------------------------------------
 
-    def train_step(self, batches: TranslationBatches) -> dict[str, float]:  # type: ignore[override]
+    def train_step(self, batches: AugmentedBatches) -> dict[str, float]:  # type: ignore[override]
         """One G update, then one D update on the new fakes (through the pool), the EMA; seeded by step."""
         s = self.settings
         if s.lr_decay:
