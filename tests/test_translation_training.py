@@ -226,3 +226,15 @@ def test_settings_the_trainer_cannot_use_are_refused_by_name(toys, family, data,
     with pytest.raises(ZooError, match=message):
         zoo.train(family, path, tmp_path / "run", settings=settings, quiet=True, say=lambda _: None)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(("family", "data", "back"), [("toy-pix", "pairs", False), ("toy-cycle", "domains", True)])
+def test_a_pushed_translator_card_says_how_to_translate_both_ways(toys, family, data, back, request, tmp_path):
+    """The card once told users to call .sample(16); a two-way card also shows --direction b2a."""
+    out = tmp_path / "run"
+    zoo.train(family, request.getfixturevalue(data), out, settings=_quiet(), quiet=True, say=lambda _: None)
+    zoo.push(out, "me/toy", dry_run=True, out=tmp_path / "hub", license="mit", no_metrics=True, say=lambda _: None)
+    card = (tmp_path / "hub" / "README.md").read_text()
+    assert "zoo translate hf-hub:me/toy photo.png -o translated.png" in card and ".sample(" not in card
+    assert ("--direction b2a" in card) is back
+    assert "It translates RGB images into RGB ones" in card

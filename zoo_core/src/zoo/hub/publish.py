@@ -29,7 +29,7 @@ from zoo.hub.names import (
 )
 from zoo.hub.pull import checkpoint_weights
 from zoo.hub.transfer import endpoint
-from zoo.specs import IMAGE_TO_IMAGE, check_name
+from zoo.specs import IMAGE_TO_IMAGE, check_name, import_object
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG
 from zoo.weights import META_TRAINING_STATE, read_metadata, read_step, sha256_file
 
@@ -292,7 +292,7 @@ HUB_PIPELINE_TAGS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
+def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None, directions: tuple[str, ...] = ()) -> str:
     """The repo's README.md: HF front matter, the zoo block (no revision), and a readable body."""
     import yaml
 
@@ -312,7 +312,7 @@ def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None) -> str:
     meta["zoo"] = ordered
     body = plan.body.strip()
     if not body or body == "PLACEHOLDER":
-        body = _default_body(plan, ordered, task)
+        body = _default_body(plan, ordered, task, directions)
     if plan.samples is not None and f"]({SAMPLES_FILENAME})" not in body:
         body += f"\n\n![samples]({SAMPLES_FILENAME})"
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
@@ -329,7 +329,14 @@ def _sample_args(block: Mapping[str, Any]) -> str:
     return f"16, seed=0, labels=[{label}]"
 
 
-def _default_body(plan: PushPlan, block: Mapping[str, Any], task: str | None = None) -> str:
+def _channels_text(count: Any) -> str:
+    """How a card names a channel count: greyscale, RGB, or the number."""
+    return {1: "greyscale", 3: "RGB"}.get(count, f"{count}-channel")
+
+
+def _default_body(
+    plan: PushPlan, block: Mapping[str, Any], task: str | None = None, directions: tuple[str, ...] = ()
+) -> str:
     """A short card body: what it is, how to run it (sample, or translate for image-to-image), metrics, training."""
     translator = task == IMAGE_TO_IMAGE
     what = "image-to-image model" if translator else "generator"
@@ -338,9 +345,17 @@ def _default_body(plan: PushPlan, block: Mapping[str, Any], task: str | None = N
         "",
         f"A {plan.family} {what} from gan-zoo, trained on {block.get('dataset', '(dataset not given)')}.",
     ]
+    if translator:
+        config = block.get("config") or {}
+        out_channels = config.get("channels", 3)
+        source, target = _channels_text(config.get("in_channels", out_channels)), _channels_text(out_channels)
+        ways = " and back with `--direction b2a`" if "b2a" in directions else ""
+        lines += ["", f"It translates {source} images into {target} ones (A to B){ways}, any size its strides allow."]
     lines += ["", "```bash", f"pip install zoo-core zoo-{plan.family}", f"zoo pull hf-hub:{plan.repo_id}"]
     if translator:
         lines.append(f"zoo translate hf-hub:{plan.repo_id} photo.png -o translated.png")
+        if "b2a" in directions:
+            lines.append(f"zoo translate hf-hub:{plan.repo_id} translated.png -o back.png --direction b2a")
     lines.append("```")
     if translator:
         example = f'picture = zoo.load("hf-hub:{plan.repo_id}").translate("photo.png")'
@@ -420,7 +435,10 @@ def write_folder(plan: PushPlan, out: Path) -> list[str]:
         (out / SAMPLES_FILENAME).unlink(missing_ok=True)
     files += _copy_card_images(plan, out)
     arch = get_registry().architectures.get(plan.family)
-    text = _card_text(plan, sha256, size, arch.task if arch else None)
+    directions: tuple[str, ...] = ()
+    if arch is not None and arch.task == IMAGE_TO_IMAGE:  # the generator class says which ways it translates
+        directions = tuple(getattr(import_object(arch.generator, arch.plugin), "directions", ("a2b",)))
+    text = _card_text(plan, sha256, size, arch.task if arch else None, directions)
     write_atomically(out / CARD_FILENAME, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return files
 
