@@ -103,10 +103,11 @@ def check_architecture(name: str, train: bool = True) -> None:
             _check_training(name, arch)
     else:
         _check_image_to_image(name, generator)
-        if discriminator is not None:
+        # The shared trainer's contract: a family with its own trainer uses its discriminator as it likes.
+        if discriminator is not None and arch.trainer is None:
             _check_translation_critic(name, generator, discriminator)
             _check_translation_recipes(name, arch, generator, discriminator)
-            if train and arch.trainer is None:
+            if train:
                 _check_translation_training(name, arch, generator)
     generator.eval()
     with tempfile.TemporaryDirectory() as tmp:
@@ -300,8 +301,6 @@ def _check_translation_recipes(name: str, arch: object, generator: object, discr
     from zoo.training.settings import resolve_settings
     from zoo.training.translation_trainer import check_translation_settings
 
-    if arch.trainer is not None:
-        return
     built = translation_route(generator, "a2b")[1]  # channels the recipe's model config does not set
     for recipe in list(arch.recipes) or [None]:
         settings = resolve_settings(arch, recipe, {})
