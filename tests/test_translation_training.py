@@ -212,7 +212,7 @@ def test_a_two_way_run_logs_both_directions_and_its_cycle(toys, domains, tmp_pat
         ("toy-pix", "domains", {}, "learns from pairs, and .* holds two unpaired domains"),
         ("toy-cycle", "domains", {"l1_weight": 1.0}, "l1_weight is Pix2Pix's paired term"),
         ("toy-cycle", "domains", {"cycle_weight": 0.0}, "is two-way: set cycle_weight"),
-        ("toy-pix", "pairs", {"pool_size": 5}, "pool_size need a two-way model"),
+        ("toy-pix", "pairs", {"pool_size": 5}, "pool_size needs a two-way model"),
         ("toy-pix", "pairs", {"n_critic": 2}, "n_critic is read only by the GAN trainer for latent generators"),
         ("toy-pix", "pairs", {"load_size": 8}, "load_size=8 is below the model's size 16"),
         ("dcgan", "pairs", {"l1_weight": 100.0}, "l1_weight is read only by the image-to-image trainer"),

@@ -63,7 +63,7 @@ def check_no_torch_import(module: str) -> None:
 
 def check_architecture(name: str, train: bool = True) -> None:
     """Build ``name`` at its tiny config, run forward and backward, round-trip its weights; with ``train``,
-    also two steps of the zoo's trainer on data of the declared shape."""
+    also two steps of the zoo's trainer on data of the declared shape (pairs or two domains for translators)."""
     import torch
 
     from zoo.api import build, load
@@ -103,6 +103,12 @@ def check_architecture(name: str, train: bool = True) -> None:
             _check_training(name, arch)
     else:
         _check_image_to_image(name, generator)
+        # The shared trainer's contract: a family with its own trainer uses its discriminator as it likes.
+        if discriminator is not None and arch.trainer is None:
+            _check_translation_critic(name, generator, discriminator)
+            _check_translation_recipes(name, arch, generator, discriminator)
+            if train:
+                _check_translation_training(name, arch, generator)
     generator.eval()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "g.safetensors"
@@ -212,6 +218,135 @@ def _check_image_to_image(name: str, generator: object) -> None:
         images.mean().backward()
         missing = [n for n, p in network.named_parameters() if p.requires_grad and p.grad is None]
         assert not missing, f"{where}: no gradient reaches {missing[:3]}"
+
+
+def _directions(model: object) -> tuple[str, ...]:
+    """The directions a translator or its discriminator declares (one-way: a2b)."""
+    return tuple(getattr(model, "directions", None) or ("a2b",))
+
+
+def _check_translation_critic(name: str, generator: object, discriminator: object) -> None:
+    """The discriminator's contract with the translation trainer, in every direction: an ImageToImageDiscriminator
+    with the generator's directions whose critic takes that direction's outputs in [-1, 1] (and the input image, if
+    conditional), returns logits (N, ...) and passes gradients back to the generator."""
+    import torch
+
+    from zoo.interfaces import ImageToImageDiscriminator, translation_route
+
+    assert isinstance(discriminator, ImageToImageDiscriminator), (
+        f"{name}: the discriminator {type(discriminator).__name__} must subclass "
+        "zoo.interfaces.ImageToImageDiscriminator (forward(x, condition=None) -> logits (N, ...))"
+    )
+    directions = _directions(generator)
+    assert directions in (("a2b",), ("a2b", "b2a")), (
+        f"{name}: the generator's directions {directions} must be ('a2b',) or ('a2b', 'b2a')"
+    )
+    judged = _directions(discriminator)
+    fix = (
+        "and a critic(direction) returning one critic per direction"
+        if len(directions) == 2
+        else "(a one-way model's critic is the discriminator itself)"
+    )
+    assert judged == directions, (
+        f"{name}: the generator translates {' and '.join(directions)} but the discriminator judges "
+        f"{' and '.join(judged)}: give the discriminator directions = {directions!r} {fix}"
+    )
+    conditional = bool(discriminator.conditional)
+    assert not (conditional and len(directions) == 2), (
+        f"{name}: a two-way model's critics are unconditional (CycleGAN's; the trainer gives them no input image): "
+        "set conditional = False on the discriminator"
+    )
+    side = generator.resolution
+    for direction in directions:
+        where = f"{name} ({direction})" if len(directions) > 1 else name
+        network, (in_channels, out_channels) = translation_route(generator, direction)
+        generator.zero_grad(set_to_none=True)
+        discriminator.zero_grad(set_to_none=True)
+        x = torch.rand(2, in_channels, side, side, generator=torch.Generator().manual_seed(2))
+        outputs, condition = network(x) * 2 - 1, (x * 2 - 1 if conditional else None)
+        critic = discriminator.critic(direction)
+        given = f"(N=2, {out_channels}, {side}, {side}) outputs in [-1, 1]" + (" and the input image" * conditional)
+        try:
+            logits = critic(outputs) if condition is None else critic(outputs, condition)
+        except Exception as exc:  # noqa: BLE001 - the author needs the cause in one line, not our traceback
+            problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise AssertionError(f"{where}: the discriminator's critic fails on {given}: {problem}") from exc
+        shape = tuple(getattr(logits, "shape", ()))
+        assert isinstance(logits, torch.Tensor) and logits.dim() >= 1 and shape[0] == 2, (
+            f"{where}: the discriminator must return logits with the batch first, (N,) or a patch map (N, 1, h, w); "
+            f"given {given} it returned {shape if isinstance(logits, torch.Tensor) else type(logits).__name__}"
+        )
+        assert logits.is_floating_point() and torch.isfinite(logits).all(), f"{where}: the logits must be finite floats"
+        if conditional:
+            with torch.no_grad():
+                other = critic(outputs.detach(), torch.rand_like(condition) * 2 - 1)
+            assert not torch.allclose(logits.detach(), other), (
+                f"{name}: the discriminator is conditional but its logits ignore the condition (the input image): "
+                "use it, or set conditional = False"
+            )
+        logits.float().mean().backward()
+        missing = [n for n, p in network.named_parameters() if p.requires_grad and p.grad is None]
+        assert not missing, (
+            f"{where}: no gradient reaches the generator's {missing[:3]} through the discriminator: do not detach "
+            "or wrap in no_grad the images the critic is given"
+        )
+        idle = [n for n, p in critic.named_parameters() if p.requires_grad and p.grad is None]
+        assert not idle, f"{where}: the critic's weights {idle[:3]} get no gradient from its logits: remove or use them"
+
+
+def _check_translation_recipes(name: str, arch: object, generator: object, discriminator: object) -> None:
+    """Every recipe's terms suit this model, as the translation trainer checks them (cycle terms need two ways …)."""
+    from zoo.errors import ZooError
+    from zoo.interfaces import translation_route
+    from zoo.training.settings import resolve_settings
+    from zoo.training.translation_trainer import check_translation_settings
+
+    built = translation_route(generator, "a2b")[1]  # channels the recipe's model config does not set
+    for recipe in list(arch.recipes) or [None]:
+        settings = resolve_settings(arch, recipe, {})
+        channels = (settings.model.get("in_channels", built[0]), settings.model.get("channels", built[1]))
+        try:
+            check_translation_settings(name, settings, generator, discriminator, channels)
+        except ZooError as exc:
+            raise AssertionError(f"{name}: recipe {recipe or 'default'!r} cannot train: {exc}") from None
+
+
+def _check_translation_training(name: str, arch: object, generator: object) -> None:
+    """Two steps of ``zoo.train`` (the same trainer choice and key checks as ``zoo train``) on tiny random pairs, or
+    two unpaired domains for a two-way model; then the run loads and translates in every direction."""
+    import numpy as np
+    import torch
+
+    from zoo.api import load
+    from zoo.interfaces import translation_route
+    from zoo.training.job import train as zoo_train
+
+    directions = _directions(generator)
+    side = generator.resolution
+    in_channels, out_channels = translation_route(generator, "a2b")[1]
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (8, side, side, in_channels), dtype=np.uint8)
+    b = rng.integers(0, 256, (8, side, side, out_channels), dtype=np.uint8)
+    two_way = len(directions) == 2
+    kind = "two-domain (trainA, trainB)" if two_way else "paired (A, B)"
+    settings = {f"model.{k}": v for k, v in arch.tiny_config.items() if k in arch.default_config}
+    settings |= {"batch_size": 4, "log_every": 1, "sample_every": 2}
+    with tempfile.TemporaryDirectory() as tmp:
+        data, run = Path(tmp) / "data.npz", Path(tmp) / "run"
+        np.savez(data, **({"trainA": a, "trainB": b} if two_way else {"A": a, "B": b}))
+        try:
+            zoo_train(name, data, run, settings=settings, steps=2, device="cpu", quiet=True, say=lambda _: None)
+        except Exception as exc:  # noqa: BLE001 - the author needs the cause in one line, not our traceback
+            problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise AssertionError(f"{name}: 2 steps of zoo.train on tiny {kind} data failed: {problem}") from exc
+        handle = load(str(run))
+        for direction in directions:
+            _, _, (cin, cout) = handle.translator(direction)
+            images = handle.translate(torch.rand(2, cin, side, side), direction=direction)
+            expected = (2, cout, side, side)
+            assert tuple(images.shape) == expected, (
+                f"{name}: the trained run translates {direction} into {tuple(images.shape)}, not {expected}"
+            )
 
 
 def check_plugin_api(module: str) -> None:

@@ -42,6 +42,40 @@ def _signed(images: torch.Tensor) -> torch.Tensor:
     return images * 2 - 1
 
 
+def check_translation_settings(
+    name: str, s: TrainSettings, generator: nn.Module, discriminator: nn.Module, channels: tuple[int, int]
+) -> None:
+    """Refuse a recipe whose terms this model cannot use, naming the key (also ``zoo.testing``'s recipe check).
+
+    ``channels``: (A's, B's), as the run will have them.
+    """
+    directions = tuple(getattr(generator, "directions", ("a2b",)))
+    two_way = directions == ("a2b", "b2a")
+    if not isinstance(discriminator, ImageToImageDiscriminator) and not hasattr(discriminator, "critic"):
+        raise ZooError(
+            f"{name}'s discriminator {type(discriminator).__name__} is not a zoo.interfaces."
+            "ImageToImageDiscriminator: the translation trainer needs forward(x, condition) (and critic() "
+            "for two-way models)"
+        )
+    if two_way and getattr(discriminator, "directions", ("a2b",)) != directions:
+        raise ZooError(f"{name}: a two-way generator needs a discriminator with critic('a2b') and critic('b2a')")
+    if two_way and getattr(discriminator, "conditional", False):
+        raise ZooError(f"{name}: a two-way model's critics judge one domain each: they cannot be conditional")
+    if not two_way and (s.cycle_weight or s.identity_weight or s.pool_size):
+        used = [k for k in ("cycle_weight", "identity_weight", "pool_size") if getattr(s, k)]
+        verb = "needs" if len(used) == 1 else "need"
+        raise ZooError(f"{', '.join(used)} {verb} a two-way model (a2b and b2a); {name} translates one way")
+    if two_way and s.l1_weight:
+        raise ZooError("l1_weight is Pix2Pix's paired term: a two-way model uses cycle_weight instead")
+    if two_way and s.cycle_weight <= 0:
+        raise ZooError(f"{name} is two-way: set cycle_weight (CycleGAN's is 10) to train it")
+    if two_way and s.identity_weight and channels[0] != channels[1]:
+        raise ZooError(
+            f"identity_weight needs as many channels in A as in B (A has {channels[0]}, B has {channels[1]}): "
+            "--set identity_weight=0"
+        )
+
+
 class TranslationPass(nn.Module):
     """Everything G computes in one step as one forward, so DDP syncs one graph per backward."""
 
@@ -102,7 +136,7 @@ class TranslationTrainer(Trainer):
             raise ZooError(f"{arch.name}: directions {self.directions} are not ('a2b',) or ('a2b', 'b2a')")
         self.conditional = bool(getattr(self.D, "conditional", False))
         self.channels = translation_route(self.G, "a2b")[1]  # (A's channels, B's channels)
-        self._check_settings(arch, settings)
+        check_translation_settings(arch.name, settings, self.G, self.D, self.channels)
         self.loss = _component("loss", settings.loss, Loss)
         self.num_classes = 0
         self.G_train = distributed.wrap(TranslationPass(self.G, self.directions, self._identity), self.context)
@@ -115,33 +149,6 @@ class TranslationTrainer(Trainer):
     @property
     def _identity(self) -> bool:
         return self.two_way and self.settings.identity_weight > 0
-
-    def _check_settings(self, arch: ArchitectureSpec, s: TrainSettings) -> None:
-        """Refuse a recipe whose terms this model cannot use, naming the key."""
-        if not isinstance(self.D, ImageToImageDiscriminator) and not hasattr(self.D, "critic"):
-            raise ZooError(
-                f"{arch.name}'s discriminator {type(self.D).__name__} is not a zoo.interfaces."
-                "ImageToImageDiscriminator: the translation trainer needs forward(x, condition) (and critic() "
-                "for two-way models)"
-            )
-        if self.two_way and getattr(self.D, "directions", ("a2b",)) != self.directions:
-            raise ZooError(
-                f"{arch.name}: a two-way generator needs a discriminator with critic('a2b') and critic('b2a')"
-            )
-        if self.two_way and self.conditional:
-            raise ZooError(f"{arch.name}: a two-way model's critics judge one domain each: they cannot be conditional")
-        if not self.two_way and (s.cycle_weight or s.identity_weight or s.pool_size):
-            used = [k for k in ("cycle_weight", "identity_weight", "pool_size") if getattr(s, k)]
-            raise ZooError(f"{', '.join(used)} need a two-way model (a2b and b2a); {arch.name} translates one way")
-        if self.two_way and s.l1_weight:
-            raise ZooError("l1_weight is Pix2Pix's paired term: a two-way model uses cycle_weight instead")
-        if self.two_way and s.cycle_weight <= 0:
-            raise ZooError(f"{arch.name} is two-way: set cycle_weight (CycleGAN's is 10) to train it")
-        if s.identity_weight and self.channels[0] != self.channels[1]:
-            raise ZooError(
-                f"identity_weight needs as many channels in A as in B (A has {self.channels[0]}, B has "
-                f"{self.channels[1]}): --set identity_weight=0"
-            )
 
     # ---- state -----------------------------------------------------------------------------
 
