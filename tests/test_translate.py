@@ -266,10 +266,12 @@ def test_direction_is_refused_for_a_generator(tmp_path):
     assert not (tmp_path / "g.pt2").exists()
 
 
-def test_training_a_translator_with_the_gan_trainer_is_one_line_not_a_traceback(toys, zoo_here, tmp_path):
-    np.savez(tmp_path / "d.npz", images=np.zeros((8, 32, 32, 3), np.uint8))
-    with pytest.raises(ZooError, match="toy-colorize is image-to-image: zoo.train's GAN trainer"):
+def test_training_a_translator_without_a_discriminator_is_one_line_not_a_traceback(toys, zoo_here, tmp_path):
+    """It once ended in a TypeError from the GAN trainer; now the image-to-image trainer says what is missing."""
+    np.savez(tmp_path / "d.npz", A=np.zeros((8, 32, 32, 1), np.uint8), B=np.zeros((8, 32, 32, 3), np.uint8))
+    message = "toy-colorize registers no discriminator, so the image-to-image GAN trainer cannot train it"
+    with pytest.raises(ZooError, match=message):
         zoo.train("toy-colorize", tmp_path / "d.npz", tmp_path / "run", steps=1)
     code, _, stderr = zoo_here("train", "toy-colorize", "--data", str(tmp_path / "d.npz"), "--out", str(tmp_path / "r"))
-    assert code == 2 and "is image-to-image" in stderr and "Traceback" not in stderr
+    assert code == 2 and message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "run").exists() and not (tmp_path / "r").exists()
