@@ -10,7 +10,6 @@ Toy networks (two convolutions) stand in for Pix2Pix and CycleGAN, so a step tak
 from __future__ import annotations
 
 import io
-import types
 from pathlib import Path
 
 import numpy as np
@@ -18,76 +17,12 @@ import pytest
 import torch
 import zoo
 from PIL import Image
-from torch import nn
-from zoo import ArchitectureSpec, ZooError, hookimpl
-from zoo.interfaces import ImageToImageDiscriminator, ImageToImageGenerator
+from translation_toys import toy_plugin
+from zoo import ZooError
 from zoo.training.settings import TrainSettings
 from zoo.training.translation_batches import TranslationBatches
 from zoo.training.translation_streaming import StreamedTranslationBatches, open_translation_batches
 
-
-class _Net(nn.Module):
-    """Two convolutions and a sigmoid: [0, 1] in, [0, 1] out."""
-
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(c_in, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(4, c_out, 3, padding=1)
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.body(x))
-
-
-class OneWay(ImageToImageGenerator):
-    def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
-        super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
-        self.net = _Net(in_channels, channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
-
-class ConditionalCritic(ImageToImageDiscriminator):
-    conditional = True
-
-    def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
-        super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
-        self.net = nn.Conv2d(in_channels + channels, 1, 4, 4)
-
-    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(torch.cat([condition, x], dim=1))
-
-
-class TwoWay(ImageToImageGenerator):
-    directions = ("a2b", "b2a")
-
-    def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
-        super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
-        self.a2b, self.b2a = _Net(in_channels, channels), _Net(channels, in_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.a2b(x)
-
-    def translator(self, direction: str) -> nn.Module:
-        return {"a2b": self.a2b, "b2a": self.b2a}[direction]
-
-
-class TwoCritics(ImageToImageDiscriminator):
-    directions = ("a2b", "b2a")
-
-    def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
-        super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
-        self.d_b, self.d_a = nn.Conv2d(channels, 1, 4, 4), nn.Conv2d(in_channels, 1, 4, 4)
-
-    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        return self.d_b(x)
-
-    def critic(self, direction: str) -> nn.Module:
-        return {"a2b": self.d_b, "b2a": self.d_a}[direction]
-
-
-CONFIG = {"resolution": 16, "channels": 3, "in_channels": 3}
 PIX = {"loss": "bce", "batch_size": 3, "l1_weight": 100.0, "ema_decay": 0.0, "load_size": 18, "steps": 4}
 CYCLE = {
     "loss": "lsgan", "batch_size": 3, "cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 2,
@@ -97,26 +32,9 @@ FAMILIES = (("stream-pix", "OneWay", "ConditionalCritic", PIX), ("stream-cycle",
 QUIET = {"sample_every": 1000, "checkpoint_every": 1000, "log_every": 1}
 
 
-def _plugin() -> types.ModuleType:
-    module = types.ModuleType("toy_streamed_translators")
-
-    @hookimpl
-    def register_architectures(register):
-        for name, g, d, recipe in FAMILIES:
-            register(
-                ArchitectureSpec(
-                    name=name, task="image-to-image", generator=f"{__name__}:{g}", discriminator=f"{__name__}:{d}",
-                    default_config=CONFIG, recipes={"default": recipe},
-                )
-            )  # fmt: skip
-
-    module.register_architectures = register_architectures
-    return module
-
-
 @pytest.fixture
 def toys(zoo_registered_plugin):
-    with zoo_registered_plugin(_plugin()):
+    with zoo_registered_plugin(toy_plugin(FAMILIES)):
         yield
 
 
