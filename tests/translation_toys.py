@@ -31,7 +31,7 @@ class _Net(nn.Module):
         return torch.sigmoid(self.body(x * 2 - 1))
 
 
-def _patch_critic(c_in: int) -> nn.Module:
+def patch_critic(c_in: int) -> nn.Module:
     """Logits for 4x4-pixel patches: (N, 1, H/4, W/4)."""
     return nn.Sequential(nn.Conv2d(c_in, 8, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(8, 1, 4, 2, 1))
 
@@ -50,7 +50,7 @@ class ConditionalCritic(ImageToImageDiscriminator):
 
     def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
         super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
-        self.net = _patch_critic(in_channels + channels)
+        self.net = patch_critic(in_channels + channels)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(torch.cat([condition, x], dim=1))
@@ -75,7 +75,7 @@ class TwoCritics(ImageToImageDiscriminator):
 
     def __init__(self, resolution: int = 16, channels: int = 3, in_channels: int = 3) -> None:
         super().__init__(resolution=resolution, channels=channels, in_channels=in_channels)
-        self.d_b, self.d_a = _patch_critic(channels), _patch_critic(in_channels)
+        self.d_b, self.d_a = patch_critic(channels), patch_critic(in_channels)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         return self.d_b(x)
@@ -84,9 +84,13 @@ class TwoCritics(ImageToImageDiscriminator):
         return {"a2b": self.d_b, "b2a": self.d_a}[direction]
 
 
-def toy_plugin(families: Iterable[tuple[str, str, str, Mapping[str, Any]]]) -> types.ModuleType:
-    """A plugin registering each (name, generator class, discriminator class, default recipe) of this module."""
-    module = types.ModuleType(f"toy_translators_{id(families)}")
+def toy_plugin(
+    families: Iterable[tuple[str, str, str, Mapping[str, Any]]],
+    config: Mapping[str, Any] = CONFIG,
+    module: str = __name__,
+) -> types.ModuleType:
+    """A plugin registering each (name, generator class, discriminator class, default recipe) of ``module``."""
+    plugin = types.ModuleType(f"toy_translators_{id(families)}")
     chosen = tuple(families)
 
     @hookimpl
@@ -94,10 +98,10 @@ def toy_plugin(families: Iterable[tuple[str, str, str, Mapping[str, Any]]]) -> t
         for name, generator, discriminator, recipe in chosen:
             register(
                 ArchitectureSpec(
-                    name=name, task="image-to-image", generator=f"{__name__}:{generator}",
-                    discriminator=f"{__name__}:{discriminator}", default_config=CONFIG, recipes={"default": recipe},
+                    name=name, task="image-to-image", generator=f"{module}:{generator}",
+                    discriminator=f"{module}:{discriminator}", default_config=config, recipes={"default": recipe},
                 )
             )  # fmt: skip
 
-    module.register_architectures = register_architectures
-    return module
+    plugin.register_architectures = register_architectures
+    return plugin
