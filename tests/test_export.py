@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +150,42 @@ def test_a_translator_exports_for_any_batch_and_size_its_strides_allow(translato
         assert got.shape == expected.shape
         grey_levels = np.abs(np.round(got * 255) - np.round(expected * 255))
         assert grey_levels.max() <= 1, (shape, grey_levels.max())
+
+
+TRANSLATORS = sorted(
+    name
+    for name, spec in get_registry().checkpoints.items()
+    if spec.bundled and get_registry().architectures[spec.family].task == "image-to-image"
+    and not name.startswith("style-transfer-")  # test_style_network_exports_and_matches covers the style networks
+)  # fmt: skip
+
+
+def _translations(name: str) -> list[tuple[str | None, int]]:
+    """(direction, input channels) of every way the checkpoint translates."""
+    handle = zoo.load(name, dtype="float32")
+    return [(d, handle.translator(d)[2][0]) for d in handle.generator.directions]
+
+
+@pytest.mark.parametrize("name", TRANSLATORS)
+@pytest.mark.slow
+def test_a_bundled_translator_agrees_from_the_cli_python_and_onnxruntime(zoo_cli, tmp_path, name):
+    """The issue's offline trio: zoo translate, handle.translate and the exported ONNX graph, within 1 grey level."""
+    from PIL import Image
+    from zoo.image_io import to_tensor
+
+    photo = Image.open(Path(__file__).parent / "data" / "chelsea-96.png").resize((64, 64))
+    handle = zoo.load(name, dtype="float32")
+    for direction, in_channels in _translations(name):
+        picture = photo.convert("L" if in_channels == 1 else "RGB")
+        picture.save(tmp_path / "in.png")
+        result = zoo_cli("translate", name, "in.png", "-o", f"{direction}.png", "--direction", direction)
+        assert result.returncode == 0, result.stderr
+        from_cli = np.asarray(Image.open(tmp_path / f"{direction}.png"), dtype=int)
+        from_python = np.asarray(handle.translate(picture, direction=direction), dtype=int)
+        graph = zoo.export(name, tmp_path / f"{direction}.onnx", direction=direction)
+        feeds = {"image": to_tensor(picture, in_channels).numpy()}
+        output = ort.InferenceSession(str(graph)).run(None, feeds)[0][0]
+        from_onnx = np.round(np.clip(output, 0, 1) * 255).astype(int).transpose(1, 2, 0)
+        from_onnx = from_onnx[..., 0] if from_onnx.shape[-1] == 1 else from_onnx  # a grey PNG has no channel axis
+        for other in (from_python, from_onnx):
+            assert other.shape == from_cli.shape and np.abs(other - from_cli).max() <= 1, (name, direction)
