@@ -15,7 +15,7 @@ from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
 
-_CHECKPOINTS: tuple[str, ...] = ()  # cards/ names, once a checkpoint is trained and published
+_CHECKPOINTS = ("cyclegan-horse2zebra-128",)
 
 # The paper's recipe (Section 4, Appendix 7.1): the least-squares GAN loss, λ = 10 cycle consistency, the identity
 # term at 0.5 λ (its photo <-> painting runs; the authors' code turns it on by default), a history of 50 generated
@@ -69,7 +69,7 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
                     "model": {"resolution": 128},
                 },
             },
-            default_checkpoint=None,
+            default_checkpoint="cyclegan-horse2zebra-128",
             paper="Zhu, Park, Isola & Efros 2017, arXiv:1703.10593",
             description="Unpaired two-way translation: ResNet generators, 70×70 PatchGAN critics, cycle loss.",
         )

@@ -15,7 +15,7 @@ from zoo import ArchitectureSpec, CheckpointSpec, hookimpl
 ZOO_PLUGIN_API = 1
 __version__ = "0.1.0"
 
-_CHECKPOINTS: tuple[str, ...] = ()  # cards/ names, once a checkpoint is trained and published
+_CHECKPOINTS = ("pix2pix-colorize-celeba64", "pix2pix-edges2emoji-64")
 
 # The paper's optimisation (Section 4 and Appendix 6.2): Adam(2e-4, β = (0.5, 0.999)), the non-saturating
 # GAN loss plus λ = 100 times L1 to the target, no EMA of the generator, random jitter (resize 286, crop 256)
@@ -78,7 +78,7 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
                 # scripts/make_translation_pairs.py grey: luma -> colour (the paper's colourisation task).
                 "colorize64": {**_SMALL, "model": {**_SMALL_MODEL, "in_channels": 1, "channels": 3}},
             },
-            default_checkpoint=None,
+            default_checkpoint="pix2pix-colorize-celeba64",
             paper="Isola, Zhu, Zhou & Efros 2017, arXiv:1611.07004",
             description="Paired translation: U-Net generator, conditional 70×70 PatchGAN, GAN + λ·L1 loss.",
         )
