@@ -35,7 +35,8 @@ out["ran"] = {}
 for name in names:
     handle = zoo.load(name)
     if handle.architecture.task == "image-to-image":
-        image = np.random.default_rng(0).random((1, handle.generator.channels, 32, 32), dtype=np.float32)
+        in_channels = handle.translator()[2][0]  # greyscale -> colour takes grey
+        image = np.random.default_rng(0).random((1, in_channels, 32, 32), dtype=np.float32)
         import torch
         result = handle.transform(torch.from_numpy(image))
     else:

@@ -19,7 +19,11 @@ onnx = pytest.importorskip("onnx")
 BUNDLED = sorted(
     {spec.family: name for name, spec in sorted(get_registry().checkpoints.items()) if spec.bundled}.values()
 )
-BUNDLED = [name for name in BUNDLED if not name.startswith("style-transfer-")]
+BUNDLED = [
+    name
+    for name in BUNDLED
+    if get_registry().architectures[get_registry().checkpoints[name].family].task != "image-to-image"
+]  # translators: below
 
 
 def _pixels(images: np.ndarray) -> np.ndarray:

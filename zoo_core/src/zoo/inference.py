@@ -152,7 +152,8 @@ def bf16_errors(
     device = parameter.device
     image_to_image = getattr(generator, "task", "") == TASK_IMAGE_TO_IMAGE
     if image_to_image:
-        inputs = _synthetic_photos(samples, generator.channels, IMAGE_TO_IMAGE_SIZE, gen)
+        channels = getattr(generator, "in_channels", generator.channels)  # greyscale -> colour takes grey
+        inputs = _synthetic_photos(samples, channels, IMAGE_TO_IMAGE_SIZE, gen)
         labels, scale = None, 2.0  # outputs in [0, 1]: the tolerance is stated on [-1, 1]
     else:
         inputs = generator.sample_latents(samples, gen)
