@@ -38,9 +38,10 @@ def _generators() -> list[str]:
 
 
 def _sampling(name: str, batch: int) -> dict[str, Callable[[], object]]:
-    plain = zoo.load(name, dtype="float32").generator.eval()
+    handle = zoo.load(name, dtype="float32")
+    plain = handle.generator.eval()
     fast = copy.deepcopy(plain)
-    plan = plan_for(fast)
+    plan = plan_for(fast, bf16_record=handle.bf16_accuracy)  # as model.sample() plans: the card's bf16 record
     z = plain.sample_latents(batch, torch.Generator().manual_seed(0))
     y = torch.arange(batch) % plain.num_classes if plain.num_classes else None
 

@@ -143,13 +143,13 @@ class DiscriminatorBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
         self.conv0 = EqualConv2d(in_channels, in_channels, 3)
-        self.conv1 = EqualConv2d(in_channels, out_channels, 3)
-        self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False, act=False)
+        # Both branches are scaled by 1/sqrt(2) to keep the variance of their sum (folded into the weights).
+        self.conv1 = EqualConv2d(in_channels, out_channels, 3, scale=math.sqrt(0.5))
+        self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False, act=False, scale=math.sqrt(0.5))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skip = self.skip(downsample2x(x))
-        x = self.conv1(downsample2x(self.conv0(x)))
-        return (skip + x) * math.sqrt(0.5)  # keep the variance of the sum of two branches
+        return skip + self.conv1(downsample2x(self.conv0(x)))
 
 
 class Discriminator(BaseDiscriminator):
