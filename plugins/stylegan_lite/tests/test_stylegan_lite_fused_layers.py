@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from zoo_stylegan_lite.layers import EqualConv2d, EqualLinear, ModulatedConv2d, SynthesisLayer
+from zoo_stylegan_lite.layers import EqualConv2d, EqualLinear, ModulatedConv2d, SynthesisLayer, downsample2x
 from zoo_stylegan_lite.model import DiscriminatorBlock
 
 GAIN = math.sqrt(2.0)
@@ -106,13 +106,14 @@ def test_discriminator_block_is_the_mean_preserving_residual_sum():
     torch.manual_seed(0)
     block = DiscriminatorBlock(4, 8)
     x = torch.randn(2, 4, 8, 8)
-    unscaled = {name: EqualConv2d(4, c, k, bias=b, act=a) for name, c, k, b, a in
-                [("conv0", 4, 3, True, True), ("conv1", 8, 3, True, True), ("skip", 8, 1, False, False)]}
+    unscaled = {
+        name: EqualConv2d(4, c, k, bias=b, act=a)
+        for name, c, k, b, a in [("conv0", 4, 3, True, True), ("conv1", 8, 3, True, True), ("skip", 8, 1, False, False)]
+    }
     for name, conv in unscaled.items():
         conv.load_state_dict(getattr(block, name).state_dict())
-    from zoo_stylegan_lite.layers import downsample2x
-
-    expected = (unscaled["skip"](downsample2x(x)) + unscaled["conv1"](downsample2x(unscaled["conv0"](x)))) / math.sqrt(2)
+    main = unscaled["conv1"](downsample2x(unscaled["conv0"](x)))
+    expected = (unscaled["skip"](downsample2x(x)) + main) / math.sqrt(2)
     assert torch.allclose(block(x), expected, atol=1e-5)
 
 
