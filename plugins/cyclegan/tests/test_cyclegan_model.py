@@ -98,3 +98,4 @@ def test_recipes_are_the_papers_and_horse2zebra128_scales_its_jitter():
     assert resolve_settings(arch, "default", {}).load_size == 286
     small = resolve_settings(arch, "horse2zebra128", {})
     assert small.model["resolution"] == 128 and small.load_size == 143 and small.steps <= 50_000
+    assert small.model["width"] == 32  # half the paper's filters: trainable on a CPU, weights a few MB

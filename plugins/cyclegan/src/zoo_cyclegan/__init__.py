@@ -60,13 +60,14 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
                 "default": {**_PAPER, "steps": 266_800, "lr_decay_from": 0.5, "load_size": 286},
                 # horse2zebra128.npz (the paper's set at 128 px), 6 blocks as the paper's 128-px runs. 200 epochs
                 # would take weeks on a 2-core CPU, so 20,000 steps (15 epochs of the 1,334 zebras; the rate constant
-                # for 10,000, then linear to 0); jitter 286 / 256 scaled: resize to 143, crop 128.
+                # for 10,000, then linear to 0); jitter 286 / 256 scaled: resize to 143, crop 128. Width 32 (half
+                # the paper's 64 filters): 2.65x the steps/s of width 64 on one CPU thread and a quarter the weights.
                 "horse2zebra128": {
                     **_PAPER,
                     "steps": 20_000,
                     "lr_decay_from": 0.5,
                     "load_size": 143,
-                    "model": {"resolution": 128},
+                    "model": {"resolution": 128, "width": 32},
                 },
             },
             default_checkpoint="cyclegan-horse2zebra-128",
