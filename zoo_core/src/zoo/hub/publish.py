@@ -30,6 +30,7 @@ from zoo.hub.names import (
 from zoo.hub.pull import checkpoint_weights
 from zoo.hub.transfer import endpoint
 from zoo.specs import IMAGE_TO_IMAGE, check_name, import_object
+from zoo.training.plots import QUALITY_PLOT
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG
 from zoo.weights import META_TRAINING_STATE, read_metadata, read_step, sha256_file
 
@@ -55,6 +56,8 @@ class PushPlan:
     dtype: str | None = None
     card_dir: Path | None = None  # where the images the body links to are (the card's folder)
     notes: list[str] = field(default_factory=list)  # what push chose on its own, said to the user
+    quality: Path | None = None  # the run's quality.png: FID against step and wall-clock hours
+    evaluations: list[dict[str, Any]] = field(default_factory=list)  # the run's eval_every rows behind it
 
     @property
     def name(self) -> str:
@@ -158,6 +161,38 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     return fields, run_grid(run)
 
 
+def _run_quality(run: Path) -> tuple[Path | None, list[dict[str, Any]]]:
+    """The run's quality-over-time plot and the evaluations it joins, when the run evaluated itself (eval_every)."""
+    from zoo.training.plots import QUALITY_PLOT
+    from zoo.training.timeline import evaluations, read_progress
+
+    plot = run / QUALITY_PLOT
+    rows = evaluations(read_progress(run))
+    return (plot if plot.is_file() and len(rows) > 1 else None), rows
+
+
+def quality_section(rows: list[dict[str, Any]], image: str | None) -> str:
+    """Markdown: each evaluation's step, cumulative wall-clock hours and values, and the plot of them."""
+    from zoo.training.timeline import quality_metric
+
+    names = quality_metric(rows)
+    lines = [
+        "## Quality against training time",
+        "",
+        "Measured during training (`eval_every`), on the weights of each step; hours are wall-clock, every leg added.",
+        "",
+        "| step | hours | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for row in rows:
+        hours = "—" if row.get("hours") is None else f"{row['hours']:.2f}"
+        values = " | ".join(f"{row[name]:.4g}" if name in row else "—" for name in names)
+        lines.append(f"| {row['step']:,} | {hours} | {values} |")
+    if image:
+        lines += ["", f"![{' and '.join(names)} against step and wall-clock hours]({image})"]
+    return "\n".join(lines)
+
+
 def plan_push(
     source: str,
     repo_id: str,
@@ -176,6 +211,7 @@ def plan_push(
     fields: dict[str, Any] = {}
     body = ""
     run_samples = None
+    quality, rows = None, []
     card_dir = None
     metrics_source = f"{source}/metrics.json"
     path = Path(source)
@@ -200,6 +236,7 @@ def plan_push(
             raise ZooError(f"{source} holds no {WEIGHTS_FILENAME}: train or export the model first")
         if path.is_dir():
             fields, run_samples = _run_fields(path)
+            quality, rows = _run_quality(path)
         family, config = None, {}
     metadata = read_metadata(weights)
     if "zoo.training_state" in metadata:
@@ -233,6 +270,7 @@ def plan_push(
         meta["license"] = fields.pop("license")
     plan = PushPlan(repo_id, weights, family, config, fields, meta, body, samples or run_samples)
     plan.card_dir, plan.notes = card_dir, notes
+    plan.quality, plan.evaluations = quality, rows
     check_images(plan, "--samples" if samples is not None else "the run's sample grid")
     if samples is None and run_samples is not None:
         notes.append(f"sample grid: {run_samples} (pass --samples PATH.png for another)")
@@ -315,6 +353,8 @@ def _card_text(plan: PushPlan, sha256: str, size: int, task: str | None, directi
         body = _default_body(plan, ordered, task, directions)
     if plan.samples is not None and f"]({SAMPLES_FILENAME})" not in body:
         body += f"\n\n![samples]({SAMPLES_FILENAME})"
+    if plan.evaluations and "## Quality against training time" not in body:
+        body += "\n\n" + quality_section(plan.evaluations, QUALITY_PLOT if plan.quality is not None else None)
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{front}---\n{body}\n"
 
@@ -434,6 +474,9 @@ def write_folder(plan: PushPlan, out: Path) -> list[str]:
     else:
         (out / SAMPLES_FILENAME).unlink(missing_ok=True)
     files += _copy_card_images(plan, out)
+    if plan.quality is not None:
+        _copy(plan.quality, out / QUALITY_PLOT)
+        files.append(QUALITY_PLOT)
     arch = get_registry().architectures.get(plan.family)
     directions: tuple[str, ...] = ()
     if arch is not None and arch.task == IMAGE_TO_IMAGE:  # the generator class says which ways it translates

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from zoo.images import save_png
 
 _COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189))
+QUALITY_PLOT = "quality.png"
 
 
 def plot_curves(
@@ -37,12 +38,42 @@ def plot_training(path: str | os.PathLike[str], records: Sequence[Mapping], size
     save_png(path, np.concatenate(panels, axis=0))
 
 
+def plot_quality(path: str | os.PathLike[str], records: Sequence[Mapping], size: tuple[int, int] = (480, 300)) -> bool:
+    """The run's FID (or first metric) against training step, and beside it against wall-clock hours.
+
+    Returns False (and draws nothing) before there are two evaluations to join.
+    """
+    from zoo.training.timeline import evaluations, quality_metric
+
+    rows = evaluations(records)
+    if len(rows) < 2:
+        return False
+    curves = {name: [float(row.get(name, float("nan"))) for row in rows] for name in quality_metric(rows)}
+    by_step = _panel([row["step"] for row in rows], curves, size, markers=True)
+    timed = [i for i, row in enumerate(rows) if row["hours"] is not None]
+    hours = [rows[i]["hours"] for i in timed]
+    by_time = _panel(
+        hours, {k: [v[i] for i in timed] for k, v in curves.items()}, size, markers=True, x_label=_hours_label
+    )
+    save_png(path, np.concatenate([by_step, by_time], axis=1))
+    return True
+
+
+def _step_label(value: float) -> str:
+    return f"step {value:.0f}"
+
+
+def _hours_label(value: float) -> str:
+    return f"{value:.2f} h"
+
+
 def _panel(
-    steps: Sequence[int],
+    steps: Sequence[float],
     curves: Mapping[str, Sequence[float]],
     size: tuple[int, int],
     markers: bool = False,
     colour: tuple[int, int, int] | None = None,
+    x_label: Callable[[float], str] = _step_label,
 ) -> np.ndarray:
     """One chart as an (H, W, 3) uint8 array; ``markers`` dots each point (sparse series such as evaluations)."""
     from PIL import Image, ImageDraw
@@ -74,6 +105,6 @@ def _panel(
         draw.text((margin + 8 + 90 * index, 8), name, fill=line)
     draw.text((4, margin - 12), f"{high:.5g}", fill=(0, 0, 0))
     draw.text((4, height - margin), f"{low:.5g}", fill=(0, 0, 0))
-    draw.text((margin, height - margin + 6), f"step {first}", fill=(0, 0, 0))
-    draw.text((width - margin - 70, height - margin + 6), f"step {last}", fill=(0, 0, 0))
+    draw.text((margin, height - margin + 6), x_label(first), fill=(0, 0, 0))
+    draw.text((width - margin - 70, height - margin + 6), x_label(last), fill=(0, 0, 0))
     return np.asarray(image)

@@ -32,12 +32,12 @@ from zoo.training import distributed
 from zoo.training.augment import diff_augment, parse_policy
 from zoo.training.data import random_flip, to_float
 from zoo.training.export import export_generator, recalibrate_batchnorm, update_ema
-from zoo.training.plots import plot_training
+from zoo.training.plots import QUALITY_PLOT, plot_quality, plot_training
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG, TrainSettings
 from zoo.training.signals import stop_requests
 from zoo.training.streaming import Batches, open_batches
+from zoo.training.timeline import PROGRESS, logged_seconds
 
-PROGRESS = "progress.jsonl"
 Fakes = tuple[torch.Tensor, torch.Tensor | None] | None  # generated images with G's graph, their labels
 
 
@@ -158,6 +158,7 @@ class Trainer:
         self.classes: tuple[str, ...] = ()  # the data's class names, recorded in the exported weights
         self.step = 0
         self.resumed = False
+        self.train_seconds = 0.0  # wall-clock of every leg so far (a resume adds its own), for quality-vs-time
         self.evaluator = None
         if settings.eval_every:
             from zoo.training.evaluation import TrainingEvaluator
@@ -183,15 +184,19 @@ class Trainer:
         family, _ = read_config(path)
         if family != self.arch.name:
             raise ZooError(f"{self.out} is a {family} run; it cannot be resumed as {self.arch.name}")
-        self.step = int(load_training_state(path, modules=self._modules(), optimizers=self._optimizers())["step"])
+        progress = load_training_state(path, modules=self._modules(), optimizers=self._optimizers())
+        self.step = int(progress["step"])
         self.resumed = True
         self._set_learning_rates()  # the saved optimiser state carries the old rates; --set may lower them
         if self.evaluator is not None and self.context.is_main:
             self.evaluator.restore(self.step)
         log = self.out / PROGRESS
+        records = _log_records(log) if log.exists() else []
+        kept = [(line, record) for line, record in records if record["step"] <= self.step]
+        # The log, not the checkpoint, keeps the clock: checkpoints stay the same bytes however the run was split.
+        self.train_seconds = logged_seconds([r for _, r in kept], self.settings.batch_size * self.context.world)
         if self.context.is_main and log.exists():
-            kept = [line for line, record in _log_records(log) if record["step"] <= self.step]
-            write_atomically(log, lambda p: p.write_text("".join(line + "\n" for line in kept)))
+            write_atomically(log, lambda p: p.write_text("".join(line + "\n" for line, _ in kept)))
 
     def _set_learning_rates(self) -> None:
         """The settings' rates, scaled by the decay schedule at the current step."""
@@ -400,9 +405,10 @@ class Trainer:
     def _evaluate(self, bar: Any) -> None:
         """Evaluate the weights just exported, log the values beside the losses and say them in one line."""
         assert self.evaluator is not None
-        record = self.evaluator.evaluate(self.step)
+        record = self.evaluator.evaluate(self.step) | {"hours": round(self.train_seconds / 3600, 4)}
         with open(self.out / PROGRESS, "a") as handle:
             handle.write(json.dumps(record) + "\n")
+        plot_quality(self.out / QUALITY_PLOT, [r for _, r in _log_records(self.out / PROGRESS)])
         line = self.evaluator.summary(record)
         if self.quiet:
             print(line, flush=True)
@@ -455,7 +461,7 @@ class Trainer:
         bar = tqdm(
             total=s.steps, initial=self.step, disable=self.quiet or not main, desc=self.arch.name, dynamic_ncols=True
         )
-        started, start_step = time.perf_counter(), self.step
+        started, start_step, earlier_legs = time.perf_counter(), self.step, self.train_seconds
         stop = min(s.steps, until or s.steps)
         evaluating = self.evaluator is not None and main
         if evaluating and self.step and self.step % s.eval_every == 0 and not self._evaluated_at(self.step):
@@ -469,11 +475,13 @@ class Trainer:
                 signalled = request.signal_number is not None
                 done = self.step == stop or signalled
                 elapsed = time.perf_counter() - started
+                self.train_seconds = earlier_legs + elapsed
                 rate = (self.step - start_step) * s.batch_size * self.context.world / elapsed
                 if main and (self.step % s.log_every == 0 or done):
                     record = {"step": self.step, **{k: round(v, 5) for k, v in values.items()}}
+                    timing = {"img_per_s": round(rate, 1), "hours": round(self.train_seconds / 3600, 4)}
                     with open(self.out / PROGRESS, "a") as handle:
-                        handle.write(json.dumps(record | {"img_per_s": round(rate, 1)}) + "\n")
+                        handle.write(json.dumps(record | timing) + "\n")
                     bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()} | {"img/s": f"{rate:.0f}"})
                 due_eval = s.eval_every > 0 and self.step % s.eval_every == 0
                 if main and (self.step % s.sample_every == 0 or done):

@@ -1,0 +1,64 @@
+"""A run's clock and its quality over time, read from progress.jsonl (#32: FID against step and wall-clock hours).
+
+Every log record carries ``hours``, the wall-clock of all the run's legs up to that step, so a run
+trained in sessions with ``--resume`` reads as one run; the checkpoint holds no clock, so its bytes stay
+the same however the run was split. Logs written before ``hours`` existed are timed from their
+``img_per_s`` (each leg's average rate, evaluations and checkpoints included), an estimate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+Record = Mapping[str, Any]
+PROGRESS = "progress.jsonl"
+
+
+def read_progress(run: Path) -> list[dict[str, Any]]:
+    """The records of a run's progress.jsonl (none if absent); a line cut off by a kill is skipped."""
+    log = run / PROGRESS
+    if not log.is_file():
+        return []
+    records = []
+    for line in log.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("step"), int):
+            records.append(record)
+    return records
+
+
+def logged_seconds(records: Sequence[Record], images_per_step: int) -> float:
+    """Wall-clock seconds of training up to the last record: its ``hours``, else estimated from the rates."""
+    seconds, previous_step = 0.0, 0
+    for record in records:
+        if "hours" in record:
+            seconds = float(record["hours"]) * 3600
+        elif record.get("img_per_s"):
+            seconds += (record["step"] - previous_step) * images_per_step / float(record["img_per_s"])
+        previous_step = int(record["step"])
+    return seconds
+
+
+def evaluations(records: Sequence[Record]) -> list[dict[str, Any]]:
+    """One row per evaluation: step, hours (its own or the nearest earlier log record's) and the values."""
+    rows: list[dict[str, Any]] = []
+    hours = None
+    for record in records:
+        if "hours" in record:
+            hours = float(record["hours"])
+        if "eval" in record:
+            rows.append({"step": int(record["step"]), "hours": hours, **record["eval"]})
+    return rows
+
+
+def quality_metric(rows: Sequence[Record]) -> list[str]:
+    """The metrics a quality curve shows: the FIDs (both directions of a two-way model), else the first metric."""
+    names = list(dict.fromkeys(k for row in rows for k in row if k not in ("step", "hours") and not k.endswith("_std")))
+    fids = [name for name in names if name.startswith("fid")]
+    return fids or names[:1]
