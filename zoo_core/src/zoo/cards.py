@@ -325,6 +325,9 @@ def _check_fields(
     size = block.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         problems.append(CardProblem("zoo.size", f"must be the file size in bytes, got {size!r}"))
+    step = block.get("step")
+    if step is not None and (not isinstance(step, int) or isinstance(step, bool) or step < 0):
+        problems.append(CardProblem("zoo.step", f"must be the training step of the weights (an integer), got {step!r}"))
     filename = text("filename")
     if filename is not None:
         if filename.lower().endswith(PICKLE_SUFFIXES):

@@ -91,6 +91,7 @@ class CheckpointSpec:
     bf16_accuracy: Mapping[str, Any] = field(default_factory=dict, hash=False)
     """Measured bf16 error of these weights (``zoo.bf16_accuracy``); bf16 is their default path only with it."""
     train_command: str = ""
+    step: int | None = None  # the training step of these weights (zoo push reads it from them)
     source: str = ""  # ported weights: where they came from; stands in for train_command and dataset_sha256
     unpublished: str = ""
     plugin: str = ""

@@ -36,7 +36,7 @@ from zoo.weights import META_TRAINING_STATE, read_metadata, read_step, sha256_fi
 
 _BLOCK_ORDER = (
     "name", "family", "config", "dataset", "dataset_sha256", "resolution", "repo_id", "filename",
-    "sha256", "size", "metrics", "train_command", "source", "classes",
+    "sha256", "size", "metrics", "train_command", "step", "source", "classes",
 )  # fmt: skip
 _RELATIVE_IMAGE = re.compile(r"(!\[[^\]]*\]\()(?!\w+://)([^)\s]+)(\))")
 
@@ -239,6 +239,9 @@ def plan_push(
             quality, rows = _run_quality(path)
         family, config = None, {}
     metadata = read_metadata(weights)
+    step = read_step(weights)
+    if step is not None:
+        fields.setdefault("step", step)  # what a card's quality table and the README's checkpoint table read
     if "zoo.training_state" in metadata:
         raise ZooError(f"{weights} is a training checkpoint, not exported weights: push the run's {WEIGHTS_FILENAME}")
     if metadata.get("zoo.family"):
