@@ -48,7 +48,8 @@ def _untranslated_distances(data, name: str, split: str, extractor: str) -> None
         values, _ = _feature_values(inputs, reference, ("fid", "kid"))
         print(
             f"{name} ({split}), {direction} left untranslated ({len(inputs)} inputs vs {len(reference)} targets, "
-            f"{extractor} features, {precision}): FID {values['fid']:.1f}, KID {values['kid']:.1f} ± {values['kid_std']:.1f}"
+            f"{extractor} features, {precision}): FID {values['fid']:.1f}, "
+            f"KID {values['kid']:.1f} ± {values['kid_std']:.1f}"
         )
 
 

@@ -197,6 +197,19 @@ def test_a_bare_run_directory_name_loads(tiny_data, tmp_path, monkeypatch):
     assert zoo.load("dcgan").checkpoint.name == "dcgan-cifar10-32"
 
 
+def test_eval_writes_metrics_json_only_into_the_run_it_evaluated(tiny_data, tmp_path, monkeypatch):
+    """A run folder named like a registered checkpoint must not get that checkpoint's evaluation."""
+    from zoo.metrics.job import run_dir, written_paths
+
+    _trainer(tiny_data, tmp_path / "myrun", 2).run()
+    _trainer(tiny_data, tmp_path / "dcgan-cifar10-32", 2).run()  # a run named like the bundled checkpoint
+    monkeypatch.chdir(tmp_path)
+    assert run_dir("myrun") == Path("myrun")
+    assert run_dir("dcgan-cifar10-32") is None, "zoo.load('dcgan-cifar10-32') loads the registered checkpoint"
+    assert run_dir("./dcgan-cifar10-32") == Path("./dcgan-cifar10-32"), "a path, not a name: the run itself"
+    assert written_paths("dcgan-cifar10-32", None) == []
+
+
 def test_a_checkpointed_steps_grid_is_written_before_its_checkpoint(tiny_data, tmp_path, monkeypatch):
     """A kill between the step's checkpoint and its grid used to lose that grid for good (resume goes past it)."""
     trainer = _trainer(tiny_data, tmp_path / "run", 4)

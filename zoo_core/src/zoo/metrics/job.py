@@ -23,11 +23,23 @@ MAX_EVAL_SAMPLES = 100_000
 
 
 def run_dir(model: Any) -> Path | None:
-    """``model`` as a training run directory (it holds model.safetensors), whose metrics.json gets the results."""
+    """``model`` as a training run directory (it holds model.safetensors), whose metrics.json gets the results.
+
+    Decided as ``zoo.load`` decides what ``model`` names: a registered checkpoint or family wins over a folder
+    of the same name in the working directory, so the folder never gets the evaluation of another model.
+    """
     if not isinstance(model, (str, os.PathLike)):
         return None
+    from zoo.api import local_model_path
+
     path = Path(model)
-    return path if path.is_dir() and (path / "model.safetensors").is_file() else None
+    try:
+        weights = local_model_path(str(model))
+    except ZooError:
+        return None
+    if weights is None or not path.is_dir():
+        return None
+    return path if weights == path / "model.safetensors" and weights.is_file() else None
 
 
 def _count(name: str, value: Any, optional: bool = False) -> None:
