@@ -116,3 +116,16 @@ def test_a_run_that_never_evaluated_gets_no_quality_section(tiny_data, tmp_path)
     files = write_folder(plan, tmp_path / "hub")
     assert QUALITY_PLOT not in files
     assert "Quality against training time" not in (tmp_path / "hub" / "README.md").read_text()
+
+
+def test_evaluations_of_a_log_older_than_its_clock_are_timed_from_the_rates_and_marked():
+    legacy = [{"step": 10, "img_per_s": 20.0}, {"step": 10, "eval": {"fid": 9.0}}, {"step": 20, "img_per_s": 40.0}]
+    legacy.append({"step": 20, "eval": {"fid": 7.0}})
+    assert [row["hours"] for row in evaluations(legacy)] == [None, None], "no batch size: no clock to give"
+    rows = evaluations(legacy, images_per_step=8)
+    assert [row["hours"] * 3600 for row in rows] == pytest.approx([4.0, 6.0])
+    assert all(row["hours_estimated"] for row in rows)
+    from zoo.hub.publish import quality_section
+
+    section = quality_section(rows, None)
+    assert "estimated from the logged images/s" in section and "| 20 | ≈0.00 | 7 |" in section

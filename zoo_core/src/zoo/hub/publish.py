@@ -167,7 +167,9 @@ def _run_quality(run: Path) -> tuple[Path | None, list[dict[str, Any]]]:
     from zoo.training.timeline import evaluations, read_progress
 
     plot = run / QUALITY_PLOT
-    rows = evaluations(read_progress(run))
+    settings = read_json(run / RUN_CONFIG).get("settings", {}) if (run / RUN_CONFIG).is_file() else {}
+    batch = settings.get("batch_size") if isinstance(settings, dict) else None
+    rows = evaluations(read_progress(run), batch if isinstance(batch, int) and batch > 0 else None)
     return (plot if plot.is_file() and len(rows) > 1 else None), rows
 
 
@@ -184,8 +186,10 @@ def quality_section(rows: list[dict[str, Any]], image: str | None) -> str:
         "| step | hours | " + " | ".join(names) + " |",
         "|---|---|" + "---|" * len(names),
     ]
+    if any(row.get("hours_estimated") for row in rows):
+        lines[2] += " Hours marked ≈ are estimated from the logged images/s (the log began before it kept a clock)."
     for row in rows:
-        hours = "—" if row.get("hours") is None else f"{row['hours']:.2f}"
+        hours = "—" if row.get("hours") is None else ("≈" if row.get("hours_estimated") else "") + f"{row['hours']:.2f}"
         values = " | ".join(f"{row[name]:.4g}" if name in row else "—" for name in names)
         lines.append(f"| {row['step']:,} | {hours} | {values} |")
     if image:

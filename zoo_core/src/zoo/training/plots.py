@@ -38,14 +38,20 @@ def plot_training(path: str | os.PathLike[str], records: Sequence[Mapping], size
     save_png(path, np.concatenate(panels, axis=0))
 
 
-def plot_quality(path: str | os.PathLike[str], records: Sequence[Mapping], size: tuple[int, int] = (480, 300)) -> bool:
+def plot_quality(
+    path: str | os.PathLike[str],
+    records: Sequence[Mapping],
+    size: tuple[int, int] = (480, 300),
+    images_per_step: int | None = None,
+) -> bool:
     """The run's FID (or first metric) against training step, and beside it against wall-clock hours.
 
-    Returns False (and draws nothing) before there are two evaluations to join.
+    ``images_per_step`` times logs older than their clock (``zoo.training.timeline``). Returns False
+    (and draws nothing) before there are two evaluations to join.
     """
     from zoo.training.timeline import evaluations, quality_metric
 
-    rows = evaluations(records)
+    rows = evaluations(records, images_per_step)
     if len(rows) < 2:
         return False
     curves = {name: [float(row.get(name, float("nan"))) for row in rows] for name in quality_metric(rows)}

@@ -33,32 +33,43 @@ def read_progress(run: Path) -> list[dict[str, Any]]:
     return records
 
 
+def _clock(records: Sequence[Record], images_per_step: int | None) -> list[tuple[Record, float | None, bool]]:
+    """(record, hours at its step or None, whether those hours are estimated) for each record, in order."""
+    timed: list[tuple[Record, float | None, bool]] = []
+    seconds, previous_step, known, estimated = 0.0, 0, False, False
+    for record in records:
+        if "hours" in record:
+            seconds, known = float(record["hours"]) * 3600, True
+        elif images_per_step and record.get("img_per_s"):
+            seconds += (record["step"] - previous_step) * images_per_step / float(record["img_per_s"])
+            known, estimated = True, True
+        previous_step = int(record["step"])
+        timed.append((record, seconds / 3600 if known else None, estimated))
+    return timed
+
+
 def logged_seconds(records: Sequence[Record], images_per_step: int) -> float:
     """Wall-clock seconds of training up to the last record: its ``hours``, else estimated from the rates."""
-    seconds, previous_step = 0.0, 0
-    for record in records:
-        if "hours" in record:
-            seconds = float(record["hours"]) * 3600
-        elif record.get("img_per_s"):
-            seconds += (record["step"] - previous_step) * images_per_step / float(record["img_per_s"])
-        previous_step = int(record["step"])
-    return seconds
+    timed = _clock(records, images_per_step)
+    return (timed[-1][1] or 0.0) * 3600 if timed else 0.0
 
 
-def evaluations(records: Sequence[Record]) -> list[dict[str, Any]]:
-    """One row per evaluation: step, hours (its own or the nearest earlier log record's) and the values."""
+def evaluations(records: Sequence[Record], images_per_step: int | None = None) -> list[dict[str, Any]]:
+    """One row per evaluation: step, hours (at the step it evaluated) and the values.
+
+    ``hours_estimated`` is set on rows whose clock comes from ``img_per_s`` (needs ``images_per_step``).
+    """
     rows: list[dict[str, Any]] = []
-    hours = None
-    for record in records:
-        if "hours" in record:
-            hours = float(record["hours"])
+    for record, hours, estimated in _clock(records, images_per_step):
         if "eval" in record:
-            rows.append({"step": int(record["step"]), "hours": hours, **record["eval"]})
+            row = {"step": int(record["step"]), "hours": hours, **record["eval"]}
+            rows.append(row | ({"hours_estimated": True} if estimated else {}))
     return rows
 
 
 def quality_metric(rows: Sequence[Record]) -> list[str]:
     """The metrics a quality curve shows: the FIDs (both directions of a two-way model), else the first metric."""
-    names = list(dict.fromkeys(k for row in rows for k in row if k not in ("step", "hours") and not k.endswith("_std")))
+    skip = ("step", "hours", "hours_estimated")
+    names = list(dict.fromkeys(k for row in rows for k in row if k not in skip and not k.endswith("_std")))
     fids = [name for name in names if name.startswith("fid")]
     return fids or names[:1]

@@ -408,7 +408,8 @@ class Trainer:
         record = self.evaluator.evaluate(self.step) | {"hours": round(self.train_seconds / 3600, 4)}
         with open(self.out / PROGRESS, "a") as handle:
             handle.write(json.dumps(record) + "\n")
-        plot_quality(self.out / QUALITY_PLOT, [r for _, r in _log_records(self.out / PROGRESS)])
+        records = [r for _, r in _log_records(self.out / PROGRESS)]
+        plot_quality(self.out / QUALITY_PLOT, records, images_per_step=self.settings.batch_size * self.context.world)
         line = self.evaluator.summary(record)
         if self.quiet:
             print(line, flush=True)
