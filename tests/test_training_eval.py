@@ -1,4 +1,5 @@
-"""Evaluation during training: values beside the losses, the best checkpoint kept, bitwise resume unchanged."""
+"""Evaluation during training: values beside the losses, the best checkpoint kept, bitwise resume unchanged,
+and quality against training time (#32): the run's clock across legs, its plot and table on the pushed card."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import numpy as np
 import pytest
 import zoo
 from PIL import Image
+from zoo.cards import NOT_EVALUATED
 from zoo.errors import ZooError
+from zoo.hub.publish import plan_push, write_folder
 from zoo.registry import get_registry
 from zoo.training.evaluation import BEST_RECORD, BEST_WEIGHTS
-from zoo.training.settings import resolve_settings
+from zoo.training.plots import QUALITY_PLOT
+from zoo.training.settings import CHECKPOINT, resolve_settings
+from zoo.training.timeline import evaluations, logged_seconds, read_progress
 from zoo.training.trainer import PROGRESS, Trainer
 from zoo.weights import load_tensors, read_metadata
 
@@ -114,3 +119,50 @@ def test_bad_evaluation_settings_are_refused_before_training(tiny_data, tmp_path
         _train(tiny_data, tmp_path / "run", 2, **{**EVAL, "eval_metrics": "kid", **extra})
     assert fragment in str(error.value)
     assert not (tmp_path / "run" / PROGRESS).exists()
+
+
+def test_every_record_carries_the_runs_hours_and_a_resumed_leg_continues_the_clock(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    _train(tiny_data, run, 6, until=3, **EVAL)
+    first_leg = read_progress(run)
+    assert all("hours" in r for r in first_leg)
+    clock_at_stop = logged_seconds(first_leg, 8)
+    assert clock_at_stop > 0
+    _train(tiny_data, run, 6, resume=True, **EVAL)
+    records = read_progress(run)
+    hours = [r["hours"] for r in records]
+    assert hours == sorted(hours), "the clock never runs backwards across legs"
+    second_leg = [r for r in records if r["step"] > 3]
+    assert second_leg[0]["hours"] * 3600 >= clock_at_stop, "a resume starts from the first leg's time, not zero"
+    assert [r["step"] for r in evaluations(records)] == [2, 4, 6]
+
+
+def test_the_checkpoint_holds_no_clock_so_a_split_run_is_the_same_bytes(tiny_data, tmp_path):
+    _train(tiny_data, tmp_path / "straight", 4)
+    _train(tiny_data, tmp_path / "split", 4, until=2)
+    _train(tiny_data, tmp_path / "split", 4, resume=True)
+    assert (tmp_path / "straight" / CHECKPOINT).read_bytes() == (tmp_path / "split" / CHECKPOINT).read_bytes()
+
+
+def test_push_puts_the_quality_table_and_plot_on_the_card(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    _train(tiny_data, run, 6, **EVAL)
+    assert (run / QUALITY_PLOT).is_file()
+    plan = plan_push(str(run), "org/tiny", overrides={"license": "mit", "metrics": NOT_EVALUATED})
+    files = write_folder(plan, tmp_path / "hub")
+    assert QUALITY_PLOT in files and (tmp_path / "hub" / QUALITY_PLOT).is_file()
+    card = (tmp_path / "hub" / "README.md").read_text()
+    section = card.split("## Quality against training time", 1)[1]
+    kids = [r["eval"]["kid"] for r in map(json.loads, (run / PROGRESS).read_text().splitlines()) if "eval" in r]
+    assert [f"| {step} |" in section for step in (2, 4, 6)] == [True] * 3
+    assert f"{kids[-1]:.4g}" in section
+    assert f"]({QUALITY_PLOT})" in section
+
+
+def test_a_run_that_never_evaluated_gets_no_quality_section(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    _train(tiny_data, run, 2)
+    plan = plan_push(str(run), "org/tiny", overrides={"license": "mit", "metrics": NOT_EVALUATED})
+    files = write_folder(plan, tmp_path / "hub")
+    assert QUALITY_PLOT not in files
+    assert "Quality against training time" not in (tmp_path / "hub" / "README.md").read_text()

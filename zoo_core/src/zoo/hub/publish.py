@@ -163,7 +163,6 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
 
 def _run_quality(run: Path) -> tuple[Path | None, list[dict[str, Any]]]:
     """The run's quality-over-time plot and the evaluations it joins, when the run evaluated itself (eval_every)."""
-    from zoo.training.plots import QUALITY_PLOT
     from zoo.training.timeline import evaluations, read_progress
 
     plot = run / QUALITY_PLOT

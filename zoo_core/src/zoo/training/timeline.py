@@ -17,20 +17,24 @@ Record = Mapping[str, Any]
 PROGRESS = "progress.jsonl"
 
 
-def read_progress(run: Path) -> list[dict[str, Any]]:
-    """The records of a run's progress.jsonl (none if absent); a line cut off by a kill is skipped."""
-    log = run / PROGRESS
+def log_lines(log: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(line, record) per complete line of a progress.jsonl (none if absent); a line cut off by a kill is dropped."""
     if not log.is_file():
         return []
-    records = []
+    lines = []
     for line in log.read_text().splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict) and isinstance(record.get("step"), int):
-            records.append(record)
-    return records
+            lines.append((line, record))
+    return lines
+
+
+def read_progress(run: Path) -> list[dict[str, Any]]:
+    """The records of a run's progress.jsonl."""
+    return [record for _, record in log_lines(run / PROGRESS)]
 
 
 def _clock(records: Sequence[Record], images_per_step: int | None) -> list[tuple[Record, float | None, bool]]:

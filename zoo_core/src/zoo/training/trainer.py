@@ -36,7 +36,7 @@ from zoo.training.plots import QUALITY_PLOT, plot_quality, plot_training
 from zoo.training.settings import CHECKPOINT, RUN_CONFIG, TrainSettings
 from zoo.training.signals import stop_requests
 from zoo.training.streaming import Batches, open_batches
-from zoo.training.timeline import PROGRESS, logged_seconds
+from zoo.training.timeline import PROGRESS, log_lines, logged_seconds, read_progress
 
 Fakes = tuple[torch.Tensor, torch.Tensor | None] | None  # generated images with G's graph, their labels
 
@@ -50,17 +50,6 @@ def _finite(module: torch.nn.Module) -> bool:
     """Whether every parameter and buffer of ``module`` is finite (a step can leave NaN with finite losses)."""
     tensors = [*module.parameters(), *module.buffers()]
     return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
-
-
-def _log_records(log: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(line, record) for each complete line of progress.jsonl; a line cut off by a kill is dropped."""
-    records = []
-    for line in log.read_text().splitlines():
-        try:
-            records.append((line, json.loads(line)))
-        except ValueError:
-            continue
-    return records
 
 
 def _component(setting: str, name: str, base: type) -> Any:
@@ -191,8 +180,7 @@ class Trainer:
         if self.evaluator is not None and self.context.is_main:
             self.evaluator.restore(self.step)
         log = self.out / PROGRESS
-        records = _log_records(log) if log.exists() else []
-        kept = [(line, record) for line, record in records if record["step"] <= self.step]
+        kept = [(line, record) for line, record in log_lines(log) if record["step"] <= self.step]
         # The log, not the checkpoint, keeps the clock: checkpoints stay the same bytes however the run was split.
         self.train_seconds = logged_seconds([r for _, r in kept], self.settings.batch_size * self.context.world)
         if self.context.is_main and log.exists():
@@ -386,8 +374,7 @@ class Trainer:
         """
         (self.out / "samples").mkdir(exist_ok=True)
         save_png(self.out / "samples" / f"step-{self.step:06d}.png", self._sample_grid(fixed))
-        log = self.out / PROGRESS
-        records = [record for _, record in _log_records(log)] if log.exists() else []
+        records = read_progress(self.out)
         if len(records) > 1:
             plot_training(self.out / "loss.png", records)
 
@@ -408,7 +395,7 @@ class Trainer:
         record = self.evaluator.evaluate(self.step) | {"hours": round(self.train_seconds / 3600, 4)}
         with open(self.out / PROGRESS, "a") as handle:
             handle.write(json.dumps(record) + "\n")
-        records = [r for _, r in _log_records(self.out / PROGRESS)]
+        records = read_progress(self.out)
         plot_quality(self.out / QUALITY_PLOT, records, images_per_step=self.settings.batch_size * self.context.world)
         line = self.evaluator.summary(record)
         if self.quiet:
@@ -419,7 +406,7 @@ class Trainer:
     def _evaluated_at(self, step: int) -> bool:
         """Whether progress.jsonl already holds an evaluation of ``step`` (a resume need not redo it)."""
         log = self.out / PROGRESS
-        return log.exists() and any(r.get("step") == step and "eval" in r for _, r in _log_records(log))
+        return any(r.get("step") == step and "eval" in r for _, r in log_lines(log))
 
     def _interrupted_message(self, signal_name: str) -> str:
         """One line: where the run stopped, and the command that continues it."""
