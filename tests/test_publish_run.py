@@ -16,6 +16,7 @@ import pytest
 import yaml
 from zoo.cli import main
 from zoo.errors import ZooError
+from zoo.metrics.summary import protocol_line
 from zoo.weights import sha256_file
 
 TINY = ["--set", "batch_size=8", "--set", "model.width=4", "--set", "model.z_dim=8"]
@@ -151,6 +152,26 @@ def test_without_recorded_weights_the_latest_evaluation_is_used_and_said() -> No
     assert "does not record which weights" in note and "latest of 2" in note and "2026-03-01" in note
 
 
+def test_every_evaluation_of_the_pushed_weights_reaches_the_card_each_under_its_protocol() -> None:
+    """fid+kid, then ppl on the same weights: both groups; a metric measured again keeps only its newest value."""
+    from zoo.metrics.summary import card_metrics
+
+    ours = "a" * 64
+    fid_kid = _evaluation(0.5, "2026-01-02", ours)
+    fid_kid["results"] |= {"fid": 40.0}
+    walk = {**_evaluation(0.0, "2026-01-03", ours), "results": {"ppl": 70.04, "ppl-face": 32.6}}
+    walk["protocol"] = {**walk["protocol"], "ppl": "W space, 100 pairs"}
+    kid_again = _evaluation(0.25, "2026-01-04", ours)
+    other = {**_evaluation(9.0, "2026-01-05", "b" * 64), "results": {"ppl": 1.0, "fid": 1.0}}
+    metrics, note = card_metrics({"evaluations": [fid_kid, walk, kid_again, other]}, ours, "m.json")
+    assert metrics["fid"] == 40.0 and metrics["protocol"] == protocol_line(fid_kid["protocol"])
+    assert metrics["ppl"] == {"protocol": protocol_line(walk["protocol"]), "ppl": 70.0, "ppl-face": 32.6}
+    assert {k for k, v in metrics.items() if isinstance(v, float)} == {"fid"}, "kid was measured again, later"
+    assert metrics["kid"]["kid"] == 0.25 and metrics["kid"]["protocol"] == protocol_line(kid_again["protocol"])
+    assert "3 evaluations of these weights" in note and "2026-01-03: ppl, ppl-face" in note, note
+    assert card_metrics({"evaluations": [fid_kid]}, ours, "m.json")[0]["kid"] == 0.5  # alone: one flat block
+
+
 @pytest.mark.parametrize(
     ("document", "fragment"),
     [
@@ -251,6 +272,32 @@ def test_a_resume_that_extends_the_schedule_is_on_the_card(capsys, run: Path, tm
     command = _card(_push(capsys, staged, "--license", "mit")[3])[0]["zoo"]["train_command"]
     first, _, resume = command.partition("; from step 3: ")
     assert "--steps 3" in first and "--resume" in resume and "--steps 5" in resume, command
+
+
+def test_a_resume_that_only_continues_is_not_on_the_card(capsys, run: Path, tmp_path: Path) -> None:
+    """The same --set again (a resume repeats its run's command) trains the same weights: one command on the card."""
+    data = json.loads((run / "train_config.json").read_text())["data"]
+    staged = tmp_path / "staged"
+    train = ["train", "dcgan", "--data", data, "--out", str(staged), "--quiet", "--steps", "4", *TINY]
+    assert _zoo(capsys, *train, "--until", "2")[0] == 0
+    assert _zoo(capsys, *train, "--resume")[0] == 0
+    command = _card(_push(capsys, staged, "--license", "mit")[3])[0]["zoo"]["train_command"]
+    assert "from step" not in command and "--resume" not in command, command
+
+
+def test_only_resumes_before_the_weights_step_that_change_the_schedule_are_legs() -> None:
+    from zoo.hub.publish import _legs_behind_weights
+
+    first = "zoo train x --data d.npz --steps 10 --set lr_g=0.001 --set eval_every=5"
+    legs = [
+        {"step": 2, "command": "zoo train x --resume --set eval_every=5 --set=lr_g=0.001"},  # the same again
+        {"step": 4, "command": "zoo train x --resume --set lr_g=0.002"},  # changes the weights
+        {"step": 6, "command": "zoo train x --resume --set lr_g=0.002 --until 8"},  # continues
+        {"step": 8, "command": "zoo train x --resume --steps 20"},  # after the weights below
+    ]
+    assert [leg["step"] for leg in _legs_behind_weights(first, legs, 7)] == [4]
+    assert [leg["step"] for leg in _legs_behind_weights(first, legs, None)] == [4, 8]
+    assert _legs_behind_weights(first, legs, 4) == []  # a leg starting at the weights' step came after them
 
 
 def test_the_card_names_the_data_file_not_its_local_path(capsys, run: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -123,10 +124,45 @@ def _until_weights_step(command: str, step: int | None, settings: Any) -> str:
     return command
 
 
-def _changes_schedule(command: Any) -> bool:
-    """Whether a resume's command sets steps or settings (``--steps``, ``--set``), so the card must show it."""
-    words = str(command).split()
-    return any(word in ("--steps", "--set") or word.startswith(("--steps=", "--set=")) for word in words)
+def _schedule(command: Any) -> dict[str, str]:
+    """A command's ``--steps N`` and ``--set KEY=VALUE`` as {key: value}: what a resume can change in the weights."""
+    try:
+        words = shlex.split(str(command))
+    except ValueError:
+        words = str(command).split()
+    found: dict[str, str] = {}
+    for word, following in zip(words, [*words[1:], ""], strict=True):
+        for flag in ("--steps", "--set"):
+            if word == flag:
+                text = following
+            elif word.startswith(flag + "="):
+                text = word[len(flag) + 1 :]
+            else:
+                continue
+            key, _, value = text.partition("=") if flag == "--set" else ("steps", "", text)
+            found[key] = value
+    return found
+
+
+def _legs_behind_weights(command: str, resumed: Any, step: int | None) -> list[dict[str, Any]]:
+    """The resumes that shaped the weights: started before their step and changing ``--steps`` or a ``--set`` value.
+
+    Resumes that only continue (``--until``, or the same ``--set`` again) are not part of how the weights
+    came about (a run trained in sessions equals one straight run); resumes after the weights were saved
+    (a best checkpoint published while the run went on) are not either.
+    """
+    effective = _schedule(command)
+    legs = []
+    for leg in resumed if isinstance(resumed, list) else []:
+        if not (isinstance(leg, dict) and isinstance(leg.get("step"), int)):
+            continue
+        if step is not None and leg["step"] >= step:
+            continue
+        changes = {k: v for k, v in _schedule(leg.get("command")).items() if effective.get(k) != v}
+        if changes:
+            legs.append(leg)
+            effective.update(changes)
+    return legs
 
 
 def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
@@ -147,11 +183,10 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
             fields["dataset_sha256"] = dataset_fingerprint(dataset)
     command = data.get("command") or data.get("train_command")
     if isinstance(command, str):
-        # Resumes that change the schedule (--steps) or a setting (--set) are part of how the weights came
-        # about; resumes that only continue (--until) are not: a run trained in sessions equals one straight run.
-        changed = [r for r in data.get("resumed", []) if isinstance(r, dict) and _changes_schedule(r.get("command"))]
-        command += "".join(f"; from step {r['step']}: {r['command']}" for r in changed)
-        command = _until_weights_step(command, _weights_step(run), data.get("settings"))
+        step = _weights_step(run)
+        legs = _legs_behind_weights(command, data.get("resumed"), step)
+        command += "".join(f"; from step {leg['step']}: {leg['command']}" for leg in legs)
+        command = _until_weights_step(command, step, data.get("settings"))
         fields["train_command"] = public_command(command, dataset if isinstance(dataset, str) else None)
     if data.get("classes") and isinstance(data["classes"], list):
         fields["classes"] = data["classes"]

@@ -128,17 +128,52 @@ def _rounded(value: float) -> float:
     return float(f"{value:.3g}")
 
 
-def _latest(evaluations: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The evaluation with the latest date (ISO 8601 sorts as text); the later one in the file on a tie."""
-    return max(enumerate(evaluations), key=lambda item: (str(item[1].get("date", "")), item[0]))[1]
+def _newest_first(evaluations: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Latest date first (ISO 8601 sorts as text); of equal dates, the later one in the file first."""
+    order = sorted(enumerate(evaluations), key=lambda item: (str(item[1].get("date", "")), item[0]), reverse=True)
+    return [evaluation for _, evaluation in order]
+
+
+def _values(evaluation: Mapping[str, Any]) -> dict[str, float]:
+    """An evaluation's finite numeric results, rounded as cards give them."""
+    results = evaluation.get("results")
+    return {
+        str(key): _rounded(float(value))
+        for key, value in (results.items() if isinstance(results, Mapping) else ())
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not (str(key).endswith("_std") and value == 0)  # one KID subset: a std of 0 says nothing
+    }
+
+
+def _newest_of_each_metric(evaluations: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], dict]]:
+    """(evaluation, values) for every evaluation that holds the newest value of some metric, newest first.
+
+    ``zoo eval --metrics fid,kid`` then ``--metrics ppl`` on the same weights are two evaluations under
+    two protocols; the card keeps both. A metric measured again replaces its older value (a ``_std``
+    goes with its mean); an evaluation with nothing newest left drops out.
+    """
+    taken: set[str] = set()
+    kept = []
+    for evaluation in _newest_first(evaluations):
+        values = {k: v for k, v in _values(evaluation).items() if k.removesuffix("_std") not in taken}
+        if values:
+            kept.append((evaluation, values))
+            taken.update(k.removesuffix("_std") for k in values)
+    return kept
+
+
+def _group_name(values: Mapping[str, float]) -> str:
+    """A nested group's key: its first metric ('ppl' holds ppl and ppl-face)."""
+    return next(k for k in values if not k.endswith("_std"))
 
 
 def card_metrics(document: Any, weights_sha256: str, source: str) -> tuple[Any, str | None]:
-    """A card's ``{protocol, fid, ...}`` from a metrics file, and a note saying which evaluation was used.
+    """A card's ``{protocol, fid, ..., GROUP: {protocol, ...}}`` from a metrics file, and a note saying what was used.
 
     ``document`` is what ``zoo eval`` writes (``{"evaluations": [...]}``) or a hand-written card block,
-    which is returned as it is (the card check judges it). Of several evaluations the one of these
-    weights (``weights_sha256``) is used, else the latest one of unrecorded weights.
+    which is returned as it is (the card check judges it). The evaluations of these weights
+    (``weights_sha256``) all count: each metric's newest value, each group under its own protocol line,
+    the one with FID first. Without any of these weights, the latest one of unrecorded weights is used.
     """
     if not (isinstance(document, Mapping) and "evaluations" in document):
         return document, None
@@ -155,25 +190,46 @@ def card_metrics(document: Any, weights_sha256: str, source: str) -> tuple[Any, 
             f"{source} evaluates other weights than the ones pushed (sha256 {weights_sha256[:12]}…, changed since "
             "'zoo eval'): run zoo eval on them again, or pass --metrics FILE"
         )
-    chosen = _latest(ours or unknown)
-    when = chosen.get("date") or "undated"
     if ours:
-        note = f"metrics from {source}: the evaluation of these weights ({when})"
-        note += f", the latest of {len(ours)}" if len(ours) > 1 else ""
+        groups = _newest_of_each_metric(ours)
+        groups.sort(key=lambda group: not any(k.startswith("fid") for k in group[1]))  # stable: FID's group first
     else:
-        note = f"metrics from {source}: it does not record which weights it evaluated; using "
-        note += f"the latest of {len(unknown)} evaluations ({when})" if len(unknown) > 1 else f"its evaluation ({when})"
-    results = chosen.get("results")
-    values = {
-        str(key): _rounded(float(value))
-        for key, value in (results.items() if isinstance(results, Mapping) else ())
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not (str(key).endswith("_std") and value == 0)  # one KID subset: a std of 0 says nothing
-    }
-    protocol = chosen.get("protocol")
-    if not values or not isinstance(protocol, Mapping):
+        latest = _newest_first(unknown)[0]
+        groups = [(latest, _values(latest))]
+    if not groups:
+        when = _newest_first(ours or unknown)[0].get("date") or "undated"
         raise ZooError(
             f"{source}: the evaluation of {when} has no numeric results and protocol: "
             f"pass --metrics FILE with {_HAND_WRITTEN}"
         )
-    return {"protocol": protocol_line(protocol), **values}, note
+    metrics: dict[str, Any] = {}
+    for position, (evaluation, values) in enumerate(groups):
+        protocol = evaluation.get("protocol")
+        if not values or not isinstance(protocol, Mapping):
+            raise ZooError(
+                f"{source}: the evaluation of {evaluation.get('date') or 'undated'} has no numeric results and "
+                f"protocol: pass --metrics FILE with {_HAND_WRITTEN}"
+            )
+        block = {"protocol": protocol_line(protocol), **values}
+        if position == 0:
+            metrics.update(block)
+        else:
+            metrics[_group_name(values)] = block
+    return metrics, _metrics_note(source, groups, len(ours), len(unknown))
+
+
+def _metrics_note(source: str, groups: list[tuple[Mapping[str, Any], dict]], ours: int, unknown: int) -> str:
+    """Which evaluations the card's metrics came from, said to the user."""
+    dates = [str(evaluation.get("date") or "undated") for evaluation, _ in groups]
+    if not ours:
+        note = f"metrics from {source}: it does not record which weights it evaluated; using "
+        latest = f"the latest of {unknown} evaluations" if unknown > 1 else "its evaluation"
+        return note + f"{latest} ({dates[0]})"
+    if len(groups) == 1:
+        note = f"metrics from {source}: the evaluation of these weights ({dates[0]})"
+        return note + (f", the latest of {ours}" if ours > 1 else "")
+    used = "; ".join(
+        f"{when}: {', '.join(k for k in values if not k.endswith('_std'))}"
+        for when, (_, values) in zip(dates, groups, strict=True)
+    )
+    return f"metrics from {source}: each metric's newest value from {len(groups)} evaluations of these weights ({used})"
