@@ -172,6 +172,18 @@ def test_every_evaluation_of_the_pushed_weights_reaches_the_card_each_under_its_
     assert card_metrics({"evaluations": [fid_kid]}, ours, "m.json")[0]["kid"] == 0.5  # alone: one flat block
 
 
+def test_evaluations_against_other_images_than_the_newest_stay_off_the_card() -> None:
+    from zoo.metrics.summary import card_metrics
+
+    ours = "a" * 64
+    on_train = {**_evaluation(0.5, "2026-01-02", ours), "results": {"fid": 40.0, "kid": 0.5}}
+    on_other = _evaluation(0.25, "2026-01-03", ours)
+    on_other["protocol"] = {**on_other["protocol"], "reference": {"data": "other.npz", "split": "test"}}
+    metrics, note = card_metrics({"evaluations": [on_train, on_other]}, ours, "m.json")
+    assert metrics["kid"] == 0.25 and "fid" not in metrics and "other.npz" in metrics["protocol"], metrics
+    assert "the evaluation of these weights" in note, note
+
+
 @pytest.mark.parametrize(
     ("document", "fragment"),
     [

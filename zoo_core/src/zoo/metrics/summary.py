@@ -150,16 +150,30 @@ def _newest_of_each_metric(evaluations: Sequence[Mapping[str, Any]]) -> list[tup
 
     ``zoo eval --metrics fid,kid`` then ``--metrics ppl`` on the same weights are two evaluations under
     two protocols; the card keeps both. A metric measured again replaces its older value (a ``_std``
-    goes with its mean); an evaluation with nothing newest left drops out.
+    goes with its mean); an evaluation with nothing newest left drops out, and so does one against other
+    reference images than the newest evaluation's (metrics that read no images, as PPL, join any).
     """
     taken: set[str] = set()
     kept = []
-    for evaluation in _newest_first(evaluations):
+    newest = _newest_first(evaluations)
+    anchor = next((_reference_key(e) for e in newest if _reference_key(e)), None)
+    for evaluation in newest:
+        if _reference_key(evaluation) not in (None, anchor):
+            continue  # measured against other images than the newest evaluation: not this card's data
         values = {k: v for k, v in _values(evaluation).items() if k.removesuffix("_std") not in taken}
         if values:
             kept.append((evaluation, values))
             taken.update(k.removesuffix("_std") for k in values)
     return kept
+
+
+def _reference_key(evaluation: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """Which images an evaluation measured against (data, its sha256, split), or None for metrics that read none."""
+    protocol = evaluation.get("protocol")
+    reference = protocol.get("reference") if isinstance(protocol, Mapping) else None
+    if not isinstance(reference, Mapping):
+        return None
+    return (reference.get("sha256") or reference.get("data"), reference.get("split"))
 
 
 def _group_name(values: Mapping[str, float]) -> str:
