@@ -93,3 +93,29 @@ def test_tensor_round_trip_and_resize():
     assert tensor.shape == (1, 3, 5, 7) and 0 <= tensor.min() and tensor.max() <= 1
     assert np.array_equal(np.asarray(to_pil(tensor)), np.asarray(image))
     assert resize_longest(image, 14).size == (14, 10)
+
+
+def test_every_decoder_puts_transparency_over_white_and_open_image_says_so(tmp_path):
+    """Training data (decode_image) and user images (open_image) read a transparent PNG the same way."""
+    from zoo.image_io import decode_image
+
+    rgba = np.zeros((4, 4, 4), dtype=np.uint8)  # transparent black: what PIL's plain convert('RGB') keeps
+    rgba[0, 0] = (200, 10, 10, 255)
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "t.png")
+    decoded = decode_image((tmp_path / "t.png").read_bytes(), "t.png")
+    loaded = open_image(tmp_path / "t.png")
+    assert decoded.shape == (4, 4, 3) and (decoded[1:] == 255).all() and tuple(decoded[0, 0]) == (200, 10, 10)
+    assert (np.asarray(loaded.image) == decoded).all()
+    assert any("composited on white" in note for note in loaded.notes)
+    assert not open_image(tmp_path / "t.png", keep_alpha=True).notes
+    assert not open_image(Image.new("RGBA", (2, 2), (1, 2, 3, 255))).notes, "opaque alpha loses nothing"
+
+
+@pytest.mark.parametrize("channels", [2, 4])
+def test_alpha_is_the_extra_channel_of_two_and_four_channel_tensors(channels):
+    picture = Image.fromarray(np.full((3, 5, 4), 200, dtype=np.uint8), mode="RGBA")
+    tensor = to_tensor(picture, channels)
+    assert tensor.shape == (1, channels, 3, 5) and to_pil(tensor).mode == ("LA" if channels == 2 else "RGBA")
+    with pytest.raises(ZooError, match="has no alpha"):
+        to_tensor(picture.convert("RGB"), channels)
+    assert to_tensor(picture, 3).shape == (1, 3, 3, 5)

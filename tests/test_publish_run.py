@@ -172,6 +172,13 @@ def test_every_evaluation_of_the_pushed_weights_reaches_the_card_each_under_its_
     assert card_metrics({"evaluations": [fid_kid]}, ours, "m.json")[0]["kid"] == 0.5  # alone: one flat block
 
 
+def test_a_nested_metric_group_is_a_nested_list_in_the_card_body() -> None:
+    from zoo.hub.publish import _metric_lines
+
+    lines = _metric_lines({"protocol": "p", "fid": 4.0, "ppl": {"protocol": "q", "ppl": 70.0}})
+    assert lines == ["- protocol: p", "- fid: 4.0", "- ppl:", "  - protocol: q", "  - ppl: 70.0"]
+
+
 def test_evaluations_against_other_images_than_the_newest_stay_off_the_card() -> None:
     from zoo.metrics.summary import card_metrics
 

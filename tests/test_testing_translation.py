@@ -113,3 +113,10 @@ def test_the_training_check_fails_on_what_only_training_finds(zoo_registered_plu
     with pytest.raises(AssertionError, match="toy-i2i: 2 steps of zoo.train on tiny paired .* load_size=4") as failure:
         _check(zoo_registered_plugin, "OneWay", "Conditional", {**PAIRED, "load_size": 4}, train=True)
     _message(failure.value)
+
+
+def test_a_translator_with_an_extra_input_channel_passes_every_check(zoo_registered_plugin):
+    """RGB plus a mask in, RGB out (inpainting): the two training steps run on 4-channel tiny pairs."""
+    plugin = toy_plugin([("toy-i2i", "OneWay", "Conditional", PAIRED)], {**CONFIG, "in_channels": 4}, __name__)
+    with zoo_registered_plugin(plugin):
+        check_architecture("toy-i2i", train=True)

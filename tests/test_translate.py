@@ -275,3 +275,15 @@ def test_training_a_translator_without_a_discriminator_is_one_line_not_a_traceba
     code, _, stderr = zoo_here("train", "toy-colorize", "--data", str(tmp_path / "d.npz"), "--out", str(tmp_path / "r"))
     assert code == 2 and message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "run").exists() and not (tmp_path / "r").exists()
+
+
+def test_reading_a_transparent_input_is_said_not_silent(zoo_here, tmp_path):
+    """A 3-channel model flattens an RGBA photo on white: the command says so for that file."""
+    rgba = Image.open(PHOTO).convert("RGBA").resize((32, 32))
+    rgba.putpixel((0, 0), (0, 0, 0, 0))
+    rgba.save(tmp_path / "cut-out.png")
+    code, _, stderr = zoo_here(
+        "translate", "style-transfer-candy", str(tmp_path / "cut-out.png"), "-o", str(tmp_path / "o.png"), "-q"
+    )
+    assert code == 0, stderr
+    assert f"note: {tmp_path / 'cut-out.png'}: its transparency was composited on white" in stderr

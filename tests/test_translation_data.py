@@ -74,7 +74,8 @@ def test_folders_paired_by_name_unpaired_by_domain_and_side_by_side(tmp_path):
         (lambda p: np.savez(p / "d.npz", A=A, B=B[:3]), "differ in length"),
         (lambda p: np.savez(p / "d.npz", A=A, B=B[:, :8]), "differ in size"),
         (lambda p: np.savez(p / "d.npz", A=A.astype(np.float32), B=B), "must be uint8"),
-        (lambda p: np.savez(p / "d.npz", A=A[:, :, :, :2], B=B), "expected N×H×W"),
+        (lambda p: np.savez(p / "d.npz", A=np.concatenate([A, A[..., :2]], -1), B=B), "expected N×H×W"),
+        (lambda p: np.savez(p / "d.npz", A=A, B=B[:, :, :, :2]), "must have 1 \\(grey\\) or 3"),
     ],
 )
 def test_bad_npz_files_are_one_line(tmp_path, make, fragment):

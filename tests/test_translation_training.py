@@ -149,3 +149,60 @@ def test_a_pushed_translator_card_says_how_to_translate_both_ways(toys, family, 
     assert "zoo translate hf-hub:me/toy photo.png -o translated.png" in card and ".sample(" not in card
     assert ("--direction b2a" in card) is back
     assert "It translates RGB images into RGB ones" in card
+
+
+@pytest.fixture
+def masked_pairs(tmp_path: Path) -> Path:
+    """Inpainting pairs: A is RGB with a hole plus the hole's mask (4 channels), B the whole image."""
+    whole = _images(10, 20, 3, 4)
+    mask = np.zeros((10, 20, 20, 1), dtype=np.uint8)
+    mask[:, 6:14, 6:14] = 255
+    holed = np.where(mask == 255, 0, whole).astype(np.uint8)
+    path = tmp_path / "masked.npz"
+    a = np.concatenate([holed, mask], axis=-1)
+    np.savez(path, A=a, B=whole, test_A=a[:4], test_B=whole[:4])
+    return path
+
+
+def test_a_translator_reads_an_extra_input_channel_end_to_end(toys, masked_pairs, tmp_path):
+    """RGB + mask in, RGB out: trained from the .npz, evaluated, translated from an RGBA file and an .npz."""
+    from PIL import Image
+    from zoo.metrics.job import evaluate_model
+
+    out = tmp_path / "run"
+    zoo.train("toy-pix", masked_pairs, out, settings=_quiet(), quiet=True, say=lambda _: None)
+    assert json.loads((out / "train_config.json").read_text())["settings"]["model"]["in_channels"] == 4
+    handle = zoo.load(out)
+    assert handle.translate(torch.rand(2, 4, 16, 16)).shape == (2, 3, 16, 16)
+    rgba = np.load(masked_pairs)["A"][0]
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "holed.png")
+    picture = handle.translate(tmp_path / "holed.png")
+    assert picture.mode == "RGB" and picture.size == (20, 20)
+    expected = handle.translate(torch.from_numpy(rgba).permute(2, 0, 1).float().div(255))
+    got = torch.from_numpy(np.array(picture)).permute(2, 0, 1).float()
+    assert (got - expected.clamp(0, 1).mul(255).round()).abs().max() <= 1, "the file's alpha is the mask channel"
+    zoo.translate(out, masked_pairs, tmp_path / "done.npz")
+    assert np.load(tmp_path / "done.npz")["images"].shape[1:] == (20, 20, 3)
+    Image.fromarray(rgba[..., :3], mode="RGB").save(tmp_path / "no_mask.png")
+    with pytest.raises(ZooError, match="no alpha") as error:
+        handle.translate(tmp_path / "no_mask.png")
+    assert "\n" not in str(error.value)
+    evaluation = evaluate_model(str(out), str(masked_pairs), metrics="l1,psnr,ssim", progress=False)
+    assert set(evaluation.values) >= {"l1", "psnr", "ssim"}
+
+
+@pytest.mark.parametrize(
+    ("arrays", "fragment"),
+    [
+        ({"A": _images(4, 8, 3, 0), "B": _images(4, 8, 4, 1)}, "B: a paired dataset's targets (B) are what a model"),
+        ({"trainA": _images(4, 8, 4, 0), "trainB": _images(4, 8, 3, 1)}, "A: both sides of unpaired data"),
+        ({"A": _images(4, 8, 5, 0), "B": _images(4, 8, 3, 1)}, "N×H×W×4 images, found shape (4, 8, 8, 5)"),
+    ],
+)
+def test_channels_a_model_cannot_draw_are_refused_in_one_line(toys, tmp_path, arrays, fragment):
+    path = tmp_path / "data.npz"
+    np.savez(path, **arrays)
+    family = "toy-pix" if "A" in arrays else "toy-cycle"
+    with pytest.raises(ZooError, match=fragment.replace("(", r"\(").replace(")", r"\)")) as error:
+        zoo.train(family, path, tmp_path / "run", settings=_quiet(), quiet=True, say=lambda _: None)
+    assert "\n" not in str(error.value)

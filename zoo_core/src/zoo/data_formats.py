@@ -198,11 +198,20 @@ def class_folder_files(path: Path) -> tuple[list[Path], np.ndarray]:
     return files, np.asarray(labels, dtype=np.int64)
 
 
-def check_image_shape(path: str | os.PathLike[str], shape: tuple[int, ...]) -> None:
-    """N×H×W, N×H×W×1 or N×H×W×3 with every size at least 1: the one shape check of in-memory and streamed npz."""
-    channels_ok = len(shape) == 3 or (len(shape) == 4 and shape[-1] in (1, 3))
+PICTURE_CHANNELS = (1, 3)
+"""Channels of a picture a model draws or a metric reads: greyscale or RGB."""
+INPUT_CHANNELS = (1, 2, 3, 4)
+"""Channels a translator's input may have: a picture plus one more (a mask, an alpha channel: grey+1, RGB+1)."""
+
+
+def check_image_shape(
+    path: str | os.PathLike[str], shape: tuple[int, ...], channels: tuple[int, ...] = PICTURE_CHANNELS
+) -> None:
+    """N×H×W or N×H×W×C (C in ``channels``) with every size at least 1: the one shape check of every npz reader."""
+    channels_ok = len(shape) == 3 or (len(shape) == 4 and shape[-1] in channels)
     if not channels_ok or min(shape[:3], default=0) < 1:
-        raise ZooError(f"{path}: expected N×H×W (grayscale), N×H×W×1 or N×H×W×3 images, found shape {tuple(shape)}")
+        allowed = ", ".join(f"N×H×W×{c}" for c in channels)
+        raise ZooError(f"{path}: expected N×H×W (grayscale), {allowed} images, found shape {tuple(shape)}")
 
 
 def check_labels(

@@ -42,8 +42,16 @@ HIGH_DEPTH_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 """16/32-bit integer and float greyscale: scaled to 0..255, never clipped by PIL's convert."""
 
 
-def _to_rgb(image: Image.Image, name: str = "the image") -> Image.Image:
-    """8-bit RGB: alpha composited on white, 16/32-bit grayscale scaled to 0..255; NaN/inf pixels refused."""
+ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+def has_alpha(image: Image.Image) -> bool:
+    """Whether the picture carries transparency (an alpha channel or a palette's transparent colour)."""
+    return image.mode in ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
+
+
+def _to_rgb(image: Image.Image, name: str = "the image", keep_alpha: bool = False) -> Image.Image:
+    """8-bit RGB: alpha composited on white (kept, as RGBA, with ``keep_alpha``), 16/32-bit grey scaled to 0..255."""
     from PIL import Image
 
     if image.mode in HIGH_DEPTH_MODES:
@@ -55,17 +63,22 @@ def _to_rgb(image: Image.Image, name: str = "the image") -> Image.Image:
             top = max(float(array.max(initial=1.0)), 1.0)
         gray = np.clip(np.round(array / top * 255.0), 0, 255).astype(np.uint8)
         return Image.fromarray(gray, mode="L").convert("RGB")
-    if image.mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    if has_alpha(image):
         rgba = image.convert("RGBA")
+        if keep_alpha:
+            return rgba
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return image.convert("RGB")
 
 
-def open_image(source: ImageSource, *, max_side: int | None = None, what: str = "image") -> LoadedImage:
-    """Open ``source`` (a path or PIL image) as upright RGB, shrunk (with a note) to ``max_side`` or MAX_SIDE."""
+def open_image(
+    source: ImageSource, *, max_side: int | None = None, what: str = "image", keep_alpha: bool = False
+) -> LoadedImage:
+    """Open ``source`` (a path or PIL image) as upright RGB (RGBA if it has alpha and ``keep_alpha``), maybe shrunk.
+
+    Shrunk (with a note) to ``max_side`` or MAX_SIDE; transparency composited on white is noted too.
+    """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     cap = min(max_side or MAX_SIDE, MAX_SIDE)
@@ -106,7 +119,9 @@ def open_image(source: ImageSource, *, max_side: int | None = None, what: str = 
     original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     if orientation not in (0, 1):
         notes.append("rotated upright as its EXIF orientation says")
-    rgb = _to_rgb(upright, name)
+    if has_alpha(upright) and not keep_alpha and upright.convert("RGBA").getextrema()[3][0] < 255:
+        notes.append("its transparency was composited on white")
+    rgb = _to_rgb(upright, name, keep_alpha)
     if max(rgb.size) > cap:
         scale = cap / max(rgb.size)
         size = (max(1, round(rgb.size[0] * scale)), max(1, round(rgb.size[1] * scale)))
@@ -124,16 +139,27 @@ def resize_longest(image: Image.Image, side: int) -> Image.Image:
     return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
 
 
-PIL_MODES = {1: "L", 3: "RGB"}
-"""Channel counts a picture converts to and from: greyscale and colour."""
+PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+"""Channel counts a picture converts to and from: greyscale and colour, each with an alpha (or mask) channel."""
 
 
 def to_tensor(image: Image.Image, channels: int = 3) -> torch.Tensor:
-    """(1, C, H, W) float32 in [0, 1] from a picture, converted to colour (3 channels) or greyscale (1)."""
+    """(1, C, H, W) float32 in [0, 1]: greyscale (1), RGB (3), or either with its alpha or mask channel (2, 4).
+
+    A picture without alpha is refused for 2 or 4 channels rather than given an opaque one the model
+    would read as "no mask"; one with alpha for 1 or 3 is composited on white, as every picture the zoo reads.
+    """
     import torch
 
     if channels not in PIL_MODES:
-        raise ZooError(f"pictures convert to 1 (greyscale) or 3 (RGB) channels, not {channels}")
+        raise ZooError(f"pictures convert to 1 to 4 channels (grey, grey + alpha, RGB, RGB + alpha), not {channels}")
+    if channels in (2, 4) and not has_alpha(image):
+        raise ZooError(
+            f"the model reads {channels} channels (a picture plus a mask or alpha channel), and this image has no "
+            f"alpha: give a PNG with an alpha channel, or an .npz of (N, H, W, {channels}) uint8 arrays"
+        )
+    if channels in (1, 3) and has_alpha(image):
+        image = _to_rgb(image)
     array = np.asarray(image.convert(PIL_MODES[channels]), dtype=np.uint8).reshape(image.size[1], image.size[0], -1)
     return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
@@ -148,13 +174,13 @@ def to_pil(images: torch.Tensor) -> Image.Image:
             raise ZooError(f"to_pil takes one image, got a batch of {tensor.shape[0]}")
         tensor = tensor[0]
     if tensor.shape[0] not in PIL_MODES:
-        raise ZooError(f"to_pil takes 1 or 3 channels, got {tensor.shape[0]}")
+        raise ZooError(f"to_pil takes 1 to 4 channels, got {tensor.shape[0]}")
     array = tensor.clamp(0, 1).mul(255).round().to(dtype=__import__("torch").uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array, mode=PIL_MODES[tensor.shape[0]])
 
 
 def decode_image(blob: bytes, where: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """One encoded image -> (H, W, 3) uint8 RGB, or a one-line ZooError naming ``where`` it came from.
+    """One encoded image -> (H, W, 3) uint8 RGB (transparency over white), or a one-line ZooError naming ``where``.
 
     The one decoder of training and evaluation images, whatever their source (npz members, folders, tar
     and Parquet shards, Hub datasets): the pixel count is read from the header and checked against
@@ -174,9 +200,7 @@ def decode_image(blob: bytes, where: str, max_pixels: int = MAX_PIXELS) -> np.nd
                     size = f"{width}x{height}"
                     limit = min(max_pixels, MAX_PIXELS)
                     raise ZooError(f"{where}: the image is {size}, outside 1 to {limit:,} pixels: remove or resize it")
-                if image.mode in HIGH_DEPTH_MODES:
-                    return np.asarray(_to_rgb(image, where))
-                return np.asarray(image.convert("RGB"))
+                return np.asarray(_to_rgb(image, where))  # alpha composited on white, as open_image does
     except ZooError:
         raise
     except Exception as exc:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError, DecompressionBombError...

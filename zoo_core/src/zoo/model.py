@@ -218,7 +218,7 @@ class ModelHandle:
             )
         if size is not None:
             arguments.integer(size, "size", 1, 4096)
-        picture = open_image(image, what="input image").image
+        picture = open_image(image, what="input image", keep_alpha=in_channels in (2, 4)).image
         if size is not None:
             picture = resize_longest(picture, size)
         with self._fast():

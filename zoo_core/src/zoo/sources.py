@@ -29,6 +29,7 @@ from zoo.data_formats import (
     HUB_PREFIX,
     IMAGE_SUFFIXES,
     NPZ_READ_ERRORS,
+    PICTURE_CHANNELS,
     WHOLE,
     check_image_shape,
     check_jpeg_index,
@@ -114,7 +115,9 @@ class NpzArraySource(ImageSource):
     ``member`` names the array itself (a translation dataset's ``A``, ``trainB`` …) instead of a split's.
     """
 
-    def __init__(self, path: Path, split: str, member: str | None = None) -> None:
+    def __init__(
+        self, path: Path, split: str, member: str | None = None, channels: tuple[int, ...] = PICTURE_CHANNELS
+    ) -> None:
         self.spec, self._files = str(path), _Files()
         with open_npz(path) as archive:
             image_key, label_key, self.split = _npz_member(path, archive, split, member)
@@ -127,7 +130,7 @@ class NpzArraySource(ImageSource):
         where = f"{path} {image_key}" if member else path
         if dtype != np.uint8:
             raise ZooError(f"{where}: images must be uint8, found {dtype}")
-        check_image_shape(where, shape)
+        check_image_shape(where, shape, channels)
         self.path, self._shape = path, tuple(shape[1:]) if len(shape) == 4 else (*shape[1:], 1)
         self._count, self.channels = int(shape[0]), self._shape[-1]
         self._stride = int(np.prod(self._shape))

@@ -46,6 +46,7 @@ class TranslateResult:
     outputs: list[Path] = field(default_factory=list)
     count: int = 0
     inference: str = ""
+    notes: list[str] = field(default_factory=list)  # what reading an input changed ("NAME: shrunk to …")
 
 
 def _items(inputs: Sequence[Path]) -> list[Item]:
@@ -77,7 +78,7 @@ def _items(inputs: Sequence[Path]) -> list[Item]:
 
 def _npz_images(path: Path, direction: str) -> np.ndarray:
     """The array of an .npz to translate: uint8 (N, H, W, C) or (N, H, W); never unpickled."""
-    from zoo.data_formats import check_image_shape
+    from zoo.data_formats import INPUT_CHANNELS, check_image_shape
 
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -94,26 +95,31 @@ def _npz_images(path: Path, direction: str) -> np.ndarray:
         raise ZooError(f"{str(path)!r} is not a readable .npz ({exc}): write it with numpy.savez") from None
     if images.dtype != np.uint8:
         raise ZooError(f"{str(path)!r}: images must be uint8 (0-255), got {images.dtype}")
-    check_image_shape(str(path), images.shape)
+    check_image_shape(str(path), images.shape, INPUT_CHANNELS)
     return images if images.ndim == 4 else images[..., None]
 
 
-def _expand(items: list[Item], direction: str) -> Iterator[tuple[Item, Any]]:
-    """(item, picture) for every image: PIL images from files, array rows from .npz files (read one file at a time)."""
+def _expand(items: list[Item], direction: str, in_channels: int, notes: list[str]) -> Iterator[tuple[Item, Any]]:
+    """(item, picture) for every image: PIL images from files, array rows from .npz files (read one file at a time).
+
+    Files keep their alpha channel for a model that reads one (``in_channels`` 2 or 4: a mask or alpha);
+    what reading a file changed (transparency flattened, size capped, EXIF rotation) goes to ``notes``.
+    """
     from PIL import Image
 
-    from zoo.image_io import open_image
+    from zoo.image_io import PIL_MODES, open_image
 
     for item in items:
         if item.path.suffix.lower() == ".npz":
             images = _npz_images(item.path, direction)
             width = len(str(len(images) - 1))
             for index, row in enumerate(images):
-                mode = "L" if row.shape[-1] == 1 else "RGB"
-                picture = Image.fromarray(row[..., 0] if mode == "L" else row, mode=mode)
+                picture = Image.fromarray(row[..., 0] if row.shape[-1] == 1 else row, mode=PIL_MODES[row.shape[-1]])
                 yield Item(f"{item.name}-{index:0{width}d}", item.path, index), picture
         else:
-            yield item, open_image(item.path, what="input image").image
+            loaded = open_image(item.path, what="input image", keep_alpha=in_channels in (2, 4))
+            notes.extend(f"{item.path}: {note}" for note in loaded.notes)
+            yield item, loaded.image
 
 
 def _plan_outputs(items: list[Item], output: Path, force: bool) -> tuple[str, Path]:
@@ -214,7 +220,7 @@ def translate(
     result = TranslateResult(handle.spec.name, chosen, inference=handle.inference_plan.describe())
     bar = _progress(len(items), progress and any(p.is_dir() for p in paths))
     try:
-        for group in _batches(_expand(items, chosen), size, batch_size):
+        for group in _batches(_expand(items, chosen, in_channels, result.notes), size, batch_size):
             from zoo.image_io import to_tensor
 
             x = torch.cat([to_tensor(picture, in_channels) for _, picture in group])

@@ -20,7 +20,9 @@ import numpy as np
 from zoo.data import load_split
 from zoo.data_formats import (
     IMAGE_SUFFIXES,
+    INPUT_CHANNELS,
     NPZ_READ_ERRORS,
+    PICTURE_CHANNELS,
     WHOLE,
     check_image_shape,
     image_files,
@@ -118,10 +120,10 @@ def folder_images(folder: Path) -> dict[str, Path]:
 
 
 def checked_images(images: np.ndarray, where: str) -> np.ndarray:
-    """uint8 (N, H, W, C) with C of 1 or 3; grey (N, H, W) gains its channel axis."""
+    """uint8 (N, H, W, C) with C of 1-4 (which side may have what: ``check_side_channels``); grey gains its axis."""
     if images.dtype != np.uint8:
         raise ZooError(f"{where}: images must be uint8 (0-255), found {images.dtype}")
-    check_image_shape(where, images.shape)
+    check_image_shape(where, images.shape, INPUT_CHANNELS)
     return images if images.ndim == 4 else images[..., None]
 
 
@@ -140,7 +142,9 @@ def _npz_side(path: Path, key: str, lazy: bool) -> ImageSource:
         images, _, _ = load_split(path, key)  # _jpeg + _offsets, through the image loader's reader
         return ArraySource(images, f"{path} {key}")
     try:
-        return NpzArraySource(path, key, member=key) if raw else NpzJpegSource(path, key, member=f"{key}_jpeg")
+        if raw:
+            return NpzArraySource(path, key, member=key, channels=INPUT_CHANNELS)
+        return NpzJpegSource(path, key, member=f"{key}_jpeg")
     except (*NPZ_READ_ERRORS, KeyError) as exc:
         raise unreadable_npz(path, exc) from None
 
@@ -208,6 +212,24 @@ def _from_folder(path: Path, split: str) -> TranslationSources:
     return TranslationSources(a, b, PAIRED, split, f"{folder} (side by side)")
 
 
+def check_side_channels(sources: TranslationSources, path: Path) -> None:
+    """Outputs are pictures (1 or 3 channels); a paired dataset's inputs (A) may carry one channel more.
+
+    An inpainting model reads RGB plus a mask (4 channels), a colouriser grey plus hints (2). What a model
+    draws is scored by picture metrics (FID, SSIM) and saved as an image, so B, and both sides of unpaired
+    data (each side is also an output there), stay grey or RGB.
+    """
+    for side, name in ((sources.a, "A"), (sources.b, "B")):
+        channels = getattr(side, "channels", 3)  # decoded files are RGB
+        allowed = INPUT_CHANNELS if name == "A" and sources.paired else PICTURE_CHANNELS
+        if channels not in allowed:
+            role = "a paired dataset's targets (B)" if sources.paired else "both sides of unpaired data"
+            raise ZooError(
+                f"{path} {name}: {role} are what a model draws, so they must have 1 (grey) or 3 (RGB) channels, "
+                f"found {channels}; an extra channel (a mask, alpha) belongs to a paired dataset's inputs (A)"
+            )
+
+
 def open_translation_sources(
     path: str | os.PathLike[str], split: str = "train", *, lazy: bool = True
 ) -> TranslationSources:
@@ -219,6 +241,7 @@ def open_translation_sources(
     if not path.exists():
         raise ZooError(f"data path {str(path)!r} does not exist")
     sources = _from_folder(path, split) if path.is_dir() else _from_npz(path, split, lazy)
+    check_side_channels(sources, path)
     if sources.paired and lazy:
         a, b = sources.read_pair(0, 0)
         if a.shape[:2] != b.shape[:2]:

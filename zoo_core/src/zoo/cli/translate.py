@@ -54,6 +54,10 @@ def translate_command(
     )  # fmt: skip
     if verbose:
         click.echo(f"inference: {result.inference}", err=True)
+    for note in result.notes[:5]:
+        click.echo(f"note: {note}", err=True)
+    if len(result.notes) > 5:
+        click.echo(f"note: {len(result.notes) - 5} more input(s) were changed the same ways on reading", err=True)
     where = str(result.outputs[0]) if len(result.outputs) == 1 else str(output)
     if as_json:
         summary = {"model": result.model, "direction": result.direction, "images": result.count, "output": where}

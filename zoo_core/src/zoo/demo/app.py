@@ -50,9 +50,7 @@ def import_gradio() -> Any:
 
 def _theme(gr: Any) -> Any:
     """Gradio's default look with system fonts: the page loads nothing from Google Fonts or any CDN."""
-    return gr.themes.Default(
-        font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
-    )
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:

@@ -213,8 +213,10 @@ class Demo:
         grid = make_grid(_enlarge(np.stack(images), scale), nrow=k)
         words = ["zoo", "sample", name, "-n", "1", "--seed", str(seed_)]
         words += ["--class", cls] if cls is not None else []
-        command = " ".join(shlex.quote(w) for w in words) + " --truncation PSI -o psi.png   # PSI = " + ", ".join(
-            f"{p:.2f}" for p in psis
+        command = (
+            " ".join(shlex.quote(w) for w in words)
+            + " --truncation PSI -o psi.png   # PSI = "
+            + ", ".join(f"{p:.2f}" for p in psis)
         )
         return Picture(grid, self._png(grid, f"{name}-sweep"), command)
 

@@ -196,6 +196,11 @@ def _run_fields(run: Path) -> tuple[dict[str, Any], Path | None]:
     return fields, run_grid(run)
 
 
+def _article(word: str) -> str:
+    """'An' before a vowel's letter ('An inpaint model'), else 'A' ('A dcgan generator')."""
+    return "An" if word[:1].lower() in "aeiou" else "A"
+
+
 def _run_quality(run: Path) -> tuple[Path | None, list[dict[str, Any]]]:
     """The run's quality-over-time plot and the evaluations it joins, when the run evaluated itself (eval_every)."""
     from zoo.training.timeline import evaluations, read_progress
@@ -421,10 +426,11 @@ def _default_body(
     """A short card body: what it is, how to run it (sample, or translate for image-to-image), metrics, training."""
     translator = task == IMAGE_TO_IMAGE
     what = "image-to-image model" if translator else "generator"
+    dataset = block.get("dataset", "(dataset not given)")
     lines = [
         f"# {plan.name}",
         "",
-        f"A {plan.family} {what} from gan-zoo, trained on {block.get('dataset', '(dataset not given)')}.",
+        f"{_article(plan.family)} {plan.family} {what} from gan-zoo, trained on {dataset}.",
     ]
     if translator:
         config = block.get("config") or {}
@@ -447,10 +453,21 @@ def _default_body(
     if isinstance(metrics, Mapping) and metrics.get("evaluated") is False:
         lines += ["", "## Metrics", "", "Not evaluated: the publisher pushed these weights without metrics."]
     elif isinstance(metrics, Mapping):
-        lines += ["", "## Metrics", ""] + [f"- {k}: {v}" for k, v in metrics.items()]
+        lines += ["", "## Metrics", "", *_metric_lines(metrics)]
     if block.get("train_command"):
         lines += ["", "## Training", "", "```bash", str(block["train_command"]), "```"]
     return "\n".join(lines)
+
+
+def _metric_lines(metrics: Mapping[str, Any], indent: str = "") -> list[str]:
+    """The card's metrics as a Markdown list; a group measured under its own protocol (PPL) as a nested one."""
+    lines = []
+    for key, value in metrics.items():
+        if isinstance(value, Mapping):
+            lines += [f"{indent}- {key}:", *_metric_lines(value, indent + "  ")]
+        else:
+            lines.append(f"{indent}- {key}: {value}")
+    return lines
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -577,7 +594,9 @@ def upload(out: Path, repo_id: str, files: list[str], message: str) -> str:
             ) from None
         if isinstance(exc, hf.HfHubHTTPError) and status in (404, 405, 501):
             raise ZooError(
-                f"{endpoint()} does not accept uploads to {repo_id} (HTTP {status}): check HF_ENDPOINT"
+                f"{endpoint()} does not accept uploads to {repo_id} (HTTP {status}): check HF_ENDPOINT; a read-only "
+                "mirror such as zoo.hub.local.local_hub() takes a 'zoo push --dry-run --out DIR' folder through "
+                "its publish(DIR, REPO) instead (docs/writing-a-plugin.md, 5)"
             ) from None
         error = hub_error(exc, repo_id, None)
         if error is None:

@@ -284,7 +284,9 @@ class TranslationTrainer(Trainer):
             columns = [a, translation_route(self.G_ema, "a2b")[0](a).float(), b]
             if self.two_way:
                 columns.append(self.G_ema.translator("b2a")(b).float())
-        rgb = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 else c for c in columns]
+        # An input's extra channel (a mask, alpha: 2 or 4 channels) is left out: the grid shows its picture.
+        pictures = [c[:, : 1 if c.shape[1] < 3 else 3] for c in columns]
+        rgb = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 else c for c in pictures]
         tiles = torch.stack(rgb, dim=1).flatten(0, 1).clamp(0, 1)
         images = (tiles * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         return make_grid(images, nrow=len(columns))
