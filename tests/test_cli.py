@@ -172,3 +172,13 @@ def test_python_dash_m_zoo_matches_console_script():
     proc = subprocess.run([sys.executable, "-m", "zoo", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and zoo.__version__ in proc.stdout
     assert Path(sys.executable).with_name("zoo").exists()
+
+
+def test_zoo_info_shows_a_run_only_the_settings_its_trainer_reads():
+    """A translator's run lists no n_critic, a GAN's no l1_weight; a family no plugin provides keeps all."""
+    from zoo.cli.listing import _keys_its_trainer_ignores
+    from zoo.training.settings import LATENT_ONLY_KEYS, TRANSLATION_KEYS
+
+    assert _keys_its_trainer_ignores("pix2pix") == LATENT_ONLY_KEYS and "n_critic" in LATENT_ONLY_KEYS
+    assert _keys_its_trainer_ignores("dcgan") == TRANSLATION_KEYS and "l1_weight" in TRANSLATION_KEYS
+    assert _keys_its_trainer_ignores("no-such-family") == ()

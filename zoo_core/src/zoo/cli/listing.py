@@ -143,8 +143,21 @@ def _local_data(path: Path) -> dict[str, Any]:
         raise ZooError(f"{path.parent / RUN_CONFIG} is not a run record (a JSON object): fix or remove it")
     data |= {key: record[key] for key in ("data", "data_sha256", "command", "resumed") if record.get(key)}
     if isinstance(record.get("settings"), dict):
-        data["settings"] = {k: v for k, v in record["settings"].items() if k != "model"}
+        unread = _keys_its_trainer_ignores(family)
+        data["settings"] = {k: v for k, v in record["settings"].items() if k != "model" and k not in unread}
     return data
+
+
+def _keys_its_trainer_ignores(family: str) -> tuple[str, ...]:
+    """Settings only the other trainer reads (n_critic for a translator, l1_weight for a GAN): noise in zoo info."""
+    from zoo.specs import IMAGE_TO_IMAGE
+    from zoo.training.settings import LATENT_ONLY_KEYS, TRANSLATION_KEYS
+
+    try:
+        task = get_registry().architecture(family).task
+    except ZooError:  # a family no installed plugin provides: show everything the run recorded
+        return ()
+    return LATENT_ONLY_KEYS if task == IMAGE_TO_IMAGE else TRANSLATION_KEYS
 
 
 def _family_data(arch: Any) -> dict[str, Any]:
