@@ -189,6 +189,10 @@ def test_a_translator_reads_an_extra_input_channel_end_to_end(toys, masked_pairs
     assert "\n" not in str(error.value)
     evaluation = evaluate_model(str(out), str(masked_pairs), metrics="l1,psnr,ssim", progress=False)
     assert set(evaluation.values) >= {"l1", "psnr", "ssim"}
+    zoo.push(out, "me/toy", dry_run=True, out=tmp_path / "hub", license="mit", no_metrics=True, say=lambda _: None)
+    card = (tmp_path / "hub" / "README.md").read_text()
+    assert "It translates RGB + mask/alpha images into RGB ones" in card and "PNG's alpha channel" in card
+    assert "zoo translate hf-hub:me/toy masked.png" in card and "photo.png" not in card
 
 
 @pytest.mark.parametrize(

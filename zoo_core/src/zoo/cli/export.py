@@ -29,4 +29,5 @@ def export_command(name: str, output: Path, opset: int, force: bool, direction: 
     from zoo.exporter import export
 
     written = export(name, output, opset=opset, overwrite=force, direction=direction, say=status_printer(quiet))
-    click.echo(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB): run it with onnxruntime or torch.export.load")
+    runner = "torch.export.load" if written.suffix == ".pt2" else "onnxruntime"
+    click.echo(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB): run it with {runner}")

@@ -417,7 +417,7 @@ def _sample_args(block: Mapping[str, Any]) -> str:
 
 def _channels_text(count: Any) -> str:
     """How a card names a channel count: greyscale, RGB, or the number."""
-    return {1: "greyscale", 3: "RGB"}.get(count, f"{count}-channel")
+    return {1: "greyscale", 2: "greyscale + mask/alpha", 3: "RGB", 4: "RGB + mask/alpha"}.get(count, f"{count}-channel")
 
 
 def _default_body(
@@ -432,20 +432,25 @@ def _default_body(
         "",
         f"{_article(plan.family)} {plan.family} {what} from gan-zoo, trained on {dataset}.",
     ]
+    config = block.get("config") or {}
+    masked = translator and config.get("in_channels") in (2, 4)  # the input carries a mask or alpha channel
     if translator:
-        config = block.get("config") or {}
         out_channels = config.get("channels", 3)
         source, target = _channels_text(config.get("in_channels", out_channels)), _channels_text(out_channels)
         ways = " and back with `--direction b2a`" if "b2a" in directions else ""
         lines += ["", f"It translates {source} images into {target} ones (A to B){ways}, any size its strides allow."]
+        if masked:
+            lines += ["", "Its input's extra channel is a PNG's alpha channel, as stored (or the last channel of an "
+                      "`.npz` array of (N, H, W, C) inputs); a file without alpha is refused."]  # fmt: skip
+    picture = "masked.png" if masked else "photo.png"
     lines += ["", "```bash", f"pip install zoo-core zoo-{plan.family}", f"zoo pull hf-hub:{plan.repo_id}"]
     if translator:
-        lines.append(f"zoo translate hf-hub:{plan.repo_id} photo.png -o translated.png")
+        lines.append(f"zoo translate hf-hub:{plan.repo_id} {picture} -o translated.png")
         if "b2a" in directions:
             lines.append(f"zoo translate hf-hub:{plan.repo_id} translated.png -o back.png --direction b2a")
     lines.append("```")
     if translator:
-        example = f'picture = zoo.load("hf-hub:{plan.repo_id}").translate("photo.png")'
+        example = f'picture = zoo.load("hf-hub:{plan.repo_id}").translate("{picture}")'
     else:
         example = f'images = zoo.load("hf-hub:{plan.repo_id}").sample({_sample_args(block)})'
     lines += ["", "```python", "import zoo", example, "```"]

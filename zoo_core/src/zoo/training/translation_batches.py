@@ -74,11 +74,12 @@ class AugmentedBatches:
             raise ZooError(f"load_size={load_size} is below the model's size {crop_size}: set load_size >= {crop_size}")
         self.batch_size, self.seed, self.rank, self.world = batch_size, seed, rank, world
 
-    def _describe(self, source: str, size: tuple[int, ...], how: str) -> str:
-        """The run's "data:" line: what is read, how it is augmented, and whether it is in memory or streamed."""
+    def _describe(self, source: str, size: tuple[int, ...], channels: tuple[int, int], how: str) -> str:
+        """The run's "data:" line: what is read (channels as the model takes them), how augmented, where held."""
         layout = "pairs" if self.paired else "unpaired images"
         return (
-            f"{source}: {self.sizes[0]} A and {self.sizes[1]} B {layout} of {tuple(size)} px, resized to "
+            f"{source}: {self.sizes[0]} A and {self.sizes[1]} B {layout} of {tuple(size)} px, "
+            f"{channels[0]} -> {channels[1]} channels, resized to "
             f"{self.load_size} and cropped to {self.crop_size} at random{', flipped' if self.flip else ''}; {how}"
         )
 
@@ -137,7 +138,7 @@ class TranslationBatches(AugmentedBatches):
         self._configure(crop_size, load_size, flip, batch_size, seed, rank, world, two_domains)
         self._data = (data.layout, data.split, data.source)
         size = (self.a.numel() + self.b.numel()) / 2**20
-        self.description = self._describe(data.source, self.a.shape[2:], f"in memory ({size:,.0f} MiB)")
+        self.description = self._describe(data.source, self.a.shape[2:], channels, f"in memory ({size:,.0f} MiB)")
 
     def images(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         a_index, b_index = self.indices(step)

@@ -126,7 +126,7 @@ class StreamedTranslationBatches(AugmentedBatches):
         for image, count, side in zip(first, channels, (sources.a, sources.b), strict=True):
             match_channels(torch.zeros(1, image.shape[-1], 1, 1, dtype=torch.uint8), count, side.spec)  # warn once
         by = f"{workers} DataLoader worker{'s' if workers != 1 else ''}" if workers else "the main process"
-        self.description = self._describe(sources.source, first[0].shape[:2], f"streamed by {by} ({why})")
+        self.description = self._describe(sources.source, first[0].shape[:2], channels, f"streamed by {by} ({why})")
         dataset = _PairImages(sources, channels)
         self.loader = StreamedBatches(
             dataset, _PairSchedule(self), None, (), workers, stop, self.description, collate=_JoinPairs(sources)
