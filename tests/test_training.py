@@ -223,3 +223,18 @@ def test_a_short_run_says_its_ema_has_not_caught_up_and_a_long_one_does_not():
     assert ema_lag_note(TrainSettings(ema_decay=0.999), 5000) is None
     assert ema_lag_note(TrainSettings(ema_decay=0.999, ema_start=4900), 5000) is not None
     assert ema_lag_note(TrainSettings(ema_decay=0.0), 2) is None
+
+
+def test_initial_weights_are_drawn_apart_from_the_latents_users_sample(tiny_data, tmp_path):
+    """sample(seed=0) once drew its latents from the numbers a seed-0 run had initialised its weights with.
+
+    StyleGAN's first mapping layer then held seed 0's first latents as its rows (cosine 1.0), and its seed-0
+    samples came out broken; the initial weights now come from their own stream.
+    """
+    settings = {"model.z_dim": "32", "model.w_dim": "32", "model.width": "4", "model.resolution": "32"}
+    trainer = _trainer("stylegan-lite", tiny_data, tmp_path / "run", 1, **settings)
+    first = next(p for p in trainer.G.parameters() if p.dim() == 2 and p.shape[1] == 32).detach()
+    for seed in (0, 1, 1234):
+        latents = trainer.G.sample_latents(first.shape[0], torch.Generator().manual_seed(seed))
+        cosine = torch.nn.functional.normalize(latents, dim=1) @ torch.nn.functional.normalize(first, dim=1).T
+        assert cosine.abs().max() < 0.9, f"seed {seed}'s latents are rows of the initial weights"
