@@ -48,3 +48,12 @@ def test_saved_weights_are_readable_by_others_under_umask_022(tmp_path: Path, um
 
     save_weights(tmp_path / "w.safetensors", {"x": torch.zeros(2)}, family="toy", config={})
     assert _mode(tmp_path / "w.safetensors") == umask_022
+
+
+def test_a_run_named_like_a_registered_checkpoint_is_shown_as_a_path():
+    """'zoo train … --out cyclegan-horse2zebra-128' once said zoo.load('cyclegan-horse2zebra-128'): the bundled one."""
+    from zoo.files import path_argument
+
+    assert path_argument("cyclegan-horse2zebra-128") == "./cyclegan-horse2zebra-128"
+    assert path_argument("runs/dcgan") == "runs/dcgan" and path_argument("/tmp/run") == "/tmp/run"
+    assert path_argument("./run") == "./run"

@@ -145,6 +145,12 @@ def require_regular_file(path: str | os.PathLike[str], what: str = "file") -> Pa
     return path
 
 
+def path_argument(path: str | os.PathLike[str]) -> str:
+    """``path`` as zoo.load and the CLI read it as a path: a bare name gains './' so a registered name never wins."""
+    text = str(path)
+    return text if Path(text).is_absolute() or os.sep in text or text.startswith(".") else f".{os.sep}{text}"
+
+
 def read_json(path: Path) -> Any:
     """A JSON file the zoo wrote (a run's record, its metrics), or a one-line ZooError naming it."""
     from zoo.errors import ZooError

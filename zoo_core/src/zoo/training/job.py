@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.boundary import public
 from zoo.errors import ZooError
-from zoo.files import check_run_dir, remove_empty
+from zoo.files import check_run_dir, path_argument, remove_empty
 
 if TYPE_CHECKING:
     from zoo.training.trainer import Trainer
@@ -148,7 +148,7 @@ def train(
         if created and os.environ.get("RANK", "0") == "0":
             remove_empty(created)  # a run that failed before writing anything leaves nothing behind
     if weights is not None and trainer.context.is_main:
-        say(f"trained {family} to step {trainer.step}; load it with zoo.load({str(out)!r}) -> {weights}")
+        say(f"trained {family} to step {trainer.step}; load it with zoo.load({path_argument(out)!r}) -> {weights}")
         if trainer.step < settings.steps:
             say(
                 f"the schedule runs to step {settings.steps}: continue with the same command plus --resume "
