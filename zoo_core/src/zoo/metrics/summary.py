@@ -210,12 +210,8 @@ def card_metrics(document: Any, weights_sha256: str, source: str) -> tuple[Any, 
     else:
         latest = _newest_first(unknown)[0]
         groups = [(latest, _values(latest))]
-    if not groups:
-        when = _newest_first(ours or unknown)[0].get("date") or "undated"
-        raise ZooError(
-            f"{source}: the evaluation of {when} has no numeric results and protocol: "
-            f"pass --metrics FILE with {_HAND_WRITTEN}"
-        )
+    if not groups:  # nothing numeric in any of them: the check below names the newest
+        groups = [(_newest_first(ours or unknown)[0], {})]
     metrics: dict[str, Any] = {}
     for position, (evaluation, values) in enumerate(groups):
         protocol = evaluation.get("protocol")
