@@ -13,6 +13,7 @@ from PIL import Image
 from zoo.errors import ZooError
 from zoo.inference import FP32_TOLERANCE
 from zoo.latent import slerp
+from zoo.seeds import latent_generator
 from zoo.weights import save_weights
 
 STYLE_TINY = {"resolution": 32, "z_dim": 8, "w_dim": 8, "width": 4, "mapping_layers": 2, "channels": 3}
@@ -48,7 +49,7 @@ def test_style_walk_goes_linearly_in_w_between_the_seed_images(style):
         assert difference.abs().max() <= 1
     g = style.generator
     with torch.no_grad():
-        w = g.mapping(torch.cat([g.sample_latents(1, torch.Generator().manual_seed(s)) for s in (3, 5)]))
+        w = g.mapping(torch.cat([g.sample_latents(1, latent_generator(s)) for s in (3, 5)]))
         middle = g.synthesis(g.broadcast(w.mean(dim=0, keepdim=True)))
     assert torch.allclose(walk[2], middle[0], atol=FP32_TOLERANCE)
     steps = (walk[1:] - walk[:-1]).abs().mean(dim=(1, 2, 3))
@@ -95,7 +96,7 @@ def test_style_mix_takes_listed_layers_from_b_and_the_rest_from_a(style):
     grid = style.style_mix([1, 2], [7, 8, 9], layers=[0, 1], output="tensor")
     assert grid.shape == (2, 3, 3, 32, 32)
     with torch.no_grad():
-        w = g.mapping(torch.cat([g.sample_latents(1, torch.Generator().manual_seed(s)) for s in (2, 8)]))
+        w = g.mapping(torch.cat([g.sample_latents(1, latent_generator(s)) for s in (2, 8)]))
         ws = g.broadcast(w[:1]).clone()
         ws[:, :2] = w[1]
         expected = g.synthesis(ws)[0]

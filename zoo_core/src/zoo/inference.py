@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from zoo.bf16_accuracy import BF16_TOLERANCE, IMAGE_TO_IMAGE_SIZE, QUANTILE, SAMPLES, Bf16Accuracy
+from zoo.seeds import latent_generator
 
 FP32_TOLERANCE = 1e-3  # max |Δ| on [-1, 1] of the float32 fast path against plain eager (1/8 of a uint8 level)
 __all__ = ["BF16_TOLERANCE", "FP32_TOLERANCE", "InferencePlan", "fast_inference", "measure_bf16_accuracy", "plan_for"]
@@ -147,10 +148,10 @@ def bf16_errors(
     """
     from zoo.interfaces import TASK_IMAGE_TO_IMAGE
 
-    gen = torch.Generator().manual_seed(seed)
     parameter = next(generator.parameters())
     device = parameter.device
     image_to_image = getattr(generator, "task", "") == TASK_IMAGE_TO_IMAGE
+    gen = torch.Generator().manual_seed(seed) if image_to_image else latent_generator(seed)  # sample's latents
     if image_to_image:
         channels = getattr(generator, "in_channels", generator.channels)  # greyscale -> colour takes grey
         inputs = _synthetic_photos(samples, channels, IMAGE_TO_IMAGE_SIZE, gen)

@@ -14,6 +14,7 @@ import torch
 
 from zoo.errors import ZooError
 from zoo.interfaces import Generator, StyleGenerator
+from zoo.seeds import latent_generator
 
 MAX_IMAGES = 100_000
 MAX_MIX_CELLS = 1024
@@ -39,7 +40,7 @@ def check_seeds(seeds: Sequence[int], what: str) -> list[int]:
 
 def seed_latents(generator: Generator, seeds: Sequence[int]) -> torch.Tensor:
     """One latent per seed, drawn exactly as ``ModelHandle.sample(1, seed=s)`` draws it."""
-    return torch.cat([generator.sample_latents(1, torch.Generator().manual_seed(s)) for s in seeds])
+    return torch.cat([generator.sample_latents(1, latent_generator(s)) for s in seeds])
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

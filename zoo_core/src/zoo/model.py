@@ -19,6 +19,7 @@ from zoo.images import to_uint8
 from zoo.inference import InferencePlan, fast_inference, plan_for
 from zoo.interfaces import TASK_IMAGE_TO_IMAGE, Generator, translation_route
 from zoo.latent import check_truncation
+from zoo.seeds import latent_generator
 from zoo.specs import ArchitectureSpec, CheckpointSpec
 
 MAX_SAMPLES = 100_000
@@ -326,7 +327,7 @@ class ModelHandle:
             raise ZooError(f"{self.spec.name} does not support truncation: leave it out")
         arguments.seed(seed)
         y = self.label_indices(n, labels)
-        z = self.generator.sample_latents(n, torch.Generator().manual_seed(seed))
+        z = self.generator.sample_latents(n, latent_generator(seed))
         return self._generate_batches(z, y, truncation, batch_size, output)
 
     def _generate_batches(

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from zoo.errors import ZooError
 from zoo.interfaces import Metric, StyleGenerator
+from zoo.seeds import latent_generator
 
 EPSILON = 1e-4
 TAPS = (1, 4, 7, 9, 10, 11, 12)  # indices into SqueezeNet11.features: LPIPS 'squeeze' slice ends
@@ -107,7 +108,7 @@ def path_distances(
     device = next(generator.parameters()).device
     distance = distance.to(device)
     # Every pair's latents are drawn up front, so the pairs do not depend on the batch size.
-    pairs = generator.sample_latents(2 * n, torch.Generator().manual_seed(seed)).view(n, 2, -1)
+    pairs = generator.sample_latents(2 * n, latent_generator(seed)).view(n, 2, -1)
     classes = generator.num_classes
     out = []
     for start in range(0, n, batch_size):

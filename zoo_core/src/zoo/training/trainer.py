@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import math
 import sys
@@ -28,6 +27,7 @@ from zoo.hardware import bf16_choice
 from zoo.images import make_grid, save_png, to_uint8
 from zoo.interfaces import Loss, Regulariser
 from zoo.losses import orthogonal_regularisation
+from zoo.seeds import init_seed
 from zoo.specs import ArchitectureSpec, import_object
 from zoo.training import distributed
 from zoo.training.augment import diff_augment, parse_policy
@@ -40,18 +40,6 @@ from zoo.training.streaming import Batches, open_batches
 from zoo.training.timeline import PROGRESS, log_lines, logged_seconds, read_progress
 
 Fakes = tuple[torch.Tensor, torch.Tensor | None] | None  # generated images with G's graph, their labels
-
-
-def init_seed(seed: int) -> int:
-    """The seed of a run's initial weights: a stream apart from every latent seed a user passes to ``sample``.
-
-    Seeded with ``seed`` itself, a model drew its first weights from the numbers ``sample(seed=0)`` draws
-    its latents from: a StyleGAN mapping layer's first rows were seed 0's first latents exactly (cosine
-    1.0), and with the mapping's 0.01 learning rate they stayed close, so the seed-0 latents mapped twice as
-    far from the average w as others and drew broken faces.
-    """
-    digest = hashlib.sha256(f"gan-zoo initial weights {seed}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1  # 63 bits: torch takes it, no user's seed is likely to meet it
 
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
