@@ -143,6 +143,11 @@ PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 """Channel counts a picture converts to and from: greyscale and colour, each with an alpha (or mask) channel."""
 
 
+def carries_mask(channels: object) -> bool:
+    """Whether a model's input of ``channels`` is a picture plus one alpha or mask channel (grey + 1, RGB + 1)."""
+    return channels in (2, 4)
+
+
 def to_tensor(image: Image.Image, channels: int = 3) -> torch.Tensor:
     """(1, C, H, W) float32 in [0, 1]: greyscale (1), RGB (3), or either with its alpha or mask channel (2, 4).
 
@@ -153,7 +158,7 @@ def to_tensor(image: Image.Image, channels: int = 3) -> torch.Tensor:
 
     if channels not in PIL_MODES:
         raise ZooError(f"pictures convert to 1 to 4 channels (grey, grey + alpha, RGB, RGB + alpha), not {channels}")
-    if channels in (2, 4) and not has_alpha(image):
+    if carries_mask(channels) and not has_alpha(image):
         raise ZooError(
             f"the model reads {channels} channels (a picture plus a mask or alpha channel), and this image has no "
             f"alpha: give a PNG with an alpha channel, or an .npz of (N, H, W, {channels}) uint8 arrays"

@@ -198,7 +198,7 @@ class ModelHandle:
         """
         from PIL import Image
 
-        from zoo.image_io import open_image, resize_longest, to_pil, to_tensor
+        from zoo.image_io import carries_mask, open_image, resize_longest, to_pil, to_tensor
 
         network, _, (in_channels, _) = self.translator(direction)
         if torch.is_tensor(image):
@@ -219,7 +219,7 @@ class ModelHandle:
             )
         if size is not None:
             arguments.integer(size, "size", 1, 4096)
-        picture = open_image(image, what="input image", keep_alpha=in_channels in (2, 4)).image
+        picture = open_image(image, what="input image", keep_alpha=carries_mask(in_channels)).image
         if size is not None:
             picture = resize_longest(picture, size)
         with self._fast():

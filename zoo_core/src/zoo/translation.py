@@ -107,7 +107,7 @@ def _expand(items: list[Item], direction: str, in_channels: int, notes: list[str
     """
     from PIL import Image
 
-    from zoo.image_io import PIL_MODES, open_image
+    from zoo.image_io import PIL_MODES, carries_mask, open_image
 
     for item in items:
         if item.path.suffix.lower() == ".npz":
@@ -117,7 +117,7 @@ def _expand(items: list[Item], direction: str, in_channels: int, notes: list[str
                 picture = Image.fromarray(row[..., 0] if row.shape[-1] == 1 else row, mode=PIL_MODES[row.shape[-1]])
                 yield Item(f"{item.name}-{index:0{width}d}", item.path, index), picture
         else:
-            loaded = open_image(item.path, what="input image", keep_alpha=in_channels in (2, 4))
+            loaded = open_image(item.path, what="input image", keep_alpha=carries_mask(in_channels))
             notes.extend(f"{item.path}: {note}" for note in loaded.notes)
             yield item, loaded.image
 

@@ -432,8 +432,10 @@ def _default_body(
         "",
         f"{_article(plan.family)} {plan.family} {what} from gan-zoo, trained on {dataset}.",
     ]
+    from zoo.image_io import carries_mask
+
     config = block.get("config") or {}
-    masked = translator and config.get("in_channels") in (2, 4)  # the input carries a mask or alpha channel
+    masked = translator and carries_mask(config.get("in_channels"))
     if translator:
         out_channels = config.get("channels", 3)
         source, target = _channels_text(config.get("in_channels", out_channels)), _channels_text(out_channels)
