@@ -89,12 +89,17 @@ def test_native_bf16_is_used_only_where_the_card_records_it_within_tolerance(nat
 @pytest.mark.slow
 @pytest.mark.parametrize("name", GENERATORS + STYLE_NETWORKS)
 def test_the_recorded_bf16_accuracy_holds_on_fresh_samples(name):
-    """The card's record describes the distribution, not its own sample: fresh images (another seed) keep to it."""
+    """The card's record describes the distribution, not its own sample: fresh images (another seed) keep to it.
+
+    The record's worst is the worst of 1,024 draws, not a bound: tails are heavy (sagan-fashion-mnist-32's
+    worst over four sets of 1,024 latents: 0.118, 0.208, 0.106, 0.148), so one fresh image may pass it.
+    """
     generator = zoo.load(name, dtype="float32").generator
     samples = 32 if name in STYLE_NETWORKS else 64  # bf16 is emulated (slow) on CPUs without it
     worst, _ = bf16_errors(generator, samples=samples, seed=1, batch_size=32)
     record = _record(name)
-    assert worst.max() <= record.max * 1.25, (float(worst.max()), record.max)
+    beyond = int((worst > record.max * 1.25).sum())
+    assert beyond <= 1, (sorted(worst.tolist())[-3:], record.max)
     if record.within_tolerance:  # bf16 by default: at most 1 fresh image beyond the tolerance (0.1 % expected)
         assert int((worst > BF16_TOLERANCE).sum()) <= 1, worst.max()
 
