@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,14 +28,29 @@ class CliResult:
 
 def _env(extra_paths: list[Path], env: dict[str, str] | None) -> dict[str, str]:
     """The parent environment, offline, with ``extra_paths`` first on PYTHONPATH."""
-    # ZOO_* settings of the caller do not leak in, except the pinned CPU answer (zoo.testing)
-    merged = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_") or k == NATIVE_BF16_ENV}
+    # ZOO_* settings of the caller do not leak in, except the pinned CPU answer (zoo.testing) and the
+    # suite's own cache folder (_private_zoo_home)
+    kept = (NATIVE_BF16_ENV, "ZOO_HOME")
+    merged = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_") or k in kept}
     merged["HF_HUB_OFFLINE"] = "1"
     paths = [str(p) for p in extra_paths] + ([merged["PYTHONPATH"]] if merged.get("PYTHONPATH") else [])
     if paths:
         merged["PYTHONPATH"] = os.pathsep.join(paths)
     merged.update(env or {})
     return merged
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_zoo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The suite caches feature statistics under a ZOO_HOME of its own: no test reads or writes the user's."""
+    home = tmp_path_factory.mktemp("zoo-home")
+    previous = os.environ.get("ZOO_HOME")
+    os.environ["ZOO_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("ZOO_HOME", None)
+    else:
+        os.environ["ZOO_HOME"] = previous
 
 
 @pytest.fixture
