@@ -56,7 +56,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def zoo_env(hub_server: HubServer, plugin_dir: Path, tmp_path: Path) -> Zoo:
-    """The environment of one test: the server, a fresh HF_HOME and the test plugin's card folder."""
+    """The environment of one test: the server, a fresh HF_HOME and ZOO_HOME, and the test plugin's card folder."""
     cards = tmp_path / "cards"
     cards.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOO_", "HF_", "HUGGINGFACE_"))}
@@ -66,6 +66,7 @@ def zoo_env(hub_server: HubServer, plugin_dir: Path, tmp_path: Path) -> Zoo:
         HF_HUB_DISABLE_TELEMETRY="1",
         HF_HUB_DISABLE_XET="1",
         ZOO_TEST_CARDS=str(cards),
+        ZOO_HOME=str(tmp_path / "zoo-home"),  # feature statistics too stay in the test's folder
         PYTHONPATH=os.pathsep.join([str(plugin_dir), *filter(None, [os.environ.get("PYTHONPATH")])]),
         OMP_NUM_THREADS="1",
     )
