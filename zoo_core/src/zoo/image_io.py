@@ -158,12 +158,13 @@ def to_tensor(image: Image.Image, channels: int = 3) -> torch.Tensor:
 
     if channels not in PIL_MODES:
         raise ZooError(f"pictures convert to 1 to 4 channels (grey, grey + alpha, RGB, RGB + alpha), not {channels}")
-    if carries_mask(channels) and not has_alpha(image):
-        raise ZooError(
-            f"the model reads {channels} channels (a picture plus a mask or alpha channel), and this image has no "
-            f"alpha: give a PNG with an alpha channel, or an .npz of (N, H, W, {channels}) uint8 arrays"
-        )
-    if channels in (1, 3) and has_alpha(image):
+    if carries_mask(channels):
+        if not has_alpha(image):
+            raise ZooError(
+                f"the model reads {channels} channels (a picture plus a mask or alpha channel), and this image has "
+                f"no alpha: give a PNG with an alpha channel, or an .npz of (N, H, W, {channels}) uint8 arrays"
+            )
+    elif has_alpha(image):
         image = _to_rgb(image)
     array = np.asarray(image.convert(PIL_MODES[channels]), dtype=np.uint8).reshape(image.size[1], image.size[0], -1)
     return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)

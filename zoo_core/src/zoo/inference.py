@@ -151,13 +151,12 @@ def bf16_errors(
     parameter = next(generator.parameters())
     device = parameter.device
     image_to_image = getattr(generator, "task", "") == TASK_IMAGE_TO_IMAGE
-    gen = torch.Generator().manual_seed(seed) if image_to_image else latent_generator(seed)  # sample's latents
     if image_to_image:
         channels = getattr(generator, "in_channels", generator.channels)  # greyscale -> colour takes grey
-        inputs = _synthetic_photos(samples, channels, IMAGE_TO_IMAGE_SIZE, gen)
+        inputs = _synthetic_photos(samples, channels, IMAGE_TO_IMAGE_SIZE, torch.Generator().manual_seed(seed))
         labels, scale = None, 2.0  # outputs in [0, 1]: the tolerance is stated on [-1, 1]
     else:
-        inputs = generator.sample_latents(samples, gen)
+        inputs = generator.sample_latents(samples, latent_generator(seed))  # the latents sample(seed=…) draws
         labels = torch.arange(samples) % generator.num_classes if generator.num_classes else None
         scale = 1.0
     was_training = generator.training
