@@ -9,6 +9,11 @@ count. FLOPs per batch come from torch's FlopCounterMode, so each path's FLOP/s 
 fraction of the bf16 and fp32 matmul peaks measured in the same run. Then the trainer (``zoo train
 dcgan``'s step, default settings) against a plain fp32 DCGAN loop on the same batch. Prints a
 Markdown table for the README.
+
+    python benchmarks/bench_sample.py --models stylegan-lite-celeba64 --compile
+
+``--compile`` adds the default path under ``torch.compile`` (inductor; needs a C++ compiler), timed
+after its first call, which is reported apart: it fuses the elementwise passes eager runs one by one.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import time
 from collections.abc import Callable
 
 import torch
 import zoo
 from _machine import flop_count, interleaved, machine_line, speed_rows
-from zoo.inference import fast_inference, plan_for
+from zoo.inference import InferencePlan, fast_inference, plan_for
 from zoo.registry import get_registry
 from zoo.specs import bundled_path
 
@@ -37,7 +43,7 @@ def _generators() -> list[str]:
     )
 
 
-def _sampling(name: str, batch: int) -> dict[str, Callable[[], object]]:
+def _sampling(name: str, batch: int, compile_: bool = False) -> dict[str, Callable[[], object]]:
     handle = zoo.load(name, dtype="float32")
     plain = handle.generator.eval()
     fast = copy.deepcopy(plain)
@@ -53,7 +59,27 @@ def _sampling(name: str, batch: int) -> dict[str, Callable[[], object]]:
         with fast_inference(fast, plan):
             return fast(z, y)
 
-    return {"plain fp32 eager": reference, f"default ({plan.describe()})": default}
+    settings = {"plain fp32 eager": reference, f"default ({plan.describe()})": default}
+    if compile_:
+        compiled = _compiled(fast, plan, z, y)
+        settings["default + torch.compile"] = compiled
+    return settings
+
+
+def _compiled(
+    fast: torch.nn.Module, plan: InferencePlan, z: torch.Tensor, y: torch.Tensor | None
+) -> Callable[[], object]:
+    """The default path under torch.compile; its first call (the compilation) is timed and printed here."""
+    network = torch.compile(fast)
+
+    def run() -> object:
+        with fast_inference(fast, plan):
+            return network(z, y)
+
+    start = time.perf_counter()
+    run()
+    print(f"torch.compile: the first call (compilation included) took {time.perf_counter() - start:.1f} s")
+    return run
 
 
 def _threads(name: str, batch: int, threads: int) -> dict[str, Callable[[], object]]:
@@ -87,18 +113,23 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--models", nargs="*", help="bundled generators to time (default: all, plus the trainer)")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile of the default path")
     args = parser.parse_args()
     header, peaks = machine_line(args.threads)
     print(f"{header}\nbatch {args.batch}, {args.rounds} interleaved rounds\n")
     print("| model | path | images/s, median (min–max) | × plain fp32 | % of bf16 peak | % of fp32 peak |")
     print("|---|---|---|---|---|---|")
-    groups = [(name, _sampling(name, args.batch)) for name in _generators()]
-    groups.append(("trainer (dcgan, 32 px)", _training(args.batch)))
+    names = args.models or _generators()
+    groups = [(name, _sampling(name, args.batch, args.compile)) for name in names]
+    if not args.models:
+        groups.append(("trainer (dcgan, 32 px)", _training(args.batch)))
     cores = os.cpu_count() or 1
-    if cores > 1:
+    if cores > 1 and not args.models:
         groups += [(f"{name}, threads", _threads(name, args.batch, cores)) for name in THREAD_MODELS]
     for model, settings in groups:
-        flops = {path: flop_count(run) for path, run in settings.items()}
+        flops = {path: flop_count(run) for path, run in settings.items() if "compile" not in path}
+        flops.update({path: list(flops.values())[-1] for path in settings if "compile" in path})  # same arithmetic
         times = interleaved(settings, args.rounds)
         for row in speed_rows(times, flops, peaks, items=args.batch, digits=0):
             print(f"| {model} | " + " | ".join(row) + " |")
