@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from zoo_stylegan_lite.layers import EqualConv2d, EqualLinear, ModulatedConv2d, SynthesisLayer, downsample2x
-from zoo_stylegan_lite.model import DiscriminatorBlock
+from zoo_stylegan_lite.model import DiscriminatorBlock, Generator
 
 GAIN = math.sqrt(2.0)
 
@@ -123,3 +123,40 @@ def test_modulated_conv_forward_is_convolve_times_its_coefficients():
     x, w = torch.randn(2, 6, 8, 8), torch.randn(2, 4)
     out, coefficients = conv.convolve(x, w)
     assert torch.allclose(conv(x, w), out * coefficients[:, :, None, None])
+
+
+def test_a_consumed_input_is_scaled_in_place_only_without_autograd():
+    """consume_input saves a new feature map when sampling; with gradients the caller's input is left as it was."""
+    torch.manual_seed(0)
+    conv = ModulatedConv2d(6, 5, 3, w_dim=4)
+    x, w = torch.randn(2, 6, 8, 8), torch.randn(2, 4)
+    expected, _ = conv.convolve(x.clone(), w)
+    with torch.no_grad():
+        kept = x.clone()
+        out, _ = conv.convolve(kept, w)  # not consumed: the caller's tensor is unchanged
+        assert torch.equal(kept, x)
+        consumed = x.clone()
+        out, _ = conv.convolve(consumed, w, consume_input=True)
+    assert torch.allclose(out, expected, atol=1e-6)
+    assert not torch.equal(consumed, x)  # it now holds the style-scaled input
+    needs_grad = x.clone().requires_grad_()
+    conv.convolve(needs_grad, w, consume_input=True)[0].sum().backward()
+    assert torch.equal(needs_grad.detach(), x) and needs_grad.grad is not None
+
+
+def test_sampled_synthesis_equals_the_one_that_consumes_nothing():
+    """The in-place scaling inside synthesis is invisible: the same images as layer-by-layer calls without it."""
+    torch.manual_seed(0)
+    generator = Generator(resolution=32, width=4, z_dim=8, w_dim=8, mapping_layers=2).eval()
+    ws = generator.broadcast(generator.mapping(torch.randn(3, 8))).detach()
+    x = generator.const.expand(3, -1, -1, -1)
+    x = generator.layers[0](x, ws[:, 0])
+    image = generator.to_rgb[0](x, ws[:, 1])
+    for block, to_rgb in enumerate(generator.to_rgb[1:]):
+        first = 1 + 2 * block
+        x = generator.layers[first + 1](generator.layers[first](x, ws[:, first]), ws[:, first + 1])
+        image = F.interpolate(image, scale_factor=2.0, mode="bilinear", align_corners=False) + to_rgb(
+            x, ws[:, first + 2]
+        )
+    with torch.no_grad():
+        assert torch.equal(generator.synthesis(ws), image.clamp(-1, 1).detach())

@@ -114,12 +114,15 @@ class Generator(StyleGenerator):
         x = self.const.expand(ws.shape[0], -1, -1, -1).to(ws.dtype)
         x = self.layers[0](x, ws[:, 0])
         image = self.to_rgb[0](x, ws[:, 1])
+        last = len(self.to_rgb) - 2
         for block, to_rgb in enumerate(self.to_rgb[1:]):
             first = 1 + 2 * block
-            x = self.layers[first](x, ws[:, first])
-            x = self.layers[first + 1](x, ws[:, first + 1])
+            # Every feature map below is this method's own and read once more at most: each layer
+            # may scale its input in place (when no gradient is taken), and so may the last toRGB.
+            x = self.layers[first](x, ws[:, first], consume_input=True)
+            x = self.layers[first + 1](x, ws[:, first + 1], consume_input=True)
             with float32_only(image):  # the RGB skip sum stays float32 under bf16 autocast
-                image = upsample2x(image) + to_rgb(x, ws[:, first + 2])
+                image = upsample2x(image) + to_rgb(x, ws[:, first + 2], consume_input=block == last)
         # The output layer is linear, as in the paper, and D sees it unclamped while training, so an
         # overshoot past the data's range is something D can penalise. (Clamping with straight-through
         # gradients diverged on emoji64: white backgrounds were pushed past 1 without limit.) Eval mode
