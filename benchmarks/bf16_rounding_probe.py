@@ -33,7 +33,9 @@ def _patch(rounded: set[str]) -> None:
     def maybe(place: str, x: torch.Tensor) -> torch.Tensor:
         return _round(x) if place in rounded else x
 
-    def synthesis_forward(self: layers.SynthesisLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def synthesis_forward(
+        self: layers.SynthesisLayer, x: torch.Tensor, w: torch.Tensor, consume_input: bool = False
+    ) -> torch.Tensor:
         conv = self.conv
         styles = maybe("style", conv.affine(w))
         weight = conv.weight * conv.weight_gain

@@ -164,3 +164,24 @@ def test_d_sees_the_raw_linear_output_while_training_and_users_get_clamped_image
     with torch.no_grad():
         assert generator.train()(z).min() > 1, "training mode keeps the linear output"
         assert torch.equal(generator.eval()(z), torch.ones(2, 3, 32, 32))
+
+
+def test_float32_layers_run_whole_in_float32_under_bf16_autocast():
+    """A card's float32_layers keeps the coarse synthesis layers exact under autocast; the rest take bf16."""
+    torch.manual_seed(0)
+    generator = zoo.build("stylegan-lite", with_discriminator=False, **TINY, float32_layers=3).generator.eval()
+    assert [layer.float32 for layer in generator.layers] == [True] * 3 + [False] * (len(generator.layers) - 3)
+    x, w = torch.randn(2, generator.layers[2].conv.weight.shape[1], 8, 8), torch.randn(2, 8)  # layers 2 and 3 take 8 px
+    with torch.no_grad():
+        exact = generator.layers[2](x, w)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            kept = generator.layers[2](x, w)
+            rounded = generator.layers[3](x, w)
+        assert kept.dtype == torch.float32 and torch.equal(kept, exact)
+        assert not torch.equal(rounded, generator.layers[3](x, w))  # bf16 convolution: not the float32 result
+
+
+@pytest.mark.parametrize("count", [-1, 9])
+def test_float32_layers_outside_the_synthesis_network_is_refused(count):
+    with pytest.raises((ValueError, ZooError), match="float32_layers"):
+        zoo.build("stylegan-lite", with_discriminator=False, **TINY, float32_layers=count)

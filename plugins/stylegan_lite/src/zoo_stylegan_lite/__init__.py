@@ -57,6 +57,7 @@ def register_architectures(register: Callable[[ArchitectureSpec], None]) -> None
                 "mapping_layers": 8,
                 "channels": 3,
                 "mixing_prob": 0.9,
+                "float32_layers": 0,  # synthesis layers kept whole in float32 under bf16 autocast (a card may set it)
             },
             tiny_config={"resolution": 32, "z_dim": 8, "w_dim": 8, "width": 4, "mapping_layers": 2, "channels": 3},
             recipes={

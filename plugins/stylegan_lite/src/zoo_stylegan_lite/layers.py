@@ -191,6 +191,7 @@ class SynthesisLayer(nn.Module):
         self.noise_strength = nn.Parameter(torch.zeros(1, out_channels, 1, 1))
         self.bias = nn.Parameter(torch.zeros(1, out_channels, 1, 1))
         self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution))
+        self.float32 = False  # True: the whole layer runs in float32 under autocast (Generator's float32_layers)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, consume_input: bool = False) -> torch.Tensor:
         """lrelu(conv·demod + noise·strength + bias)·sqrt(2), in as few passes over the feature maps as eager allows.
@@ -199,6 +200,12 @@ class SynthesisLayer(nn.Module):
         is measured per checkpoint, ``zoo.inference``); training runs it in the autocast dtype, as
         mixed precision runs every activation, and saves the casts.
         """
+        if self.float32 and torch.is_autocast_enabled(x.device.type):
+            with float32_only(x):
+                return self._forward(x.to(self.weight_dtype), w, consume_input)
+        return self._forward(x, w, consume_input)
+
+    def _forward(self, x: torch.Tensor, w: torch.Tensor, consume_input: bool) -> torch.Tensor:
         out, coefficients = self.conv.convolve(x, w, consume_input)
         with float32_only(out):
             dtype = out.dtype if self.training else torch.promote_types(out.dtype, self.weight_dtype)

@@ -60,7 +60,13 @@ class MappingNetwork(nn.Module):
 
 
 class Generator(StyleGenerator):
-    """z -> images in [-1, 1]; implements the zoo's style-generator protocol (mapping, synthesis, w_avg)."""
+    """z -> images in [-1, 1]; implements the zoo's style-generator protocol (mapping, synthesis, w_avg).
+
+    ``float32_layers``: the first that many synthesis layers run whole in float32 under bf16
+    autocast. A checkpoint's card sets it when bf16 everywhere would move its images past the
+    zoo's tolerance: the coarse layers' rounding is amplified by every layer after them, while the
+    64-px layers, bound by elementwise passes more than by their convolutions, keep most of bf16's gain.
+    """
 
     def __init__(
         self,
@@ -72,6 +78,7 @@ class Generator(StyleGenerator):
         channels: int = 3,
         mixing_prob: float = 0.9,
         w_avg_beta: float = 0.995,
+        float32_layers: int = 0,
     ) -> None:
         super().__init__(z_dim=z_dim, resolution=resolution, channels=channels)
         _check_resolution(resolution)
@@ -90,6 +97,10 @@ class Generator(StyleGenerator):
             self.layers.append(SynthesisLayer(c_in, c_out, w_dim, res, up=True))
             self.layers.append(SynthesisLayer(c_out, c_out, w_dim, res))
             self.to_rgb.append(ToRGB(c_out, channels, w_dim))
+        if not 0 <= float32_layers <= len(self.layers):
+            raise ValueError(f"float32_layers must be between 0 and {len(self.layers)}, got {float32_layers}")
+        for layer in self.layers[:float32_layers]:
+            layer.float32 = True
         # Each conv takes its own w; each toRGB shares the w of the next block's first conv,
         # plus one for the last toRGB: 2·log2(resolution) − 2 style inputs (10 at 64 px).
         self.num_ws = len(self.layers) + 1
