@@ -160,3 +160,21 @@ def test_sampled_synthesis_equals_the_one_that_consumes_nothing():
         )
     with torch.no_grad():
         assert torch.equal(generator.synthesis(ws), image.clamp(-1, 1).detach())
+
+
+def test_to_rgb_convolves_in_float32_when_sampling_and_in_the_autocast_dtype_when_training(monkeypatch):
+    from zoo_stylegan_lite.layers import ToRGB
+
+    torch.manual_seed(0)
+    to_rgb = ToRGB(6, 3, 4)
+    x, w = torch.randn(2, 6, 8, 8).bfloat16(), torch.randn(2, 4)
+    seen = []
+    original = F.conv2d
+    monkeypatch.setattr(F, "conv2d", lambda inp, *a, **k: seen.append(inp.dtype) or original(inp, *a, **k))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.no_grad():
+            sampled = to_rgb.eval()(x, w)
+        trained = to_rgb.train()(x, w)
+    assert seen == [torch.float32, torch.bfloat16]
+    assert sampled.dtype == trained.dtype == torch.float32  # the RGB skip sum stays float32 either way
+    assert torch.allclose(sampled, trained, atol=0.05)
