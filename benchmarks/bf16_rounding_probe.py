@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 import zoo
 from zoo_stylegan_lite import layers
+from zoo_stylegan_lite.subpixel import upsample2x
 
 PLACES = ("style", "scaled", "up", "weights", "out", "demod", "epilogue")
 
@@ -41,7 +42,7 @@ def _patch(rounded: set[str]) -> None:
         weight = conv.weight * conv.weight_gain
         x = maybe("scaled", x * styles[:, :, None, None])
         if conv.up:
-            x = maybe("up", layers.upsample2x(x))
+            x = maybe("up", upsample2x(x))
         out = maybe("out", F.conv2d(x, maybe("weights", weight), padding=1))
         out = maybe("demod", out * layers.demodulation(weight, styles)[:, :, None, None])
         noise = self.noise_const * self.noise_strength

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 import zoo
 from zoo.errors import ZooError
 from zoo.interfaces import StyleGenerator
-from zoo_stylegan_lite.layers import ModulatedConv2d, demodulation, downsample2x, upsample2x
+from zoo_stylegan_lite.layers import ModulatedConv2d, demodulation, downsample2x
+from zoo_stylegan_lite.subpixel import upsample2x
 
 TINY = {"resolution": 32, "z_dim": 8, "w_dim": 8, "width": 4, "mapping_layers": 2, "channels": 3}
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_stylegan_lite.subpixel import upsample_conv2d
+from zoo_stylegan_lite.subpixel import direct_upsample_conv2d, upsample_conv2d
 
 LRELU_GAIN = math.sqrt(2.0)  # keeps the activation variance of leaky ReLU(0.2) near 1
 SUBPIXEL_MIN_SIZE = 32  # smallest input side an up layer convolves in the sub-pixel form (subpixel_pays)
@@ -37,8 +37,8 @@ def subpixel_pays(x: torch.Tensor) -> bool:
     """Whether an up layer should convolve ``x`` in the sub-pixel form (``zoo_stylegan_lite.subpixel``).
 
     Measured on one AMX thread, batch 64, a 32 -> 64 px layer (32 -> 16 channels): bf16 channels-last
-    9.5 against 18 ms for upsample-then-conv; at 16 -> 32 px 6.9 against 5.1 ms (its border strips
-    cost more than the smaller map saves), and in float32 channels-last 33 against 20 ms. Inference
+    7.5 against 13.2 ms for upsample-then-conv; at 16 -> 32 px 6.4 against 4.6 ms (its border strips
+    cost more than the smaller map saves), and in float32 channels-last 23-27 against 18 ms. Inference
     only: training keeps the direct form and its autograd.
     """
     low_precision = x.dtype in (torch.bfloat16, torch.float16)
@@ -49,15 +49,6 @@ def _fir_kernel(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """The paper's separable [1, 3, 3, 1] low-pass filter, normalised to sum to 1, as a 4×4 kernel."""
     taps = torch.tensor([1.0, 3.0, 3.0, 1.0], device=device)
     return (torch.outer(taps, taps) / 64.0).to(dtype)
-
-
-def upsample2x(x: torch.Tensor) -> torch.Tensor:
-    """2× upsampling with the [1, 3, 3, 1] filter.
-
-    Zero-insertion followed by the paper's FIR filter equals bilinear interpolation with
-    align_corners=False away from the border, so the fast built-in kernel is used.
-    """
-    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
 
 
 def downsample2x(x: torch.Tensor) -> torch.Tensor:
@@ -193,7 +184,7 @@ class ModulatedConv2d(nn.Module):
                 out_dtype = torch.promote_types(x.dtype, epilogue_dtype or x.dtype)
                 out = upsample_conv2d(x, weight, out_dtype=out_dtype)
             else:
-                out = F.conv2d(upsample2x(x), weight.to(x.dtype), padding=1)
+                out = direct_upsample_conv2d(x, weight.to(x.dtype))
         else:
             out = F.conv2d(x, weight.to(x.dtype), padding=self.weight.shape[-1] // 2)
         if not self.demodulate:

@@ -28,8 +28,8 @@ from zoo_stylegan_lite.layers import (
     downsample2x,
     float32_only,
     minibatch_stddev,
-    upsample2x,
 )
+from zoo_stylegan_lite.subpixel import upsample2x
 
 RESOLUTIONS = (32, 64)
 

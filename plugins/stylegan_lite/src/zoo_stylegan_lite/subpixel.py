@@ -25,10 +25,18 @@ PHASE_TAPS = (
 BORDER = 2  # output rows/columns at each edge that the phase form gets wrong (clamped vs zero padding)
 
 
+def upsample2x(x: torch.Tensor) -> torch.Tensor:
+    """2× upsampling with the [1, 3, 3, 1] filter.
+
+    Zero-insertion followed by the paper's FIR filter equals bilinear interpolation with
+    align_corners=False away from the border, so the fast built-in kernel is used.
+    """
+    return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+
 def direct_upsample_conv2d(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """The textbook form: bilinear 2× upsampling, then a 3×3 'same' convolution."""
-    up = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
-    return F.conv2d(up, weight, padding=1)
+    """The textbook form: 2× upsampling, then a 3×3 'same' convolution."""
+    return F.conv2d(upsample2x(x), weight, padding=1)
 
 
 def phase_weights(weight: torch.Tensor) -> torch.Tensor:
@@ -44,9 +52,7 @@ def phase_weights(weight: torch.Tensor) -> torch.Tensor:
     return mixed.reshape(4 * weight.shape[0], *weight.shape[1:])
 
 
-def upsample_conv2d(
-    x: torch.Tensor, weight: torch.Tensor, *, out_dtype: torch.dtype | None = None
-) -> torch.Tensor:
+def upsample_conv2d(x: torch.Tensor, weight: torch.Tensor, *, out_dtype: torch.dtype | None = None) -> torch.Tensor:
     """``direct_upsample_conv2d(x, weight)`` without the upsampled map; ``out_dtype``: cast while interleaving.
 
     The phase kernels are mixed in float32 (or ``weight``'s higher precision) and then cast to ``x``'s
