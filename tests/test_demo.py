@@ -204,6 +204,24 @@ def test_the_result_folder_stays_bounded(monkeypatch):
     assert sorted(small.out_dir.iterdir()) == sorted(names[-3:])
 
 
+def test_the_result_folder_is_removed_with_the_demo_and_at_exit():
+    import gc
+
+    temporary = Demo(build_catalog(), Limits())
+    folder = temporary.out_dir
+    (folder / "grid.png").write_bytes(b"png")
+    del temporary
+    gc.collect()
+    assert not folder.exists()
+    script = (
+        "from zoo.demo.catalog import build_catalog\nfrom zoo.demo.jobs import Demo\n"
+        "from zoo.demo.limits import Limits\n"
+        "demo = Demo(build_catalog(), Limits()); (demo.out_dir / 'a.png').write_bytes(b'png'); print(demo.out_dir)"
+    )
+    printed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert not Path(printed.strip()).exists()  # the process ended while the demo still held it
+
+
 def test_a_grid_has_the_expected_size(demo):
     name = demo.catalog.first_generator
     resolution = get_registry().checkpoints[name].resolution
@@ -458,7 +476,10 @@ def test_export_space_writes_the_app_and_refuses_to_mix_with_other_files(zoo_cli
 def test_the_exported_space_starts_and_serves_the_app_without_any_file_of_the_machine(zoo_cli, tmp_path):
     assert zoo_cli("demo", "--export-space", "space").returncode == 0
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1"}
+    temp = tmp_path / "temp"  # the server's temp dir: its result folder must be gone once it stops
+    temp.mkdir()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1",
+           "TMPDIR": str(temp)}  # fmt: skip
     server = subprocess.Popen([sys.executable, "app.py"], cwd=tmp_path / "space", env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
@@ -479,9 +500,11 @@ def test_the_exported_space_starts_and_serves_the_app_without_any_file_of_the_ma
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=60)
         assert refused.value.code == 413  # refused by the server before any handler sees it
+        assert len(list(temp.glob("zoo-demo-*"))) == 1
     finally:
         server.terminate()
         server.wait(timeout=30)
+    assert not list(temp.glob("zoo-demo-*"))  # SIGTERM stops it as Ctrl+C does, and the results go with it
 
 
 def _multipart(name: str, blob: bytes) -> tuple[str, bytes]:

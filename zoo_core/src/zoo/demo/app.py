@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -302,7 +303,27 @@ def serve(
     say(f"zoo demo: serving http://{host}:{port} (Ctrl+C stops it)")
     if share and blocks.share_url:
         say(f"zoo demo: public link {blocks.share_url} (anyone with it can use this machine's CPU)")
-    blocks.block_thread()  # until Ctrl+C, which closes the server
+    serve_until_stopped(blocks, demo)
+
+
+def serve_until_stopped(blocks: Any, demo: Demo) -> None:
+    """Block until Ctrl+C or SIGTERM, which close the server, then remove the demo's result folder.
+
+    SIGTERM (a service manager's or a test's stop) is turned into the KeyboardInterrupt Gradio's
+    ``block_thread`` handles; by default it would end the process before any cleanup ran.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, interrupt) if in_main_thread else None
+    try:
+        blocks.block_thread()  # until Ctrl+C or SIGTERM, which close the server
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+        demo.close()
 
 
 def space_main() -> None:
@@ -312,4 +333,4 @@ def space_main() -> None:
     blocks = build_app(limits, demo)
     blocks.launch(share=False, prevent_thread_lock=True, **launch_options(limits))
     warm_up(demo)
-    blocks.block_thread()
+    serve_until_stopped(blocks, demo)

@@ -79,8 +79,15 @@ class Demo:
         self.catalog = catalog
         self.limits = limits
         self.models = models or Models()
-        # under the system temp dir, which Gradio may serve results from; only files made here go there
-        self.out_dir = Path(tempfile.mkdtemp(prefix="zoo-demo-"))
+        # under the system temp dir, which Gradio may serve results from; only files made here go there.
+        # A TemporaryDirectory removes itself when the demo is collected or the process exits: a
+        # bare mkdtemp left one folder of pictures behind per `zoo demo` run (and per test).
+        self._out = tempfile.TemporaryDirectory(prefix="zoo-demo-")
+        self.out_dir = Path(self._out.name)
+
+    def close(self) -> None:
+        """Remove the result folder: the server that offered its files has stopped."""
+        self._out.cleanup()
 
     def _png(self, image: np.ndarray, stem: str) -> Path:
         """The picture as a PNG file for the download button (what ``zoo sample -o grid.png`` writes)."""
