@@ -1,14 +1,19 @@
 """A local server run as a child process (the loopback Hub, ``zoo demo``): a free port, waiting until it answers,
-stopping it. One copy for the core, its tests and its benchmarks."""
+stopping it; and the signal handlers a long-running command installs for its stop. One copy for the core, its
+tests and its benchmarks."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from types import FrameType
 
 from zoo.errors import ZooError
 
@@ -57,3 +62,20 @@ def stop(process: subprocess.Popen, timeout: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextlib.contextmanager
+def signal_handlers(numbers: Iterable[int], handler: Callable[[int, FrameType | None], object]) -> Iterator[bool]:
+    """Route the signals ``numbers`` to ``handler`` while the block runs, then restore the previous handlers.
+
+    Python sets handlers only in the main thread; elsewhere nothing is installed and the block sees False.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield False
+        return
+    previous = {number: signal.signal(number, handler) for number in numbers}
+    try:
+        yield True
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)

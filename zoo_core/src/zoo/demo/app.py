@@ -19,6 +19,7 @@ from zoo.demo.catalog import card_markdown, catalog
 from zoo.demo.jobs import EXAMPLES, Demo, layer_ranges
 from zoo.demo.limits import Limits
 from zoo.errors import ZooError
+from zoo.processes import signal_handlers
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -316,13 +317,10 @@ def serve_until_stopped(blocks: Any, demo: Demo) -> None:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, interrupt) if in_main_thread else None
     try:
-        blocks.block_thread()  # until Ctrl+C or SIGTERM, which close the server
+        with signal_handlers((signal.SIGTERM,), interrupt):
+            blocks.block_thread()  # until Ctrl+C or SIGTERM, which close the server
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
         demo.close()
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
 from collections.abc import Iterator
 from types import FrameType
+
+from zoo.processes import signal_handlers
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
@@ -35,12 +36,8 @@ class StopRequest:
 def stop_requests(enabled: bool = True) -> Iterator[StopRequest]:
     """Catch SIGINT / SIGTERM while the block runs (main thread only; elsewhere nothing is caught)."""
     request = StopRequest()
-    if not enabled or threading.current_thread() is not threading.main_thread():
+    if not enabled:
         yield request
         return
-    previous = {number: signal.signal(number, request._handle) for number in HANDLED}
-    try:
+    with signal_handlers(HANDLED, request._handle):
         yield request
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
