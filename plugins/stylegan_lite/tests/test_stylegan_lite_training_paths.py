@@ -52,9 +52,9 @@ def test_per_channel_arithmetic_on_rows_is_the_broadcast_arithmetic_bit_for_bit(
     scale, strength, bias = torch.rand(3, channels) + 0.5, torch.randn(channels), torch.randn(channels)
     noise = torch.randn(3, 1, 8, 8).bfloat16()
     expected_scaled = x * scale.bfloat16()[:, :, None, None]
-    expected = expected_scaled.addcmul(noise, strength.bfloat16()[None, :, None, None]) + bias.bfloat16()[
-        None, :, None, None
-    ]
+    expected = (
+        expected_scaled.addcmul(noise, strength.bfloat16()[None, :, None, None]) + bias.bfloat16()[None, :, None, None]
+    )
     scaled = rows.scale_channels(x, scale)
     got = rows.modulate_add_noise_bias(x, scale, noise, strength, bias)
     assert torch.equal(scaled, expected_scaled) and torch.equal(got, expected)

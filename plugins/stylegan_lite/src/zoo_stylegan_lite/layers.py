@@ -253,12 +253,12 @@ class SynthesisLayer(nn.Module):
             # along it: a (1, C, H, W) addend in the other layout made the add 5× slower.
             strength = self.noise_strength.to(dtype) * LRELU_GAIN
             bias = self.bias.to(dtype) * LRELU_GAIN
-            scale = (coefficients * LRELU_GAIN).to(dtype)[:, :, None, None]
             if self.training:
                 noise = torch.randn(out.shape[0], 1, *out.shape[2:], device=out.device, dtype=dtype)
                 return scaled_lrelu(
                     modulate_add_noise_bias(out, coefficients * LRELU_GAIN, noise, strength.flatten(), bias.flatten())
                 )
+            scale = (coefficients * LRELU_GAIN).to(dtype)[:, :, None, None]
             # ``out`` is this layer's own new map: cast it once and scale it in place. A mixed-dtype
             # mul would copy bf16 ``out`` to a float32 temporary and then write a second new map;
             # each new 16 MB map costs its page faults again (a 64-px layer's mul: 5.6 ms, 1.1 in place).
