@@ -25,6 +25,11 @@ def rows_pay(x: torch.Tensor) -> bool:
     """
     if x.dim() != 4 or x.element_size() != 2 or x.shape[1] * x.element_size() >= VECTOR_BYTES:
         return False
+    return is_channels_last(x)
+
+
+def is_channels_last(x: torch.Tensor) -> bool:
+    """Whether a 4-d map is stored channels-last (and not also plain contiguous, as 1×1 maps or one channel are)."""
     return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
 

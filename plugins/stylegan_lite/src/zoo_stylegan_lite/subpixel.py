@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from zoo_stylegan_lite.rows import is_channels_last
+
 # PHASE_TAPS[p][t][k]: weight of conv tap k (offset -1, 0, 1 on the upsampled map) on input pixel
 # offset t (-1, 0, 1) for output phase p (0: even row/column, 1: odd). Bilinear 2× with
 # align_corners=False puts u[2i] = x[i-1]/4 + 3x[i]/4 and u[2i+1] = 3x[i]/4 + x[i+1]/4.
@@ -64,7 +66,7 @@ def upsample_conv2d(x: torch.Tensor, weight: torch.Tensor, *, out_dtype: torch.d
     if min(h, w) < BORDER:
         return direct_upsample_conv2d(x, weight.to(x.dtype))
     channels = weight.shape[0]
-    channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+    channels_last = is_channels_last(x)
     out = torch.empty(
         (n, channels, 2 * h, 2 * w),
         dtype=out_dtype or x.dtype,
