@@ -11,8 +11,10 @@ For each family, at its default recipe's batch size and n_critic, three settings
 - the trainer with its defaults: bf16 autocast and channels-last where the CPU has native bf16.
 
 Each is quoted as steps/s, as a multiple of the reference, and as a fraction of the bf16 and fp32
-matmul peaks measured in the same run (FLOPs per step from FlopCounterMode). DCGAN's own table,
-with its older settings, is ``bench_train_dcgan.py``.
+matmul peaks measured in the same run (FLOPs per step from FlopCounterMode). Where the recipe's
+regulariser is lazy (StyleGAN's R1 every 16 steps), every timed call and every FLOP count spans one
+whole period of steps, so the figures are the average step, regularised steps included. DCGAN's
+own table, with its older settings, is ``bench_train_dcgan.py``.
 """
 
 from __future__ import annotations
@@ -95,6 +97,22 @@ def trainer_step(family: str, **overrides: str) -> tuple[str, Callable[[], objec
     return trainer.precision_note, lambda: trainer.train_step(batches)
 
 
+def regulariser_period(family: str) -> int:
+    """Steps over which the recipe's lazy regulariser runs once (1 where it runs every step or not at all)."""
+    settings = _recipe(family)
+    return settings.reg_every if settings.regulariser and settings.reg_weight > 0 else 1
+
+
+def repeated(run: Callable[[], object], times: int) -> Callable[[], None]:
+    """``run`` called ``times`` times per call: a timed call then spans a whole regulariser period."""
+
+    def calls() -> None:
+        for _ in range(times):
+            run()
+
+    return calls
+
+
 def _flops(run: Callable[[], object]) -> int:
     """FLOPs of one step, or 0 where torch's FlopCounterMode cannot run it (a double backward: WGAN-GP's penalty)."""
     try:
@@ -115,17 +133,20 @@ def main() -> None:
     for family in args.families.split(","):
         settings = _recipe(family)
         note, default = trainer_step(family)
+        period = regulariser_period(family)
         runs = {
             PLAIN: plain_loop(family),
             "zoo trainer, float32 (bf16=false)": trainer_step(family, bf16="false")[1],
             f"zoo trainer, defaults ({note})": default,
         }
+        runs = {name: repeated(run, period) for name, run in runs.items()}
         flops = {name: _flops(run) for name, run in runs.items()}
         times = interleaved(runs, args.rounds)
-        print(f"\n{family}: batch {settings.batch_size}, n_critic {settings.n_critic}, {args.rounds} rounds\n")
+        spans = f", every timed call {period} steps (one lazy regulariser period)" if period > 1 else ""
+        print(f"\n{family}: batch {settings.batch_size}, n_critic {settings.n_critic}, {args.rounds} rounds{spans}\n")
         print("| setting | steps/s, median (min–max) | × plain loop | % of bf16 peak | % of fp32 peak |")
         print("|---|---|---|---|---|")
-        for row in speed_rows(times, flops, peaks, items=1, digits=3):
+        for row in speed_rows(times, flops, peaks, items=period, digits=3):
             if not flops[row[0]]:
                 row[3:] = ["n/a", "n/a"]  # FlopCounterMode cannot follow the gradient penalty's double backward
             print("| " + " | ".join(row) + " |")
