@@ -8,6 +8,7 @@ oneDNN emulates bf16 there. On Intel AMX and AVX512-BF16 CPUs the same autocast 
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from zoo.errors import ZooError
@@ -83,6 +84,25 @@ def bf16_choice(requested: bool | None, device: torch.device | str) -> tuple[boo
         f"float32: this {device.type} has no native bf16 (emulated bf16 is several times slower); "
         "--set bf16=true forces autocast"
     )
+
+
+TORCH_HUGE_PAGES_ENV = "THP_MEM_ALLOC_ENABLE"
+"""torch's own switch (read once, at its first CPU allocation, on Linux): tensors of 2 MB and more are
+2 MB-aligned and marked for transparent huge pages (``madvise``), so a new feature map faults in 2 MB
+at a time instead of 4 KB."""
+
+
+def prefer_huge_pages() -> bool:
+    """Ask torch for huge pages before it allocates, unless the user set it; False if torch is already imported.
+
+    Sampling writes new multi-MB feature maps every batch, and their first touch costs a page fault
+    per 4 KB: on a 2-core AMD EPYC (one thread, 2026-12-07), ``zoo sample stylegan-lite-celeba64 -n
+    4096 -o s.npz`` took 9.5-9.8 s without and 8.3-9.0 s with it (three runs each, alternated; the
+    same bytes written; peak RSS 992 against 976 MB). The training step, which reuses its memory,
+    gained 1 %, so only the sampling command asks. ``THP_MEM_ALLOC_ENABLE=0`` turns it off.
+    """
+    os.environ.setdefault(TORCH_HUGE_PAGES_ENV, "1")
+    return "torch" not in sys.modules
 
 
 def _read_int(path: str) -> int | None:

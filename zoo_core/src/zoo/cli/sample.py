@@ -106,6 +106,9 @@ def sample_command(
     -o FILE.npz streams the images (uint8 N×H×W×3, grey repeated to RGB) and, for conditional models,
     class-balanced labels into one file for clean-fid, torch-fidelity or StudioGAN: zoo sample dcgan -n 50000 -o s.npz
     """
+    from zoo.hardware import prefer_huge_pages
+
+    prefer_huge_pages()  # before anything below imports torch
     from zoo.model import MAX_STREAMED_SAMPLES
 
     grid = output is not None and output.suffix.lower() == ".png"
