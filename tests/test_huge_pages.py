@@ -1,4 +1,4 @@
-"""``zoo sample`` asks torch for transparent huge pages before torch is imported; a user's own setting wins."""
+"""`zoo sample` and `zoo eval` ask torch for huge pages before importing it; a user's own setting wins."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+import pytest
 from zoo.hardware import TORCH_HUGE_PAGES_ENV, prefer_huge_pages
 
-# Runs `zoo sample` in a fresh interpreter with prefer_huge_pages watched: was torch imported when it ran?
+# Runs a zoo command in a fresh interpreter with prefer_huge_pages watched: was torch imported when it ran?
 WATCH = """
 import json, os, sys
 import zoo.hardware as hardware
@@ -17,7 +19,10 @@ from zoo.cli import main
 seen = []
 ask = hardware.prefer_huge_pages
 hardware.prefer_huge_pages = lambda: seen.append("torch" in sys.modules) or ask()
-main(["sample", "dcgan", "-n", "1", "-o", sys.argv[1], "-q"])
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
 print(json.dumps({"torch_already_imported": seen, "env": os.environ.get("THP_MEM_ALLOC_ENABLE")}))
 """
 
@@ -38,12 +43,20 @@ def test_it_says_when_it_comes_too_late():
     assert prefer_huge_pages() is False
 
 
-def test_zoo_sample_asks_before_torch_is_imported(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sample", "dcgan", "-n", "1", "-o", "{tmp}/one.png", "-q"],
+        ["eval", "dcgan", "--data", "{tmp}/real.npz", "--metrics", "no-such-metric", "-q"],  # stops after asking
+    ],
+    ids=["sample", "eval"],
+)
+def test_the_command_asks_before_torch_is_imported(tmp_path, monkeypatch, command):
     monkeypatch.delenv(TORCH_HUGE_PAGES_ENV, raising=False)
-    out = tmp_path / "one.png"
+    np.savez(tmp_path / "real.npz", images=np.zeros((4, 32, 32, 3), dtype=np.uint8))
+    argv = [word.format(tmp=tmp_path) for word in command]
     result = subprocess.run(
-        [sys.executable, "-c", WATCH, str(out)], capture_output=True, text=True, timeout=300, check=True
+        [sys.executable, "-c", WATCH, *argv], capture_output=True, text=True, timeout=300, check=True
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == {"torch_already_imported": [False], "env": "1"}
-    assert out.stat().st_size > 0
+    assert report == {"torch_already_imported": [False], "env": "1"}, result.stderr

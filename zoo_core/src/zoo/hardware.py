@@ -97,11 +97,13 @@ at a time instead of 4 KB."""
 def prefer_huge_pages() -> bool:
     """Ask torch for huge pages before it allocates, unless the user set it; False if torch is already imported.
 
-    Sampling writes new multi-MB feature maps every batch, and their first touch costs a page fault
-    per 4 KB: on a 2-core AMD EPYC (one thread, 2026-12-07), ``zoo sample stylegan-lite-celeba64 -n
-    4096 -o s.npz`` took 9.5-9.8 s without and 8.3-9.0 s with it (three runs each, alternated; the
-    same bytes written; peak RSS 992 against 976 MB). The training step, which reuses its memory,
-    gained 1 %, so only the sampling command asks. ``THP_MEM_ALLOC_ENABLE=0`` turns it off.
+    Sampling and feature extraction write new multi-MB maps every batch, and their first touch costs
+    a page fault per 4 KB. On a 2-core AMD EPYC (one thread, 2026-12-07, three runs each, alternated):
+    ``zoo sample stylegan-lite-celeba64 -n 4096 -o s.npz`` 9.5-9.8 s without, 8.3-9.0 s with it (the
+    same bytes; peak RSS 992 against 976 MB); ``zoo eval stylegan-lite-celeba64 -n 3000 --extractor
+    squeezenet1_1-imagenet`` 31.5-36.1 s against 23.7-25.3 s (the same results). The training
+    step, which reuses its memory, gained 1 %, so only these two commands ask.
+    ``THP_MEM_ALLOC_ENABLE=0`` turns it off.
     """
     os.environ.setdefault(TORCH_HUGE_PAGES_ENV, "1")
     return "torch" not in sys.modules

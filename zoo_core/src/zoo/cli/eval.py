@@ -119,6 +119,9 @@ def eval_command(
     if data is None:
         raise click.UsageError("Missing option '--data': the real images to compare against")
     name = names[0]
+    from zoo.hardware import prefer_huge_pages
+
+    prefer_huge_pages()  # before evaluate_model imports torch
     from zoo.metrics.job import evaluate_model
 
     evaluation = evaluate_model(
