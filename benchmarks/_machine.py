@@ -8,6 +8,7 @@ CPU at hand can do in the same run, so figures are quoted as a fraction of it, n
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
@@ -59,8 +60,11 @@ def cpu_name() -> str:
 
 
 def machine_line(threads: int) -> tuple[str, dict[str, float]]:
-    """Fix the thread count (torch and BLAS), measure both matmul peaks; a header naming CPU, threads, peaks."""
-    from zoo.hardware import cpu_bf16_flags
+    """Fix the thread count (torch and BLAS), measure both matmul peaks; a header naming CPU, threads, peaks.
+
+    It also names torch's huge-pages switch: page faults on new feature maps move sampling figures by a third.
+    """
+    from zoo.hardware import TORCH_HUGE_PAGES_ENV, cpu_bf16_flags
 
     torch.set_num_threads(threads)
     try:  # numpy's and scipy's BLAS too (the Fréchet and KID references run there)
@@ -73,7 +77,8 @@ def machine_line(threads: int) -> tuple[str, dict[str, float]]:
     flags = ", ".join(cpu_bf16_flags()) or "none (bf16 emulated)"
     line = (
         f"{cpu_name()}; torch threads {torch.get_num_threads()}; matmul peak in this run: bf16 "
-        f"{peaks['bf16'] / 1e9:.1f} GFLOP/s, fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s; native bf16 flags: {flags}"
+        f"{peaks['bf16'] / 1e9:.1f} GFLOP/s, fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s; native bf16 flags: {flags}; "
+        f"{TORCH_HUGE_PAGES_ENV}={os.environ.get(TORCH_HUGE_PAGES_ENV, 'unset')}"
     )
     return line, peaks
 
