@@ -23,16 +23,20 @@ import argparse
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import zoo
 from _machine import flop_count, interleaved, machine_line, speed_rows
 
+if TYPE_CHECKING:
+    from zoo.training.settings import TrainSettings
+
 FAMILIES = ("dcgan", "wgan-gp", "sagan", "biggan-lite", "stylegan-lite")
 PLAIN = "plain fp32 eager loop, same model and loss (reference)"
 
 
-def _recipe(family: str) -> dict:
+def _recipe(family: str) -> TrainSettings:
     """The family's default recipe as the trainer resolves it."""
     from zoo.registry import get_registry
     from zoo.training.settings import resolve_settings
@@ -97,10 +101,12 @@ def trainer_step(family: str, **overrides: str) -> tuple[str, Callable[[], objec
     return trainer.precision_note, lambda: trainer.train_step(batches)
 
 
-def regulariser_period(family: str) -> int:
-    """Steps over which the recipe's lazy regulariser runs once (1 where it runs every step or not at all)."""
-    settings = _recipe(family)
-    return settings.reg_every if settings.regulariser and settings.reg_weight > 0 else 1
+def regulariser_period(settings: TrainSettings) -> int:
+    """Steps over which the recipe's lazy regulariser runs once (1 where it runs every step or not at all).
+
+    The settings check ties ``regulariser`` and a positive ``reg_weight`` together, so the name alone says.
+    """
+    return settings.reg_every if settings.regulariser else 1
 
 
 def repeated(run: Callable[[], object], times: int) -> Callable[[], None]:
@@ -133,7 +139,7 @@ def main() -> None:
     for family in args.families.split(","):
         settings = _recipe(family)
         note, default = trainer_step(family)
-        period = regulariser_period(family)
+        period = regulariser_period(settings)
         runs = {
             PLAIN: plain_loop(family),
             "zoo trainer, float32 (bf16=false)": trainer_step(family, bf16="false")[1],

@@ -29,8 +29,8 @@ def test_a_lazy_regulariser_makes_every_timed_call_one_whole_period():
     for family in bench.FAMILIES:
         settings = resolve_settings(get_registry().architecture(family), None, {})
         lazy = settings.regulariser and settings.reg_weight > 0 and settings.reg_every > 1
-        assert bench.regulariser_period(family) == (settings.reg_every if lazy else 1), family
-    assert bench.regulariser_period("stylegan-lite") > 1  # StyleGAN's R1 runs once in 16 steps
+        assert bench.regulariser_period(settings) == (settings.reg_every if lazy else 1), family
+    assert bench.regulariser_period(bench._recipe("stylegan-lite")) > 1  # StyleGAN's R1 runs once in 16 steps
 
 
 def test_a_repeated_call_runs_the_step_that_many_times():
