@@ -24,9 +24,18 @@ def _round(value: float) -> float:
     return float(f"{value:.4g}")
 
 
+def pinned_precision(command: str, protocol: dict) -> str:
+    """``command`` with the precision it measured in: ``--precision auto`` picks bfloat16 or float32 by CPU,
+    so a card's command without it gives other numbers on another machine."""
+    if "--precision" in command.split() or not protocol.get("precision"):
+        return command
+    return f"{command} --precision {protocol['precision']}"
+
+
 def main(card: Path, results: Path, command: str, group_name: str = "") -> None:
     evaluation = json.loads(results.read_text())["evaluations"][-1]
     protocol, values = evaluation["protocol"], evaluation["results"]
+    command = pinned_precision(command, protocol)
     extractor = group_name or protocol["extractor"]
     text = card.read_text()
     head, fence, body = text.partition("\n---\n")

@@ -118,6 +118,7 @@ def _run_and_compare(
     matches = [(p, v) for p, v in groups if clauses(p) == clauses(measured.protocol)]
     if not matches:
         print(f"  on this machine it measures a protocol the card does not hold: {measured.protocol}")
+        print("  " + ", ".join(f"{key} {value:.6g}" for key, value in measured.values.items()))
     problems = []
     for protocol, values in matches:
         reproduced.add(protocol)
