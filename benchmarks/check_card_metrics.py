@@ -115,10 +115,10 @@ def _run_and_compare(
         measured = measure(command, data_dir)
     except RuntimeError as error:
         return [f"{name}: `{command}` failed: {error}"]
+    print(f"  measured: {json.dumps({'protocol': measured.protocol, 'values': measured.values}, ensure_ascii=False)}")
     matches = [(p, v) for p, v in groups if clauses(p) == clauses(measured.protocol)]
     if not matches:
-        print(f"  on this machine it measures a protocol the card does not hold: {measured.protocol}")
-        print("  " + ", ".join(f"{key} {value:.6g}" for key, value in measured.values.items()))
+        print("  on this machine it measures a protocol the card does not hold")
     problems = []
     for protocol, values in matches:
         reproduced.add(protocol)
