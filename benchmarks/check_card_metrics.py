@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-_CODE_SPAN = re.compile(r"`(zoo eval [^`]+?)`", re.DOTALL)
+_CODE_SPAN = re.compile(r"`(zoo\s+eval\s[^`]+?)`")
 _PLACEHOLDERS = ("…", "...", "RUN", "--compare")
 # A generator's protocol line (zoo.metrics.summary.protocol_line) says everything its command needs.
 _GENERATOR_LINE = re.compile(

@@ -34,7 +34,7 @@ def measured(tiny_cifar: Path):
 def test_the_commands_a_card_gives_are_found_once_each_however_they_wrap():
     checker = _checker()
     text = (
-        f"Command: `zoo eval {NAME} --data a.npz\n-n 10` and again `zoo eval {NAME} --data a.npz -n 10`;\n"
+        f"Command: `zoo eval {NAME} --data a.npz\n-n 10` and again `zoo eval\n{NAME} --data a.npz -n 10`;\n"
         f"not `zoo eval {NAME} …`, `zoo eval RUN --data a.npz`, `zoo eval --compare {NAME} x`\n"
         "or `zoo eval other --data a.npz`."
     )
