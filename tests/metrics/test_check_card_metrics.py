@@ -34,7 +34,8 @@ def measured(tiny_cifar: Path):
 def test_the_commands_a_card_gives_are_found_once_each_however_they_wrap():
     checker = _checker()
     text = (
-        f"Command: `zoo eval {NAME} --data a.npz\n-n 10` and again `zoo eval\n{NAME} --data a.npz -n 10`;\n"
+        f"Command: `zoo eval {NAME} --data a.npz\n-n 10` and `zoo eval\n{NAME} --data c.npz -n 3`, again\n"
+        f"`zoo eval {NAME} --data a.npz -n 10`;\n"
         f"not `zoo eval {NAME} …`, `zoo eval RUN --data a.npz`, `zoo eval --compare {NAME} x`\n"
         "or `zoo eval other --data a.npz`."
     )
@@ -42,6 +43,7 @@ def test_the_commands_a_card_gives_are_found_once_each_however_they_wrap():
     assert checker.eval_commands(NAME, text, protocols) == [
         f"zoo eval {NAME} --data b.npz -n 5",
         f"zoo eval {NAME} --data a.npz -n 10",
+        f"zoo eval {NAME} --data c.npz -n 3",
     ]
 
 
