@@ -79,3 +79,10 @@ def test_a_group_no_command_measures_is_reported(measured, tiny_cifar):
 )
 def test_agreement_allows_the_tolerance_and_the_cards_rounding(published, measured_value, expected):
     assert _checker().agrees(published, measured_value, 0.01) is expected
+
+
+def test_a_group_another_script_measured_is_left_to_that_script(tmp_path, capsys):
+    """Style transfer's faithfulness numbers come from check_style_faithfulness.py, not from zoo eval."""
+    metrics = {"protocol": "faithfulness to an output; python benchmarks/check_style_faithfulness.py", "r": 0.98}
+    assert _checker().check_card("style-transfer-candy", metrics, "", tmp_path, 0.01) == []
+    assert "not a zoo eval group" in capsys.readouterr().out
