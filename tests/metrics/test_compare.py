@@ -65,14 +65,14 @@ def test_the_retrained_dcgan_compares_with_the_other_cifar_cards_under_both_its_
 
 def test_a_card_measured_in_another_precision_is_refused_in_one_line(capsys, tmp_path):
     variant = _card_with_protocol(tmp_path, "wgan-gp-cifar10-32", "512-d fire9", "512-d fire8")
-    text = variant.read_text().replace("256-d, bf16", "256-d, float32")
+    text = variant.read_text().replace("48bd78f7…, bfloat16)", "48bd78f7…, float16)")
     head, tail = text.split("    zoo-cifar10-resnet-float32:\n")
     variant.write_text(head + tail[tail.index("  train_command:") :])  # only a card measured in bf16 has that group
     code, out, err = run_cli(capsys, "eval", "--compare", "biggan-lite-cifar10-32", "sagan-cifar10-32", str(variant))
     assert code == 0
     refused = err.strip().splitlines()
     assert len(refused) == 1 and refused[0].startswith(f"refused: {variant}: no protocol in common")
-    assert "…bf16), 10,000" in refused[0] and "…float32), 10,000" in refused[0], "the closest, from where it differs"
+    assert "…bfloat16), 10,000" in refused[0] and "…float16), 10,000" in refused[0], "the closest, from where it differs"
     assert str(variant) not in out and "sagan-cifar10-32" in out
 
 
@@ -81,7 +81,7 @@ def test_no_shared_protocol_is_an_error(capsys, tmp_path):
     code, out, err = run_cli(capsys, "eval", "--compare", "sagan-cifar10-32", str(a))
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and "no card shares a protocol with sagan-cifar10-32" in lines[0]
-    assert "'…10,000 generated" in lines[0] and "'…5,000 generated" in lines[0]
+    assert "10,000 generated" in lines[0] and "5,000 generated" in lines[0]
 
 
 @pytest.mark.parametrize(
