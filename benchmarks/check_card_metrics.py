@@ -5,11 +5,11 @@
 A card keeps its metrics in groups, each under one protocol line (``zoo.metrics``). The commands are
 the ``zoo eval NAME ...`` lines the card itself gives, in a group's protocol or in its text, and for a
 generator's group without one, the command its protocol line describes (extractor, precision, counts,
-data file). Each
-runs as written, with ``--json`` and its ``--data`` file taken from ``--data-dir``; the protocol line
-it reports picks the card group it measured, compared the way ``zoo eval --compare`` matches cards
-(``zoo.metrics.compare.clauses``). Every number of that group must then agree within the tolerance.
-One row per number; exit status 1 when a number is off or a group has no command that measures it.
+data file). Each runs as written, with ``--json`` and its ``--data`` file taken from ``--data-dir``;
+the protocol line it reports picks the card group it measured, compared the way ``zoo eval --compare``
+matches cards (``zoo.metrics.compare.clauses``). Every number of that group must then agree within the
+tolerance. One row per number; exit status 1 when a number is off or a group has no command that
+measures it. Groups another script measured (style transfer's faithfulness) are left to that script.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ _METRIC_OPTIONS = {"fid": "fid", "kid": "kid", "is": "is", "precision": "pr", "d
 class Measurement:
     """What one card command reported: its protocol line and its numbers."""
 
-    command: str
     protocol: str
     values: dict[str, float]
 
@@ -90,7 +89,7 @@ def measure(command: str, data_dir: Path) -> Measurement:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}")
     evaluation = json.loads(done.stdout)
     values = {k: float(v) for k, v in evaluation["results"].items() if isinstance(v, (int, float))}
-    return Measurement(command, protocol_line(evaluation["protocol"]), values)
+    return Measurement(protocol_line(evaluation["protocol"]), values)
 
 
 def agrees(published: float, measured: float, tolerance: float) -> bool:
@@ -170,6 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     checkpoints = get_registry().checkpoints
     names = args.cards or sorted(n for n, spec in checkpoints.items() if spec.metrics and spec.card)
+    unknown = [name for name in names if name not in checkpoints or not checkpoints[name].card]
+    if unknown:
+        parser.error(f"no published card named {', '.join(unknown)}: see zoo list")
+    if not args.data_dir.is_dir():
+        parser.error(f"--data-dir {args.data_dir} is not a folder: give the one holding the cards' data files")
     problems = []
     for name in names:
         spec = checkpoints[name]

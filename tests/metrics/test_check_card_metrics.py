@@ -86,3 +86,15 @@ def test_a_group_another_script_measured_is_left_to_that_script(tmp_path, capsys
     metrics = {"protocol": "faithfulness to an output; python benchmarks/check_style_faithfulness.py", "r": 0.98}
     assert _checker().check_card("style-transfer-candy", metrics, "", tmp_path, 0.01) == []
     assert "not a zoo eval group" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [(["--cards", "nope-model"], "no published card named nope-model"), ([], "is not a folder")],
+)
+def test_bad_arguments_get_one_line_and_exit_status_2(tmp_path, capsys, args, fragment):
+    data_dir = tmp_path if args else tmp_path / "missing"
+    with pytest.raises(SystemExit) as caught:
+        _checker().main(["--data-dir", str(data_dir), *args])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert caught.value.code == 2 and fragment in error
