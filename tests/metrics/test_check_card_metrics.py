@@ -25,15 +25,6 @@ def _command(data: Path, n: int = 60) -> str:
     return f"zoo eval {NAME} --data {data.name} --metrics kid -n {n} --extractor zoo-cifar10-resnet --precision float32"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_zoo_home(tmp_path_factory: pytest.TempPathFactory):
-    """The ``zoo eval`` subprocesses cache their real features in an empty ZOO_HOME, not the user's."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ZOO_HOME", str(tmp_path_factory.mktemp("zoo-home")))
-        patch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch-home")))
-        yield
-
-
 @pytest.fixture(scope="module")
 def measured(tiny_cifar: Path):
     """One real measurement of the bundled DCGAN on tiny data, as a card would publish it."""
