@@ -72,7 +72,7 @@ def test_a_card_measured_in_another_precision_is_refused_in_one_line(capsys, tmp
     assert code == 0
     refused = err.strip().splitlines()
     assert len(refused) == 1 and refused[0].startswith(f"refused: {variant}: no protocol in common")
-    assert "…bfloat16), 10,000" in refused[0] and "…float16), 10,000" in refused[0], "the closest, from where it differs"
+    assert "…bfloat16), 10,000" in refused[0] and "…float16), 10,000" in refused[0], "the closest, where it differs"
     assert str(variant) not in out and "sagan-cifar10-32" in out
 
 
