@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,45 @@ def test_model_side_notes_and_the_command_do_not_split_a_protocol():
     assert "labels balanced over classes" in line and "zoo eval sagan-cifar10-32" in line
     assert clauses(line) == clauses(line.replace(", labels balanced over classes", "").replace("sagan", "dcgan"))
     assert clauses(line) != clauses(line.replace("PR k=3", "PR k=5"))
+
+
+def test_zoo_eval_finds_the_cards_figures_under_its_own_protocol():
+    from zoo.metrics.compare import against_card
+
+    spec = get_registry().checkpoints["sagan-cifar10-32"]
+    for key in ("squeezenet1_1-imagenet", "zoo-cifar10-resnet-float32"):
+        group = spec.metrics[key]
+        match = against_card(group["protocol"], spec.sha256, ["fid", "kid", "is", "precision", "recall"])
+        assert match.name == "sagan-cifar10-32" and match.values == {k: v for k, v in group.items() if k != "protocol"}
+
+
+def test_an_evaluation_of_fewer_metrics_matches_the_card_group_that_holds_them():
+    """FID alone: the card's KID, IS and PR settings do not bind it, and only the card's FID is shown."""
+    from zoo.metrics.compare import against_card
+
+    spec = get_registry().checkpoints["sagan-cifar10-32"]
+    group = spec.metrics["zoo-cifar10-resnet-float32"]
+    fid_only = re.sub(r"; (KID|IS|PR) [^;]*", "", group["protocol"])
+    assert fid_only != group["protocol"]
+    assert against_card(fid_only, spec.sha256, ["fid"]).values == {"fid": group["fid"]}
+
+
+def test_a_protocol_the_card_lacks_names_where_the_closest_one_differs():
+    from zoo.metrics.compare import against_card
+
+    spec = get_registry().checkpoints["sagan-cifar10-32"]
+    line = spec.metrics["zoo-cifar10-resnet-float32"]["protocol"].replace("10,000 generated", "2,000 generated")
+    match = against_card(line, spec.sha256, ["fid"])
+    assert match.values is None and "2,000 generated" in match.closest and "10,000 generated" in match.closest
+    assert against_card(line, "0" * 64, ["fid"]) is None, "weights no card publishes compare with nothing"
+
+
+def test_zoo_eval_of_published_weights_says_what_their_card_holds(capsys, zoo_home, tiny_cifar):
+    code, out, err = run_cli(
+        capsys, "eval", "dcgan-cifar10-32", "--data", str(tiny_cifar), "--metrics", "kid", "-n", "60",
+        "--extractor", "test-pixels", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    card_line = out.strip().splitlines()[-1]
+    assert card_line.startswith("card dcgan-cifar10-32: no figures under this protocol; its closest differs in ")
+    assert "'test-pixels features" in card_line and "zoo-cifar10-resnet features" in card_line

@@ -147,9 +147,26 @@ def _report(evaluation, name: str, output: Path | None, as_json: bool) -> None: 
         return
     for line in _format(evaluation.values, evaluation.labels):
         click.echo(line)
-    click.echo(f"protocol: {protocol_line(evaluation.protocol)}")
+    protocol = protocol_line(evaluation.protocol)
+    click.echo(f"protocol: {protocol}")
+    card_line = _card_line(protocol, evaluation.model_sha256, evaluation.values)
+    if card_line:
+        click.echo(card_line)
     for path in written_paths(name, output):
         click.echo(f"wrote {path}")
+
+
+def _card_line(protocol: str, weights_sha256: str, measured: dict[str, float]) -> str:
+    """What the card of these weights published under this protocol, or where its protocols differ ('' if no card)."""
+    from zoo.metrics.compare import against_card
+
+    match = against_card(protocol, weights_sha256, measured)
+    if match is None:
+        return ""
+    if match.values is None:
+        return f"card {match.name}: no figures under this protocol; its closest differs in {match.closest}"
+    published = ", ".join(f"{key} {value:g}" for key, value in match.values.items() if not key.endswith("_std"))
+    return f"card {match.name}, same protocol: {published}"
 
 
 def _compare(names: tuple[str, ...], as_json: bool) -> None:

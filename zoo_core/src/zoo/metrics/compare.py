@@ -11,13 +11,15 @@ one line that names the first clause where they differ.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
 
+# Clauses that set one metric up (KID subsets, IS splits, the PR and D/C neighbourhoods): they bind only that metric.
+_METRIC_SETTINGS = ("KID ", "IS ", "PR k=", "density/coverage k=", "intra-class FID")
 ORDER = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "ifid", "ppl", "ppl-face")
 _MODEL_SIDE = (
     (re.compile(r"\(seed (\d+), labels balanced over classes\)"), r"(seed \1)"),
@@ -137,3 +139,38 @@ def format_table(table: Comparison) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     return [f"protocol: {'; '.join(clauses(table.protocol))}", lines[0], "  ".join("-" * w for w in widths), *lines[1:]]
+
+
+@dataclass
+class CardMatch:
+    """What the card publishing a set of weights holds under one protocol: its values, or where it parts from it."""
+
+    name: str
+    values: dict[str, float] | None
+    closest: str = ""  # where the card's nearest protocol differs, when none matches
+
+
+def against_card(protocol: str, weights_sha256: str, measured: Collection[str]) -> CardMatch | None:
+    """The card whose weights have ``weights_sha256``, and its figures for the ``measured`` metrics under ``protocol``.
+
+    So ``zoo eval`` can say next to its own numbers what the card published under the same protocol,
+    or that the card measured otherwise (another precision, count or extractor) and where. A card group
+    with more metrics still matches: the settings of metrics this evaluation did not compute do not count.
+    None: no card publishes these weights with metrics.
+    """
+    from zoo.registry import get_registry
+
+    if not weights_sha256:
+        return None
+    spec = next((s for s in get_registry().checkpoints.values() if s.sha256 == weights_sha256 and s.metrics), None)
+    groups = metric_groups(spec.metrics) if spec is not None else []
+    if not groups:
+        return None
+    mine = clauses(protocol)
+    for line, values in groups:
+        theirs = clauses(line)
+        unmeasured = [clause for clause in theirs if clause not in mine]
+        if set(mine) <= set(theirs) and all(clause.startswith(_METRIC_SETTINGS) for clause in unmeasured):
+            return CardMatch(spec.name, {k: v for k, v in values.items() if k.removesuffix("_std") in measured})
+    nearest = min((clauses(line) for line, _ in groups), key=lambda theirs: len(set(mine) ^ set(theirs)))
+    return CardMatch(spec.name, None, _first_difference(mine, nearest))
