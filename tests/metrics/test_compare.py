@@ -128,6 +128,7 @@ def test_an_evaluation_of_fewer_metrics_matches_the_card_group_that_holds_them()
     fid_only = re.sub(r"; (KID|IS|PR) [^;]*", "", group["protocol"])
     assert fid_only != group["protocol"]
     assert against_card(fid_only, spec.sha256, ["fid"]).values == {"fid": group["fid"]}
+    assert against_card(fid_only, spec.sha256, ["density"]).values is None, "a group without the metric holds nothing"
 
 
 def test_a_protocol_the_card_lacks_names_where_the_closest_one_differs():

@@ -170,7 +170,9 @@ def against_card(protocol: str, weights_sha256: str, measured: Collection[str]) 
     for line, values in groups:
         theirs = clauses(line)
         unmeasured = [clause for clause in theirs if clause not in mine]
-        if set(mine) <= set(theirs) and all(clause.startswith(_METRIC_SETTINGS) for clause in unmeasured):
-            return CardMatch(spec.name, {k: v for k, v in values.items() if k.removesuffix("_std") in measured})
+        published = {key: value for key, value in values.items() if key.removesuffix("_std") in measured}
+        same = set(mine) <= set(theirs) and all(clause.startswith(_METRIC_SETTINGS) for clause in unmeasured)
+        if same and published:
+            return CardMatch(spec.name, published)
     nearest = min((clauses(line) for line, _ in groups), key=lambda theirs: len(set(mine) ^ set(theirs)))
     return CardMatch(spec.name, None, _first_difference(mine, nearest))
