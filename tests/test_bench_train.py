@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
+from script_modules import load_script
 from zoo.registry import get_registry
 from zoo.training.settings import resolve_settings
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _bench_train():
     """The benchmark script as a module (it imports its sibling ``_machine``)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_train", BENCHMARKS / "bench_train.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
+    return load_script("benchmarks/bench_train.py")
 
 
 def test_a_lazy_regulariser_makes_every_timed_call_one_whole_period():

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from script_modules import load_script
 from zoo.cards import validate_card
 from zoo.registry import get_registry
 from zoo.specs import bundled_path
 from zoo.weights import read_step
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("checkpoint_table", ROOT / "scripts" / "checkpoint_table.py")
-table = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(table)
+table = load_script("scripts/checkpoint_table.py")
 
 
 def test_the_readme_table_is_the_one_the_cards_give():

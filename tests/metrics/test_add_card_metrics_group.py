@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from script_modules import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "add_card_metrics_group.py"
 BASE = "zoo eval dcgan-cifar10-32 --data cifar10_jpeg.npz -n 10000 --extractor squeezenet1_1-imagenet"
 
 
 def _pinned_precision():
-    spec = importlib.util.spec_from_file_location("add_card_metrics_group", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.pinned_precision
+    return load_script("benchmarks/add_card_metrics_group.py").pinned_precision
 
 
 @pytest.mark.parametrize(

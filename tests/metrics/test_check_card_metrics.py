@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from script_modules import load_script
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 NAME = "dcgan-cifar10-32"
 
 
 def _checker():
     """The script as a module."""
-    spec = importlib.util.spec_from_file_location("check_card_metrics", BENCHMARKS / "check_card_metrics.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_card_metrics"] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/check_card_metrics.py")
 
 
 def _command(data: Path, n: int = 60) -> str:

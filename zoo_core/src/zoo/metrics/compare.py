@@ -60,6 +60,12 @@ def clauses(protocol: str) -> list[str]:
     return [part for part in parts if part and not part.startswith("zoo eval")]
 
 
+def _closest_difference(pairs: Sequence[tuple[list[str], list[str]]]) -> str:
+    """Where the closest pair of clause lists (fewest clauses not shared) first parts."""
+    mine, theirs = min(pairs, key=lambda pair: len(set(pair[0]) ^ set(pair[1])))
+    return _first_difference(mine, theirs)
+
+
 def _first_difference(a: list[str], b: list[str]) -> str:
     """Where two clause lists first part: the differing words of the first clause of ``a`` that ``b`` lacks."""
     for index, clause in enumerate(a):
@@ -115,10 +121,9 @@ def compare(names: Sequence[str]) -> tuple[list[Comparison], list[str]]:
                     table.rows[name], matched = values, True
         if not matched:
             pairs = [(clauses(t.protocol), clauses(p)) for t in tables for p, _ in cards[name]]
-            mine, theirs = min(pairs, key=lambda pair: len(set(pair[0]) ^ set(pair[1])))
             refused.append(
                 f"{name}: no protocol in common with {first} ({len(cards[name])} on its card); "
-                f"closest differs in {_first_difference(mine, theirs)}"
+                f"closest differs in {_closest_difference(pairs)}"
             )
     shared = [table for table in tables if len(table.rows) > 1]
     if not shared:
@@ -174,5 +179,4 @@ def against_card(protocol: str, weights_sha256: str, measured: Collection[str]) 
         same = set(mine) <= set(theirs) and all(clause.startswith(_METRIC_SETTINGS) for clause in unmeasured)
         if same and published:
             return CardMatch(spec.name, published)
-    nearest = min((clauses(line) for line, _ in groups), key=lambda theirs: len(set(mine) ^ set(theirs)))
-    return CardMatch(spec.name, None, _first_difference(mine, nearest))
+    return CardMatch(spec.name, None, _closest_difference([(mine, clauses(line)) for line, _ in groups]))
