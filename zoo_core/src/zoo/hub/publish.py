@@ -201,14 +201,19 @@ def _article(word: str) -> str:
     return "An" if word[:1].lower() in "aeiou" else "A"
 
 
-def _run_quality(run: Path) -> tuple[Path | None, list[dict[str, Any]]]:
+def run_batch_size(run: Path) -> int | None:
+    """The run's batch size from its train_config.json: it times logs older than their clock."""
+    settings = read_json(run / RUN_CONFIG).get("settings", {}) if (run / RUN_CONFIG).is_file() else {}
+    batch = settings.get("batch_size") if isinstance(settings, dict) else None
+    return batch if isinstance(batch, int) and batch > 0 else None
+
+
+def run_quality(run: Path) -> tuple[Path | None, list[dict[str, Any]]]:
     """The run's quality-over-time plot and the evaluations it joins, when the run evaluated itself (eval_every)."""
     from zoo.training.timeline import evaluations, read_progress
 
     plot = run / QUALITY_PLOT
-    settings = read_json(run / RUN_CONFIG).get("settings", {}) if (run / RUN_CONFIG).is_file() else {}
-    batch = settings.get("batch_size") if isinstance(settings, dict) else None
-    rows = evaluations(read_progress(run), batch if isinstance(batch, int) and batch > 0 else None)
+    rows = evaluations(read_progress(run), run_batch_size(run))
     return (plot if plot.is_file() and len(rows) > 1 else None), rows
 
 
@@ -279,7 +284,7 @@ def plan_push(
             raise ZooError(f"{source} holds no {WEIGHTS_FILENAME}: train or export the model first")
         if path.is_dir():
             fields, run_samples = _run_fields(path)
-            quality, rows = _run_quality(path)
+            quality, rows = run_quality(path)
         family, config = None, {}
     metadata = read_metadata(weights)
     step = read_step(weights)
