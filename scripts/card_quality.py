@@ -5,16 +5,19 @@
 The table and the plot come from the run's own progress.jsonl (``--set eval_every=N``) through the code
 ``zoo push`` writes a new card's section with, so a card edited by hand after publishing cannot drift from
 the run it cites. The section replaces the card's old one (or goes before ``## Limitations``); the plot
-goes beside the card as NAME-quality.png. Both are written atomically, and nothing is written on an error.
+goes beside the card as NAME-quality.png (and a link to it beside each plugin's link to the card). Both
+are written atomically, and nothing is written on an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 HEADING = "## Quality against training time"
+PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
 
 
 def replace_section(card_text: str, section: str) -> str:
@@ -44,6 +47,17 @@ def card_section(run: Path, image: str, note: str = "") -> tuple[str, list[dict]
     return "\n".join(lines), rows
 
 
+def link_beside_plugin_cards(card: Path, image: Path, plugins: Path = PLUGINS) -> list[Path]:
+    """Link ``image`` beside every plugin's link to ``card`` (bundled cards ship their images beside them)."""
+    made = []
+    for link in plugins.glob("*/src/*/cards/*.md"):
+        target = link.parent / image.name
+        if link.resolve() == card.resolve() and not target.exists():
+            target.symlink_to(os.path.relpath(image.resolve(), link.parent))
+            made.append(target)
+    return made
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the section into the card and the plot beside it; one line and exit 2 on bad input."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -70,10 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         card_text = replace_section(args.card.read_text(encoding="utf-8"), section)
         plot_quality(image, read_progress(args.run), images_per_step=run_batch_size(args.run))
         write_atomically(args.card, lambda tmp: tmp.write_text(card_text, encoding="utf-8"))
+        links = link_beside_plugin_cards(args.card, image)
     except ZooError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{args.card}: {len(rows)} evaluations, steps {rows[0]['step']:,}–{rows[-1]['step']:,}; plot {image}")
+    for link in links:
+        print(f"linked {link} (add it to git)")
     return 0
 
 

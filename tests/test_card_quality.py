@@ -86,3 +86,19 @@ def test_replace_section_keeps_what_follows():
     text = card_quality.replace_section("# a\n\n## Quality against training time\n\nold\n\n## Licence\n\nMIT\n", "NEW")
     assert text == "# a\n\nNEW\n\n## Licence\n\nMIT\n"
     assert card_quality.replace_section("# a\n", "NEW") == "# a\n\nNEW\n"
+
+
+def test_plot_is_linked_beside_a_plugins_link_to_the_card(tmp_path):
+    card = tmp_path / "cards" / "toy.md"
+    card.parent.mkdir()
+    card.write_text(CARD)
+    image = card.with_name("toy-quality.png")
+    image.write_bytes(b"png")
+    plugin_cards = tmp_path / "plugins" / "zoo-toy" / "src" / "zoo_toy" / "cards"
+    plugin_cards.mkdir(parents=True)
+    (plugin_cards / "toy.md").symlink_to("../../../../../cards/toy.md")
+    (plugin_cards / "other.md").write_text(CARD)
+    made = card_quality.link_beside_plugin_cards(card, image, tmp_path / "plugins")
+    assert made == [plugin_cards / "toy-quality.png"]
+    assert (plugin_cards / "toy-quality.png").read_bytes() == b"png"
+    assert card_quality.link_beside_plugin_cards(card, image, tmp_path / "plugins") == []  # already linked
