@@ -56,3 +56,25 @@ def test_push_of_a_bundled_checkpoint_publishes_the_images_of_its_card(zoo_here,
     assert "card:" not in stdout, stdout
     assert "dcgan-cifar10-32.png" in stdout
     assert (out / "dcgan-cifar10-32.png").read_bytes() == (CARDS / "dcgan-cifar10-32.png").read_bytes()
+
+
+def test_every_trained_checkpoint_card_draws_its_fid_against_time_or_says_why_not() -> None:
+    """#32: a checkpoint with an FID shows it against step and hours (table and plot), or says why it cannot yet."""
+    import re
+
+    for spec in zoo.get_registry().checkpoints.values():
+        if not spec.card:
+            continue
+        front, body = split_card(Path(spec.card).read_text(encoding="utf-8"), spec.card)
+        if not any(key.startswith("fid") for key in (front.get("zoo", {}).get("metrics") or {})):
+            continue  # style transfer and unpublished recipes have no FID to follow
+        heading, _, rest = body.partition("## Quality against training time")
+        assert heading != body, f"{spec.card}: no 'Quality against training time' section"
+        section = rest.split("\n## ")[0]
+        steps = [int(step.replace(",", "")) for step in re.findall(r"^\| ([\d,]+) \| ", section, re.MULTILINE)]
+        if not steps:
+            assert "No FID curve" in section, f"{spec.card}: neither a curve nor why it has none"
+            continue
+        assert len(steps) >= 2 and steps == sorted(set(steps)), f"{spec.card}: curve steps {steps}"
+        plots = re.findall(r"!\[[^\]]*\]\(([^)]+-quality\.png)\)", section)
+        assert plots and (Path(spec.card).parent / plots[0]).is_file(), f"{spec.card}: its curve's plot"
