@@ -33,18 +33,14 @@ def replace_section(card_text: str, section: str) -> str:
     return card_text[:start] + section + (rest or "\n")
 
 
-def card_section(run: Path, image: str, note: str = "") -> tuple[str, list[dict]]:
-    """The markdown section for ``run``'s evaluations (with ``note`` after its first line) and the rows it shows."""
-    from zoo.errors import ZooError
-    from zoo.hub.publish import quality_section, run_quality
+def card_section(rows: list[dict], image: str, note: str = "") -> str:
+    """The markdown section for a run's evaluation ``rows``, with ``note`` after its first line."""
+    from zoo.hub.publish import quality_section
 
-    _, rows = run_quality(run)
-    if len(rows) < 2:
-        raise ZooError(f"{run} holds {len(rows)} evaluation(s): a curve needs two (train with --set eval_every=N)")
     lines = quality_section(rows, image).split("\n")
     if note:
         lines[2] += " " + note.strip()
-    return "\n".join(lines), rows
+    return "\n".join(lines)
 
 
 def link_beside_plugin_cards(card: Path, image: Path, plugins: Path = PLUGINS) -> list[Path]:
@@ -72,17 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     from zoo.files import write_atomically
     from zoo.hub.publish import run_batch_size
     from zoo.training.plots import plot_quality
-    from zoo.training.timeline import read_progress
+    from zoo.training.timeline import evaluations, read_progress
 
     try:
         if not args.card.is_file() or args.card.suffix != ".md":
             raise ZooError(f"{args.card} is not a card file: give cards/NAME.md")
         if not args.run.is_dir():
             raise ZooError(f"{args.run} is not a run directory: give the --out folder of zoo train")
+        records, batch = read_progress(args.run), run_batch_size(args.run)
+        rows = evaluations(records, batch)
+        if len(rows) < 2:
+            raise ZooError(
+                f"{args.run} holds {len(rows)} evaluation(s): a curve needs two (train with --set eval_every=N)"
+            )
         image = args.card.with_name(args.card.stem + "-quality.png")
-        section, rows = card_section(args.run, image.name, args.note)
-        card_text = replace_section(args.card.read_text(encoding="utf-8"), section)
-        plot_quality(image, read_progress(args.run), images_per_step=run_batch_size(args.run))
+        card_text = replace_section(args.card.read_text(encoding="utf-8"), card_section(rows, image.name, args.note))
+        plot_quality(image, records, images_per_step=batch)
         write_atomically(args.card, lambda tmp: tmp.write_text(card_text, encoding="utf-8"))
         links = link_beside_plugin_cards(args.card, image)
     except ZooError as error:

@@ -208,7 +208,7 @@ def run_batch_size(run: Path) -> int | None:
     return batch if isinstance(batch, int) and batch > 0 else None
 
 
-def run_quality(run: Path) -> tuple[Path | None, list[dict[str, Any]]]:
+def _run_quality(run: Path) -> tuple[Path | None, list[dict[str, Any]]]:
     """The run's quality-over-time plot and the evaluations it joins, when the run evaluated itself (eval_every)."""
     from zoo.training.timeline import evaluations, read_progress
 
@@ -284,7 +284,7 @@ def plan_push(
             raise ZooError(f"{source} holds no {WEIGHTS_FILENAME}: train or export the model first")
         if path.is_dir():
             fields, run_samples = _run_fields(path)
-            quality, rows = run_quality(path)
+            quality, rows = _run_quality(path)
         family, config = None, {}
     metadata = read_metadata(weights)
     step = read_step(weights)
