@@ -21,7 +21,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,32 +103,52 @@ def agrees(published: float, measured: float, tolerance: float) -> bool:
 Groups = list[tuple[str, dict[str, float]]]
 
 
-def _run_and_compare(
-    name: str, command: str, groups: Groups, reproduced: set[str], data_dir: Path, tolerance: float
-) -> list[str]:
-    """Run one command, print its numbers beside those of the card group with its protocol; the problems found."""
+def _card_groups(protocol: str, groups: Groups) -> Groups:
+    """The card's groups measured under ``protocol`` (compared as ``zoo eval --compare`` matches cards)."""
     from zoo.metrics.compare import clauses
 
-    print(f"$ {command}", flush=True)
-    try:
-        measured = measure(command, data_dir)
-    except RuntimeError as error:
-        return [f"{name}: `{command}` failed: {error}"]
-    print(f"  measured: {json.dumps({'protocol': measured.protocol, 'values': measured.values}, ensure_ascii=False)}")
-    matches = [(p, v) for p, v in groups if clauses(p) == clauses(measured.protocol)]
-    if not matches:
-        print("  on this machine it measures a protocol the card does not hold")
-    problems = []
-    for protocol, values in matches:
-        reproduced.add(protocol)
-        for key, published in values.items():
-            if key in measured.values:
-                value = measured.values[key]
-                ok = agrees(published, value, tolerance)
-                print(f"  {key:<12} card {published:<10.4g} measured {value:<12.6g} {'ok' if ok else 'OFF'}")
-                if not ok:
-                    problems.append(f"{name}: {key} {value:.6g} against the card's {published:g}")
-    return problems
+    return [(p, v) for p, v in groups if clauses(p) == clauses(protocol)]
+
+
+def measure_groups(
+    name: str, groups: Groups, card_text: str, data_dir: Path
+) -> Iterator[tuple[str, Measurement | RuntimeError, Groups]]:
+    """Run each command the card gives (then each its unmeasured groups' protocols describe) once.
+
+    Yields the command, what it measured (or the error it failed with) and the card groups of that
+    protocol; the command is printed before it runs, as runs take minutes."""
+    explicit = eval_commands(name, card_text, [protocol for protocol, _ in groups])
+    measured_protocols: set[str] = set()
+
+    def run(command: str) -> tuple[str, Measurement | RuntimeError, Groups]:
+        print(f"$ {command}", flush=True)
+        try:
+            measured = measure(command, data_dir)
+        except RuntimeError as error:
+            return command, error, []
+        matches = _card_groups(measured.protocol, groups)
+        measured_protocols.update(protocol for protocol, _ in matches)
+        return command, measured, matches
+
+    for command in explicit:
+        yield run(command)
+    for protocol, values in groups:  # groups no written command measured: the command their protocol describes
+        command = command_from_protocol(name, protocol, values)
+        if protocol not in measured_protocols and command and command not in explicit:
+            yield run(command)
+
+
+def zoo_eval_groups(name: str, metrics: Mapping) -> Groups:
+    """The card's metric groups ``zoo eval`` measured (each other kind is named on stdout, left to its script)."""
+    from zoo.metrics.compare import metric_groups
+
+    groups = []
+    for protocol, values in metric_groups(metrics):
+        if _measured_by_zoo_eval(protocol):
+            groups.append((protocol, values))
+        else:
+            print(f"{name}: not a zoo eval group, left to its own check: {protocol[-90:]}")
+    return groups
 
 
 def _measured_by_zoo_eval(protocol: str) -> bool:
@@ -138,21 +158,26 @@ def _measured_by_zoo_eval(protocol: str) -> bool:
 
 def check_card(name: str, metrics: Mapping, card_text: str, data_dir: Path, tolerance: float) -> list[str]:
     """Print one row per published number and return the problems (empty when everything reproduced)."""
-    from zoo.metrics.compare import metric_groups
-
-    groups = [(p, v) for p, v in metric_groups(metrics) if _measured_by_zoo_eval(p)]
-    for protocol, _ in metric_groups(metrics):
-        if not _measured_by_zoo_eval(protocol):
-            print(f"{name}: not a zoo eval group, left to its own check: {protocol[-90:]}")
+    groups = zoo_eval_groups(name, metrics)
     problems: list[str] = []
     reproduced: set[str] = set()
-    explicit = eval_commands(name, card_text, [protocol for protocol, _ in groups])
-    for command in explicit:
-        problems += _run_and_compare(name, command, groups, reproduced, data_dir, tolerance)
-    for protocol, values in groups:  # groups no written command measured: the command their protocol describes
-        command = command_from_protocol(name, protocol, values)
-        if protocol not in reproduced and command and command not in explicit:
-            problems += _run_and_compare(name, command, groups, reproduced, data_dir, tolerance)
+    for command, measured, matches in measure_groups(name, groups, card_text, data_dir):
+        if isinstance(measured, RuntimeError):
+            problems.append(f"{name}: `{command}` failed: {measured}")
+            continue
+        values = {"protocol": measured.protocol, "values": measured.values}
+        print(f"  measured: {json.dumps(values, ensure_ascii=False)}")
+        if not matches:
+            print("  on this machine it measures a protocol the card does not hold")
+        for protocol, published_values in matches:
+            reproduced.add(protocol)
+            for key, published in published_values.items():
+                if key in measured.values:
+                    value = measured.values[key]
+                    ok = agrees(published, value, tolerance)
+                    print(f"  {key:<12} card {published:<10.4g} measured {value:<12.6g} {'ok' if ok else 'OFF'}")
+                    if not ok:
+                        problems.append(f"{name}: {key} {value:.6g} against the card's {published:g}")
     for protocol, _ in groups:
         if protocol not in reproduced:
             problems.append(f"{name}: no command on the card measures the group {protocol[:90]}…")
