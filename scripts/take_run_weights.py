@@ -149,6 +149,7 @@ def remeasure(name: str, card: Path, data_dir: Path) -> list[tuple[str, dict[str
     for command, measurement, matches in measure_groups(name, groups, card.read_text(encoding="utf-8"), data_dir):
         if isinstance(measurement, RuntimeError):
             raise TakeError(f"`{command}` failed: {measurement}")
+        print("  measured: " + ", ".join(f"{k} {v:.6g}" for k, v in measurement.values.items()), flush=True)
         for protocol, _ in matches:
             measured.setdefault(protocol, measurement.values)
     results = []

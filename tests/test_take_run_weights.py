@@ -148,6 +148,7 @@ def test_a_run_no_better_than_the_card_leaves_every_file_as_it_was(made, site):
     done = _take(site, str(made / "run1"), "--data-dir", str(made / "data"), "--draw", _draw(site))
     assert done.returncode == 1
     assert "is not lower than the card's" in done.stderr and "Traceback" not in done.stderr
+    assert "measured: kid " in done.stdout, "what the refused weights measured is shown"
     assert _files(site) == before
 
 
