@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -85,11 +85,13 @@ def draw_target(command: str, name: str, card: Path) -> Path:
 def export(source: Path, target: Path, family: str, config: Mapping[str, Any], like: Path) -> None:
     """Write ``source``'s tensors as ``like``'s floating dtype, with the card's family and config, to ``target``."""
     from safetensors import safe_open
-    from zoo.weights import META_CONFIG, META_FAMILY, load_tensors, read_metadata, save_weights
+    from zoo.weights import META_CONFIG, META_FAMILY, META_STEP, load_tensors, read_metadata, save_weights
 
     metadata = read_metadata(source)
     if "zoo.training_state" in metadata:
         raise TakeError(f"{source} is a training checkpoint: give the run directory or its exported weights")
+    if META_STEP not in metadata:
+        raise TakeError(f"{source} records no training step (zoo.step): give weights a zoo train run exported")
     if metadata.get(META_FAMILY) != family:
         raise TakeError(f"{source} holds {metadata.get(META_FAMILY) or 'no zoo'} weights, the card {family}")
     with safe_open(str(like), "pt") as bundled:
@@ -130,27 +132,40 @@ def run_step(*arguments: str) -> None:
     print(done.stdout.strip())
 
 
-def headline(groups: Sequence[tuple[str, Mapping[str, float]]]) -> tuple[str, float] | None:
-    """The number the card's weights are judged by: the first group's FID (else KID)."""
-    if not groups:
-        return None
-    first = groups[0][1]
+def judge_against(groups: Sequence[tuple[str, Mapping[str, float]]]) -> Callable[[Mapping[str, float]], None]:
+    """A check of the first group's new numbers: its FID (else KID) must be lower than the card's."""
+    first = groups[0][1] if groups else {}
     key = next((k for k in HEADLINES if k in first), None)
-    return None if key is None else (key, first[key])
+
+    def judge(values: Mapping[str, float]) -> None:
+        if key is not None and key in values and not values[key] < first[key]:
+            raise NotBetter(
+                f"the run's {key} {values[key]:.4g} is not lower than the card's {first[key]:.4g}: "
+                "the card keeps its weights (--keep-worse takes them anyway)"
+            )
+
+    return judge
 
 
-def remeasure(name: str, card: Path, data_dir: Path) -> list[tuple[str, dict[str, float], dict[str, float]]]:
-    """(protocol, card values, measured values) of every group, each measured by one of the card's commands."""
+def remeasure(
+    name: str, card: Path, data_dir: Path, keep_worse: bool
+) -> list[tuple[str, dict[str, float], dict[str, float]]]:
+    """(protocol, card values, measured values) of every group, each measured by one of the card's commands.
+
+    Unless ``keep_worse``, the first group is judged as soon as it is measured (NotBetter), before the rest run."""
     from zoo.cards import read_card
 
     metrics = (read_card(str(card), "model card")[0].get("zoo") or {}).get("metrics") or {}
     groups = zoo_eval_groups(name, metrics)
+    judge = judge_against(groups)
     measured: dict[str, dict[str, float]] = {}
     for command, measurement, matches in measure_groups(name, groups, card.read_text(encoding="utf-8"), data_dir):
         if isinstance(measurement, RuntimeError):
             raise TakeError(f"`{command}` failed: {measurement}")
         print("  measured: " + ", ".join(f"{k} {v:.6g}" for k, v in measurement.values.items()), flush=True)
         for protocol, _ in matches:
+            if protocol == groups[0][0] and protocol not in measured and not keep_worse:
+                judge(measurement.values)
             measured.setdefault(protocol, measurement.values)
     results = []
     for protocol, values in groups:
@@ -163,8 +178,8 @@ def remeasure(name: str, card: Path, data_dir: Path) -> list[tuple[str, dict[str
     return results
 
 
-def take(args: argparse.Namespace) -> tuple[str, float, float] | None:
-    """Steps 1–6; the headline (key, card's, measured) or None when the card has no such number."""
+def take(args: argparse.Namespace) -> None:
+    """Steps 1–6, every file put back if one fails or the weights are no better."""
     from zoo.files import write_atomically
     from zoo.registry import get_registry
     from zoo.specs import bundled_path
@@ -189,17 +204,10 @@ def take(args: argparse.Namespace) -> tuple[str, float, float] | None:
             text = replace_field(card.read_text(encoding="utf-8"), "sha256", f'"{sha256_file(bundled)}"')
             text = replace_field(text, "size", str(bundled.stat().st_size))
             step = read_step(bundled)
-            text = replace_field(text, "step", str(step)) if step is not None else text
+            text = replace_field(text, "step", str(step))
             write_atomically(card, lambda tmp: tmp.write_text(text, encoding="utf-8"))
             run_step(str(ROOT / "benchmarks" / "check_bf16_accuracy.py"), args.name, "--write-cards")
-            measured = remeasure(args.name, card, args.data_dir)
-            judged = headline([(p, values) for p, values, _ in measured])
-            new = measured[0][2][judged[0]] if judged else None
-            if judged and new is not None and not new < judged[1] and not args.keep_worse:
-                raise NotBetter(
-                    f"the run's {judged[0]} {new:.4g} is not lower than the card's {judged[1]:.4g}: "
-                    "the card keeps its weights (--keep-worse takes them anyway)"
-                )
+            measured = remeasure(args.name, card, args.data_dir, args.keep_worse)
             text = card.read_text(encoding="utf-8")
             for protocol, values, values_now in measured:
                 text = replace_group_values(text, protocol, {k: values_now[k] for k in values})
@@ -209,7 +217,6 @@ def take(args: argparse.Namespace) -> tuple[str, float, float] | None:
             if readme is not None:
                 run_step(str(ROOT / "scripts" / "checkpoint_table.py"), "--write")
             _report(measured, step)
-    return None if judged is None or new is None else (judged[0], judged[1], new)
 
 
 def _check_loads(weights: Path) -> None:
@@ -232,9 +239,9 @@ def _draw(command: str) -> None:
     print(f"drew: {command}")
 
 
-def _report(measured: Sequence[tuple[str, Mapping[str, float], Mapping[str, float]]], step: int | None) -> None:
+def _report(measured: Sequence[tuple[str, Mapping[str, float], Mapping[str, float]]], step: int) -> None:
     """Each number the card held beside the one it holds now."""
-    print(f"weights of step {step:,}" if step is not None else "weights (no step recorded)")
+    print(f"weights of step {step:,}")
     for protocol, values, values_now in measured:
         print(f"  {protocol[:70]}…")
         for key, value in values.items():

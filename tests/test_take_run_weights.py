@@ -188,10 +188,24 @@ def test_weights_of_another_family_are_refused_before_anything_changes(made, sit
     from zoo.weights import save_weights
 
     other = tmp_path / "other.safetensors"
-    save_weights(other, load_tensors(made / "run1" / "model.safetensors"), family="sagan", config={})
+    save_weights(
+        other, load_tensors(made / "run1" / "model.safetensors"), family="sagan", config={}, metadata={"zoo.step": "4"}
+    )
     before = _files(site)
     done = _take(site, str(other), "--data-dir", str(made / "data"))
     assert done.returncode == 2 and "holds sagan weights, the card dcgan" in done.stderr
+    assert _files(site) == before
+
+
+def test_weights_without_a_training_step_are_refused(made, site, tmp_path):
+    """The card's step would go stale: only weights a run exported (zoo.step) are taken."""
+    from zoo.weights import save_weights
+
+    stepless = tmp_path / "stepless.safetensors"
+    save_weights(stepless, load_tensors(made / "run1" / "model.safetensors"), family="dcgan", config={})
+    before = _files(site)
+    done = _take(site, str(stepless), "--data-dir", str(made / "data"))
+    assert done.returncode == 2 and "records no training step" in done.stderr
     assert _files(site) == before
 
 
