@@ -12,8 +12,9 @@ the file's metadata to match the card (tensors and other metadata byte for byte)
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
+
+from card_fields import replace_field
 
 CARDS = Path(__file__).resolve().parent.parent / "cards"
 
@@ -42,9 +43,8 @@ def main() -> None:
     metadata = {k: v for k, v in read_metadata(path).items() if k not in (META_CONFIG, META_FAMILY)}
     sha256 = save_weights(path, load_file(path), family=spec.family, config=dict(spec.config), metadata=metadata)
     card = CARDS / f"{name}.md"
-    text = card.read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^(  sha256: )\"?[0-9a-f]{64}\"?$", rf'\g<1>"{sha256}"', text, count=1)
-    text = re.sub(r"(?m)^(  size: )\d+$", rf"\g<1>{path.stat().st_size}", text, count=1)
+    text = replace_field(card.read_text(encoding="utf-8"), "sha256", f'"{sha256}"')
+    text = replace_field(text, "size", str(path.stat().st_size))
     write_atomically(card, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     print(f"{path}: config {dict(spec.config)}; sha256 {sha256}, {path.stat().st_size} bytes (card updated)")
 
