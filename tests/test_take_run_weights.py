@@ -112,7 +112,10 @@ def _draw(site: Path) -> str:
 
 
 def _files(site: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+    """The package's cards and weights, byte for byte (Python may add bytecode beside its module)."""
+    return {
+        str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file() and p.suffix != ".pyc"
+    }
 
 
 def test_a_better_run_gets_the_bundled_file_and_every_machine_made_figure_on_the_card(made, site):
