@@ -14,8 +14,8 @@ RUN is a run directory (its ``best.safetensors``, else ``model.safetensors``) or
 5. the ``--draw`` commands redraw the card's images (each writes beside the card);
 6. ``scripts/checkpoint_table.py --write`` updates the README's table (for this repository's cards).
 
-The card's weights are kept only for a lower headline number (FID, else KID, of its first group):
-otherwise, and on any error, every file is put back as it was (exit 1, or 2 for bad input). What only a
+The run's weights are taken only for a lower headline number (FID, else KID, of the card's first
+group): otherwise, and on any error, every file is put back as it was (exit 1, or 2 for bad input). What only a
 person can write is listed at the end: the ``train_command`` legs, the Training and Evaluation text and
 tables, what each redrawn image shows, the curve (``scripts/card_quality.py``).
 """
@@ -70,8 +70,11 @@ def run_weights(run: Path) -> Path:
 
 def draw_target(command: str, name: str, card: Path) -> Path:
     """Where a ``--draw`` command writes: it must draw ``name`` into an image beside the card."""
-    words = shlex.split(command)
-    if words[:1] != ["zoo"] or words[1:2] not in ([c] for c in DRAW_COMMANDS) or words[2:3] != [name]:
+    try:
+        words = shlex.split(command)
+    except ValueError as error:  # an unclosed quote
+        raise TakeError(f"--draw {command!r} is not a command line ({error})") from None
+    if len(words) < 3 or words[0] != "zoo" or words[1] not in DRAW_COMMANDS or words[2] != name:
         raise TakeError(f"--draw {command!r}: give 'zoo {'|'.join(DRAW_COMMANDS)} {name} ... -o IMAGE'")
     option = next((i for i, word in enumerate(words) if word in ("-o", "--output")), None)
     if option is None or option + 1 >= len(words):

@@ -172,6 +172,9 @@ def test_a_step_failing_after_the_weights_went_in_puts_every_file_back(made, sit
         (["{run}", "--data-dir", "{data}", "--draw", "zoo sample {name} -o /tmp/elsewhere.png"], "not beside the card"),
         (["{run}", "--data-dir", "{data}", "--draw", "zoo eval {name} -o {card_dir}/x.png"], "--draw"),
         (["{run}", "--data-dir", "{data}", "--draw", "zoo sample {name} -n 4"], "names no -o IMAGE"),
+        (["{run}", "--data-dir", "{data}", "--draw", "zoo sample {name} -o 'x.png"], "is not a command line"),
+        (["{data}/tiny32.npz", "--data-dir", "{data}"], "neither a run directory"),
+        (["{garbage}", "--data-dir", "{data}"], "{garbage}"),
         (["{data}", "--data-dir", "{data}"], "neither a run directory"),
         (["{run}", "--data-dir", "{data}/missing"], "is not a folder"),
         (["{run}/checkpoint.safetensors", "--data-dir", "{data}"], "is a training checkpoint"),
@@ -179,10 +182,12 @@ def test_a_step_failing_after_the_weights_went_in_puts_every_file_back(made, sit
 )
 def test_bad_input_gets_one_line_exit_status_2_and_changes_nothing(made, site, args, fragment):
     before = _files(site)
-    values = {"run": made / "run1", "data": made / "data", "name": NAME, "card_dir": site / "cards"}
+    garbage = site.parent.parent / "garbage.safetensors"
+    garbage.write_bytes(b"not safetensors at all")
+    values = {"run": made / "run1", "data": made / "data", "name": NAME, "card_dir": site / "cards", "garbage": garbage}
     done = _take(site, *(arg.format(**values) for arg in args))
     assert done.returncode == 2, done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1 and fragment in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and fragment.format(**values) in done.stderr, done.stderr
     assert _files(site) == before
 
 
