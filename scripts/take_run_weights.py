@@ -40,7 +40,7 @@ from card_fields import CardFieldError, replace_field, replace_group_values  # n
 from check_card_metrics import measure_groups, zoo_eval_groups  # noqa: E402
 
 HEADLINES = ("fid", "fid_a2b", "kid")
-DRAW_COMMANDS = ("sample", "interpolate", "style-mix")
+DRAW_COMMANDS = ("sample", "interpolate", "style-mix", "translate")
 BY_HAND = (
     "train_command: every leg of the run (`; from step N: ... --resume`)",
     "the Training section: CPU, legs, hours, and the previous weights' figures",
