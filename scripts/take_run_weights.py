@@ -126,12 +126,12 @@ def put_back_on_failure(paths: Sequence[Path]) -> Iterator[None]:
             raise
 
 
-def run_step(*arguments: str) -> None:
-    """Run one of the repository's scripts with this interpreter; its last error line on failure."""
+def run_step(label: str, *arguments: str) -> None:
+    """Run ``arguments`` with this interpreter; on failure, ``label`` and the step's last error line."""
     done = subprocess.run([sys.executable, *arguments], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
-        raise TakeError(f"{' '.join(arguments[:2])} failed: {lines[-1] if lines else f'exit {done.returncode}'}")
+        raise TakeError(f"{label} failed: {lines[-1] if lines else f'exit {done.returncode}'}")
     print(done.stdout.strip())
 
 
@@ -209,16 +209,18 @@ def take(args: argparse.Namespace) -> None:
             step = read_step(bundled)
             text = replace_field(text, "step", str(step))
             write_atomically(card, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-            run_step(str(ROOT / "benchmarks" / "check_bf16_accuracy.py"), args.name, "--write-cards")
+            bf16_script = str(ROOT / "benchmarks" / "check_bf16_accuracy.py")
+            run_step(f"{bf16_script} {args.name}", bf16_script, args.name, "--write-cards")
             measured = remeasure(args.name, card, args.data_dir, args.keep_worse)
             text = card.read_text(encoding="utf-8")
             for protocol, values, values_now in measured:
                 text = replace_group_values(text, protocol, {k: values_now[k] for k in values})
             write_atomically(card, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-            for command in args.draw:
-                _draw(command)
+            for command in args.draw:  # zoo's own CLI, run with this interpreter
+                run_step(f"`{command}`", "-m", "zoo", *shlex.split(command)[1:])
             if readme is not None:
-                run_step(str(ROOT / "scripts" / "checkpoint_table.py"), "--write")
+                table_script = str(ROOT / "scripts" / "checkpoint_table.py")
+                run_step(f"{table_script} --write", table_script, "--write")
             _report(measured, step)
 
 
@@ -231,15 +233,6 @@ def _check_loads(weights: Path) -> None:
         zoo.load(str(weights), dtype="float32")
     except ZooError as error:
         raise TakeError(f"the run's weights do not fit the card's config: {error}") from None
-
-
-def _draw(command: str) -> None:
-    """Run a ``zoo sample``-like command with this interpreter's zoo."""
-    done = subprocess.run([sys.executable, "-m", "zoo", *shlex.split(command)[1:]], capture_output=True, text=True)
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        raise TakeError(f"`{command}` failed: {lines[-1] if lines else f'exit {done.returncode}'}")
-    print(f"drew: {command}")
 
 
 def _report(measured: Sequence[tuple[str, Mapping[str, float], Mapping[str, float]]], step: int) -> None:
