@@ -64,9 +64,7 @@ def rows() -> list[list[str]]:
         step = spec.step
         done = "—" if step is None else ("the recipe's end" if step >= recipe_end else f"{step / recipe_end:.0%}")
         metrics = dict(spec.metrics)
-        table.append(
-            [f"`{name}`", _fids(metrics), _features(metrics), "—" if step is None else f"{step:,}", end, done]
-        )
+        table.append([f"`{name}`", _fids(metrics), _features(metrics), "—" if step is None else f"{step:,}", end, done])
     return table
 
 

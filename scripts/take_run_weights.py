@@ -88,7 +88,7 @@ def draw_target(command: str, name: str, card: Path) -> Path:
 def export(source: Path, target: Path, family: str, config: Mapping[str, Any], like: Path) -> None:
     """Write ``source``'s tensors as ``like``'s floating dtype, with the card's family and config, to ``target``."""
     from safetensors import safe_open
-    from zoo.weights import META_CONFIG, META_FAMILY, META_STEP, load_tensors, read_metadata, save_weights
+    from zoo.weights import META_FAMILY, META_STEP, read_metadata, save_cast
 
     metadata = read_metadata(source)
     if "zoo.training_state" in metadata:
@@ -99,9 +99,7 @@ def export(source: Path, target: Path, family: str, config: Mapping[str, Any], l
         raise TakeError(f"{source} holds {metadata.get(META_FAMILY) or 'no zoo'} weights, the card {family}")
     with safe_open(str(like), "pt") as bundled:
         dtype = next((t.dtype for k in bundled.keys() if (t := bundled.get_tensor(k)).is_floating_point()), None)
-    tensors = {k: v.to(dtype) if dtype and v.is_floating_point() else v for k, v in load_tensors(source).items()}
-    kept = {k: v for k, v in metadata.items() if k not in (META_CONFIG, META_FAMILY)}
-    save_weights(target, tensors, family=family, config=dict(config), metadata=kept)
+    save_cast(source, target, dtype=dtype, family=family, config=config)
 
 
 @contextmanager

@@ -7,7 +7,17 @@ import torch
 from torch import nn
 from zoo.errors import ZooError
 from zoo.files import atomic_path
-from zoo.weights import apply_state, count_parameters, load_tensors, read_config, read_header, save_weights, sha256_file
+from zoo.weights import (
+    apply_state,
+    count_parameters,
+    load_tensors,
+    read_config,
+    read_header,
+    read_metadata,
+    save_cast,
+    save_weights,
+    sha256_file,
+)
 
 
 def _net() -> nn.Module:
@@ -25,6 +35,21 @@ def test_round_trip_keeps_tensors_and_config(tmp_path):
     apply_state(other, load_tensors(path), "w")
     for key, value in net.state_dict().items():
         torch.testing.assert_close(other.state_dict()[key], value)
+
+
+def test_save_cast_casts_floats_keeps_the_rest_and_takes_the_given_config(tmp_path):
+    source, target = tmp_path / "run.safetensors", tmp_path / "release.safetensors"
+    tensors = dict(_net().state_dict())  # BatchNorm's num_batches_tracked is an int64 that must stay one
+    save_weights(source, tensors, family="toy", config={"width": 3}, metadata={"zoo.step": "1200"})
+    digest = save_cast(source, target, dtype=torch.float16, family="toy", config={"width": 3, "float32_layers": []})
+    assert digest == sha256_file(target)
+    cast = load_tensors(target)
+    assert cast["0.weight"].dtype == torch.float16 and cast["1.num_batches_tracked"].dtype == torch.int64
+    torch.testing.assert_close(cast["0.weight"].float(), tensors["0.weight"], atol=1e-3, rtol=1e-3)
+    assert read_config(target) == ("toy", {"width": 3, "float32_layers": []})
+    assert read_metadata(target)["zoo.step"] == "1200"
+    save_cast(source, target, dtype=None, family="toy", config={"width": 3})
+    assert load_tensors(target)["0.weight"].dtype == torch.float32
 
 
 def test_apply_state_names_every_problem():

@@ -174,6 +174,27 @@ def save_weights(
     return sha256_file(path)
 
 
+def save_cast(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    dtype: torch.dtype | None,
+    family: str,
+    config: Mapping[str, Any],
+) -> str:
+    """Write ``source``'s tensors to ``target``, floating ones cast to ``dtype``, with this family and config.
+
+    The one way a release is made from a run's weights (``zoo push --dtype``, a bundled checkpoint taking a run's
+    weights): the rest of the source's metadata (its step, its classes) travels with the tensors; return sha256.
+    """
+    tensors = {
+        key: value.to(dtype) if dtype is not None and value.is_floating_point() else value
+        for key, value in load_tensors(source).items()
+    }
+    kept = {key: value for key, value in read_metadata(source).items() if key not in (META_CONFIG, META_FAMILY)}
+    return save_weights(target, tensors, family=family, config=config, metadata=kept)
+
+
 _DTYPE_CODES = {
     "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64", "int32": "I32",
     "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL",

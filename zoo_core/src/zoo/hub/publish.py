@@ -493,12 +493,9 @@ def _write_weights(plan: PushPlan, target: Path) -> None:
         _copy(plan.weights, target)
         return
     from zoo.model import parse_dtype
-    from zoo.weights import load_tensors, save_weights
+    from zoo.weights import save_cast
 
-    dtype = parse_dtype(plan.dtype)
-    metadata = read_metadata(plan.weights)
-    tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in load_tensors(plan.weights).items()}
-    save_weights(target, tensors, family=plan.family, config=plan.config, metadata=metadata)
+    save_cast(plan.weights, target, dtype=parse_dtype(plan.dtype), family=plan.family, config=plan.config)
 
 
 def _card_images(plan: PushPlan) -> list[str]:
