@@ -84,13 +84,29 @@ def machine_line(threads: int) -> tuple[str, dict[str, float]]:
 
 
 def flop_count(run: Callable[[], object]) -> int:
-    """FLOPs of one call of ``run``, counted by torch's FlopCounterMode (matmuls and convolutions)."""
-    from torch.utils.flop_counter import FlopCounterMode
+    """FLOPs of one call of ``run``: every op torch's FlopCounterMode counts (matmuls, convolutions), by its formulas.
 
-    counter = FlopCounterMode(display=False)
-    with counter:
+    FlopCounterMode itself also attributes FLOPs to modules through hooks on their inputs, and those hooks
+    break ``autograd.grad`` of a module's output with respect to a leaf input: a gradient penalty's double
+    backward (WGAN-GP, R1). Only the total is wanted here, so the count is a dispatch mode of its own.
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import flop_registry
+
+    class TotalFlops(TorchDispatchMode):
+        total = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            formula = flop_registry.get(func._overloadpacket)
+            if formula is not None:
+                self.total += formula(*args, **kwargs, out_val=out)
+            return out
+
+    with TotalFlops() as counter:
         run()
-    return counter.get_total_flops()
+    return counter.total
 
 
 def speed_rows(

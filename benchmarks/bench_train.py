@@ -6,15 +6,18 @@ For each family, at its default recipe's batch size and n_critic, three settings
 (A B C A B C …) at a fixed thread count:
 
 - the reference: a plain fp32 eager loop of the family's own generator, discriminator and recipe loss
-  (n_critic critic updates on fresh latents, then one generator update; no regulariser, EMA or augmentation);
+  (n_critic critic updates on fresh latents, then one generator update; no EMA or augmentation). The loss
+  includes the recipe's gradient penalty, in its textbook form (its own forward on the penalised images,
+  every ``reg_every`` steps): WGAN-GP's objective is the Wasserstein loss *plus* the penalty (Gulrajani et al.
+  2017, eq. 3), and a loop without it skips the double backward, nearly half of a plain WGAN-GP step;
 - the trainer in float32 (``--set bf16=false``): the same recipe as ``zoo train``, regularisers included;
 - the trainer with its defaults: bf16 autocast and channels-last where the CPU has native bf16.
 
 Each is quoted as steps/s, as a multiple of the reference, and as a fraction of the bf16 and fp32
-matmul peaks measured in the same run (FLOPs per step from FlopCounterMode). Where the recipe's
-regulariser is lazy (StyleGAN's R1 every 16 steps), every timed call and every FLOP count spans one
-whole period of steps, so the figures are the average step, regularised steps included. DCGAN's
-own table, with its older settings, is ``bench_train_dcgan.py``.
+matmul peaks measured in the same run (FLOPs per step by FlopCounterMode's formulas, a penalty's
+double backward included). Where the recipe's regulariser is lazy (StyleGAN's R1 every 16 steps),
+every timed call and every FLOP count spans one whole period of steps, so the figures are the average
+step, regularised steps included. DCGAN's own table, with its older settings, is ``bench_train_dcgan.py``.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from zoo.training.settings import TrainSettings
 
 FAMILIES = ("dcgan", "wgan-gp", "sagan", "biggan-lite", "stylegan-lite")
-PLAIN = "plain fp32 eager loop, same model and loss (reference)"
+PLAIN = "plain fp32 eager loop, same model and loss, penalty included (reference)"
 
 
 def _recipe(family: str) -> TrainSettings:
@@ -44,16 +47,18 @@ def _recipe(family: str) -> TrainSettings:
     return resolve_settings(get_registry().architecture(family), None, {})
 
 
-def plain_loop(family: str) -> Callable[[], None]:
-    """One step of the textbook loop for ``family``: n_critic D updates, one G update, fp32, NCHW."""
+def plain_loop(family: str, **config: object) -> Callable[[], None]:
+    """One step of the textbook loop for ``family``: n_critic D updates (penalty included), one G update, fp32, NCHW."""
     from zoo.registry import get_registry
     from zoo.specs import import_object
 
     settings = _recipe(family)
     torch.manual_seed(0)
-    handle = zoo.build(family)
+    handle = zoo.build(family, **config)
     G, D = handle.generator.train(), handle.discriminator.train()
     loss = import_object(get_registry().losses[settings.loss].builder)()
+    penalty = import_object(get_registry().losses[settings.regulariser].builder)() if settings.regulariser else None
+    steps = 0
     opt_g = torch.optim.Adam(G.parameters(), settings.lr_g, betas=tuple(settings.betas_g))
     opt_d = torch.optim.Adam(D.parameters(), settings.lr_d, betas=tuple(settings.betas_d))
     batch, side = settings.batch_size, G.resolution
@@ -61,9 +66,13 @@ def plain_loop(family: str) -> Callable[[], None]:
     labels = torch.randint(0, G.num_classes, (batch,)) if G.num_classes else None
 
     def step() -> None:
+        nonlocal steps
         for _ in range(settings.n_critic):
             fake = G(G.sample_latents(batch, torch.default_generator), labels).detach()
             d_loss = loss.d_loss(D(real, labels), D(fake, labels))
+            if penalty is not None and steps % settings.reg_every == 0:
+                inputs = penalty.inputs(real.clone().requires_grad_(True), fake)
+                d_loss = d_loss + settings.reg_weight * settings.reg_every * penalty.penalty(inputs, D(inputs, labels))
             opt_d.zero_grad()
             d_loss.backward()
             opt_d.step()
@@ -71,6 +80,7 @@ def plain_loop(family: str) -> Callable[[], None]:
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
+        steps += 1
 
     return step
 
@@ -119,15 +129,6 @@ def repeated(run: Callable[[], object], times: int) -> Callable[[], None]:
     return calls
 
 
-def _flops(run: Callable[[], object]) -> int:
-    """FLOPs of one step, or 0 where torch's FlopCounterMode cannot run it (a double backward: WGAN-GP's penalty)."""
-    try:
-        return flop_count(run)
-    except RuntimeError:
-        run()  # the step the counter broke off: run it whole so every setting has taken the same number of steps
-        return 0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default=",".join(FAMILIES))
@@ -146,15 +147,13 @@ def main() -> None:
             f"zoo trainer, defaults ({note})": default,
         }
         runs = {name: repeated(run, period) for name, run in runs.items()}
-        flops = {name: _flops(run) for name, run in runs.items()}
+        flops = {name: flop_count(run) for name, run in runs.items()}
         times = interleaved(runs, args.rounds)
         spans = f", every timed call {period} steps (one lazy regulariser period)" if period > 1 else ""
         print(f"\n{family}: batch {settings.batch_size}, n_critic {settings.n_critic}, {args.rounds} rounds{spans}\n")
         print("| setting | steps/s, median (min–max) | × plain loop | % of bf16 peak | % of fp32 peak |")
         print("|---|---|---|---|---|")
         for row in speed_rows(times, flops, peaks, items=period, digits=3):
-            if not flops[row[0]]:
-                row[3:] = ["n/a", "n/a"]  # FlopCounterMode cannot follow the gradient penalty's double backward
             print("| " + " | ".join(row) + " |")
 
 
