@@ -9,7 +9,7 @@ For each family, at its default recipe's batch size and n_critic, three settings
   (n_critic critic updates on fresh latents, then one generator update; no EMA or augmentation). The loss
   includes the recipe's gradient penalty, in its textbook form (its own forward on the penalised images,
   every ``reg_every`` steps): WGAN-GP's objective is the Wasserstein loss *plus* the penalty (Gulrajani et al.
-  2017, eq. 3), and a loop without it skips the double backward, nearly half of a plain WGAN-GP step;
+  2017, eq. 3), and a loop without it skips the double backward, about half of a plain WGAN-GP step;
 - the trainer in float32 (``--set bf16=false``): the same recipe as ``zoo train``, regularisers included;
 - the trainer with its defaults: bf16 autocast and channels-last where the CPU has native bf16.
 
