@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import torch
 import zoo
 from _machine import flop_count, interleaved, machine_line, speed_rows
+from zoo.hardware import keep_freed_memory
 
 if TYPE_CHECKING:
     from zoo.training.settings import TrainSettings
@@ -137,6 +138,7 @@ def main() -> None:
     args, _ = parser.parse_known_args()  # nox -s bench passes its arguments to every script
     header, peaks = machine_line(args.threads)
     print(header)
+    keep_freed_memory()  # as zoo train does (its effect alone: bench_freed_memory.py)
     for family in args.families.split(","):
         settings = _recipe(family)
         note, default = trainer_step(family)

@@ -128,8 +128,11 @@ def train(
     if resume:
         _check_same_data(record, data, fingerprint)
 
+    from zoo.hardware import keep_freed_memory
     from zoo.training.trainer import Trainer
     from zoo.training.translation_trainer import TranslationTrainer
+
+    keep_freed_memory()  # every rank: a step's feature maps are reused, not page-faulted in anew each step
 
     trainer_class = TranslationTrainer if translating else Trainer
 
