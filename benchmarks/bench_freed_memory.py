@@ -19,7 +19,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 
 SETTINGS = ("off", "on")
 FAMILIES = ("dcgan", "wgan-gp", "sagan", "biggan-lite", "stylegan-lite")
@@ -31,26 +30,22 @@ def child(family: str, setting: str, threads: int) -> None:
 
     kept = keep_freed_memory() if setting == "on" else False
     import torch
+    from _machine import interleaved
     from bench_train import _recipe, regulariser_period, repeated, trainer_step
 
     torch.set_num_threads(threads)
     period = regulariser_period(_recipe(family))
-    run = repeated(trainer_step(family)[1], period)
-    run()
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
+    times = interleaved({family: repeated(trainer_step(family)[1], period)}, rounds=3)[family]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"steps_per_s": period / statistics.median(times), "peak_rss_mb": peak_mb, "kept": kept}))
 
 
 def measure(family: str, setting: str, threads: int) -> dict[str, float]:
     """One fresh process's figures for ``family`` under ``setting``."""
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
-        env.pop(name, None)  # both settings start from glibc's defaults
+    from zoo.hardware import GLIBC_MALLOC_ENV
+
+    env = {name: value for name, value in os.environ.items() if name not in GLIBC_MALLOC_ENV}  # glibc's defaults
+    env["OMP_NUM_THREADS"] = str(threads)
     command = [sys.executable, __file__, "--child", family, setting, "--threads", str(threads)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
