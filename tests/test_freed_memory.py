@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from zoo.hardware import GLIBC_MALLOC_ENV
 
-# In a fresh interpreter: the page faults of four training steps of a small conv net with 8 MB feature maps.
+# In a fresh interpreter: the page faults of four training steps of a small conv net with 8 MB feature maps, after three.
 FAULTS = """
 import json, resource, sys
 from zoo.hardware import keep_freed_memory
@@ -22,7 +22,8 @@ net = torch.nn.Sequential(*(torch.nn.Conv2d(c, 16, 3, padding=1) for c in (3, 16
 images = torch.randn(8, 3, 128, 128)
 def step():
     net(images).square().mean().backward()
-step()
+for _ in range(3):  # the first steps still grow the heap (.grad buffers, allocator caches): count from the steady state
+    step()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(4):
     step()
@@ -47,7 +48,7 @@ def test_a_steps_freed_feature_maps_are_reused_instead_of_faulted_in_again():
     map_pages = 8 * 16 * 128 * 128 * 4 // os.sysconf("SC_PAGE_SIZE")
     plain, kept = _faults("plain"), _faults("keep")
     assert plain["faults"] > 4 * map_pages  # glibc's default: a step's maps are faulted in again every step
-    assert kept["kept"] is True and kept["faults"] < plain["faults"] / 4  # measured: 9-11x fewer
+    assert kept["kept"] is True and kept["faults"] < plain["faults"] / 4  # measured: 0-2,048 against 49,000-57,000
 
 
 @glibc_linux
