@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from zoo.hardware import GLIBC_MALLOC_ENV
 
-# In a fresh interpreter: the page faults of four training steps of a small conv net with 8 MB feature maps, after three.
+# In a fresh interpreter: page faults of four training steps (after three) of a small conv net with 8 MB feature maps.
 FAULTS = """
 import json, resource, sys
 from zoo.hardware import keep_freed_memory
